@@ -1,0 +1,91 @@
+#include "fma/csv_reader.h"
+
+#include <fstream>
+#include <stdexcept>
+
+namespace genre::fma {
+
+CsvReader::CsvReader(std::istream& in, std::string origin) : in_(in), origin_(std::move(origin)) {}
+
+bool CsvReader::next(std::vector<std::string>& fields) {
+  fields.clear();
+  std::streambuf* sb = in_.rdbuf();
+  int c = sb->sgetc();
+  if (c == std::char_traits<char>::eof()) return false;
+  record_line_ = line_;
+  std::string field;
+  enum class State { FieldStart, Unquoted, Quoted, QuoteInQuoted } state = State::FieldStart;
+  while (true) {
+    c = sb->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      if (state == State::Quoted)
+        throw std::runtime_error(origin_ + ":" + std::to_string(record_line_) +
+                                 ": unterminated quoted field at end of file");
+      fields.push_back(std::move(field));
+      return true;
+    }
+    const char ch = static_cast<char>(c);
+    switch (state) {
+      case State::FieldStart:
+        if (ch == '"') {
+          state = State::Quoted;
+          break;
+        }
+        state = State::Unquoted;
+        [[fallthrough]];
+      case State::Unquoted:
+        if (ch == ',') {
+          fields.push_back(std::move(field));
+          field.clear();
+          state = State::FieldStart;
+        } else if (ch == '\n' || ch == '\r') {
+          if (ch == '\r' && sb->sgetc() == '\n') sb->sbumpc();
+          ++line_;
+          fields.push_back(std::move(field));
+          return true;
+        } else {
+          field.push_back(ch);
+        }
+        break;
+      case State::Quoted:
+        if (ch == '"') {
+          state = State::QuoteInQuoted;
+        } else {
+          if (ch == '\n') ++line_;
+          field.push_back(ch);
+        }
+        break;
+      case State::QuoteInQuoted:
+        if (ch == '"') {
+          field.push_back('"');
+          state = State::Quoted;
+        } else if (ch == ',') {
+          fields.push_back(std::move(field));
+          field.clear();
+          state = State::FieldStart;
+        } else if (ch == '\n' || ch == '\r') {
+          if (ch == '\r' && sb->sgetc() == '\n') sb->sbumpc();
+          ++line_;
+          fields.push_back(std::move(field));
+          return true;
+        } else {
+          throw std::runtime_error(origin_ + ":" + std::to_string(line_) +
+                                   ": unexpected character after closing quote (field " +
+                                   std::to_string(fields.size() + 1) + ")");
+        }
+        break;
+    }
+  }
+}
+
+std::vector<std::vector<std::string>> read_csv_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open for reading");
+  CsvReader reader(in, path);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  while (reader.next(row)) rows.push_back(row);
+  return rows;
+}
+
+}  // namespace genre::fma

@@ -1,0 +1,88 @@
+// From FMA metadata to what each track becomes in the dataset: the class
+// lists (taxonomy), each track's fine/macro labels and its split, plus a report
+// of everything that was left out and why. Reused by fma-convert and the
+// training tool.
+#pragma once
+
+#include "fma/genres.h"
+#include "fma/macro_map.h"
+#include "fma/tracks.h"
+#include "taxonomy/taxonomy.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace genre::fma {
+
+enum class LabelPolicy { Single, Multi };
+enum class SplitPolicy { Official, Stratified };
+// What "a genre has N tracks in the subset" counts: tracks listing it first
+// (Primary: on fma_small, min 1 gives the reference study's 103 classes) or
+// tracks listing it anywhere in track/genres (Any: 113 on fma_small).
+enum class FineCount { Primary, Any };
+
+LabelPolicy parse_label_policy(const std::string& s);  // single | multi
+SplitPolicy parse_split_policy(const std::string& s);  // official | stratified
+FineCount parse_fine_count(const std::string& s);      // primary | any
+
+struct PlanOptions {
+  Subset subset = Subset::Small;
+  int fine_min_tracks = 1;
+  FineCount fine_count = FineCount::Primary;
+  LabelPolicy labels = LabelPolicy::Single;
+  SplitPolicy split = SplitPolicy::Stratified;
+  uint64_t seed = 42;
+  double train_fraction = 0.8, val_fraction = 0.1;  // test = the rest
+};
+
+struct TrackPlan {
+  int track_id = 0;
+  int fine = -1;                // primary fine class index
+  std::vector<int> fine_all;    // every fine class of the track, primary first (multi); {fine} for single
+  int macro = -1;               // macro index of the primary fine class, -1 when it has none
+  std::string split;            // train | val | test
+  bool via_ancestor = false;    // primary label came from genres_all, not the track's own genres
+};
+
+struct PlanReport {
+  size_t tracks_in_metadata = 0;
+  size_t tracks_in_subset = 0;
+  size_t labelled = 0;
+  size_t outside_taxonomy = 0;  // no genre (own or ancestor) in the fine class set
+  size_t no_genre = 0;          // of which: empty genre list in the metadata
+  size_t no_split = 0;          // --split official and set/split empty or unknown
+  size_t no_macro = 0;          // labelled, but the primary class has no macrogenre
+  size_t via_ancestor = 0;
+  std::map<int, size_t> outside_by_genre;    // first listed genre id of tracks outside -> count
+  std::map<int, size_t> no_macro_by_genre;   // fine genre id without macrogenre -> tracks
+  std::vector<int> outside_track_ids;        // every track outside the taxonomy (ascending)
+  std::vector<int> no_split_track_ids;
+  std::map<std::string, std::map<int, size_t>> fine_counts;   // split -> fine index -> tracks
+  std::map<std::string, std::map<int, size_t>> macro_counts;  // split -> macro index -> tracks
+};
+
+struct DatasetPlan {
+  taxonomy::Taxonomy taxonomy;
+  std::vector<TrackPlan> tracks;  // ascending track id; only labelled tracks with a split
+  PlanReport report;
+};
+
+// Fine classes: FMA genres with >= fine_min_tracks tracks in the subset (see
+// FineCount), ordered by FMA genre id, named by FMA title. Macro classes: every
+// class of `macros` (stable indices across subsets). Single label: the first
+// of the track's own genres (track/genres order) in the class set, else the
+// first of genres_all (ancestors) in it. Multi: every genre of genres and
+// genres_all in the class set, primary first. Stratified split: per primary
+// fine class, tracks sorted by id and shuffled with xoshiro256** seeded from
+// (seed, FMA genre id); the first round(train*n) go to train, then round(val*n)
+// to val, the rest to test.
+DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genres, const MacroMap& macros,
+                       const PlanOptions& options);
+
+// Counts per split in the order train, val, test of a stratified allocation of n tracks.
+void stratified_counts(size_t n, double train_fraction, double val_fraction, size_t& n_train, size_t& n_val,
+                       size_t& n_test);
+
+}  // namespace genre::fma

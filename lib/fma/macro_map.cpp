@@ -1,0 +1,84 @@
+#include "fma/macro_map.h"
+
+#include "fma/csv_reader.h"
+#include "fma/field_parse.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace genre::fma {
+
+extern const char* const kMacroAnnexCsv;  // generated from data/macrogenres.csv
+
+MacroMap parse_macro_csv(const std::vector<std::vector<std::string>>& rows, const GenreTable& genres,
+                         const std::string& origin) {
+  if (rows.empty()) throw std::runtime_error(origin + ": empty macrogenre table");
+  const auto& h = rows[0];
+  auto col = [&](const char* name) {
+    for (size_t i = 0; i < h.size(); ++i)
+      if (h[i] == name) return i;
+    throw std::runtime_error(origin + ": macrogenre table has no column \"" + std::string(name) +
+                             "\" (need macrogenre,fma_genre_id)");
+  };
+  const size_t c_macro = col("macrogenre"), c_id = col("fma_genre_id");
+  MacroMap m;
+  m.source = origin;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    if (row.size() == 1 && row[0].empty()) continue;
+    const std::string where = origin + " row " + std::to_string(r + 1);
+    if (row.size() <= std::max(c_macro, c_id)) throw std::runtime_error(where + ": too few fields");
+    const std::string& name = row[c_macro];
+    if (name.empty()) throw std::runtime_error(where + ": empty macrogenre name");
+    const int id = parse_int_field(row[c_id], where, "fma_genre_id");
+    if (!genres.find(id)) throw std::runtime_error(where + ": fma_genre_id " + std::to_string(id) + " is not in genres.csv");
+    int index = -1;
+    for (size_t i = 0; i < m.names.size(); ++i)
+      if (m.names[i] == name) index = static_cast<int>(i);
+    if (index < 0) {
+      index = static_cast<int>(m.names.size());
+      m.names.push_back(name);
+      m.fma_ids.push_back(-1);
+    }
+    if (!m.genre_to_macro.emplace(id, index).second)
+      throw std::runtime_error(where + ": genre " + std::to_string(id) + " is listed in two macrogenres");
+  }
+  // A macro named exactly like an FMA genre it contains keeps that id (e.g. "Rock" = 12).
+  for (size_t i = 0; i < m.names.size(); ++i)
+    if (auto id = genres.id_by_title(m.names[i]); id && m.genre_to_macro.count(*id) &&
+                                                  m.genre_to_macro.at(*id) == static_cast<int>(i))
+      m.fma_ids[i] = *id;
+  return m;
+}
+
+MacroMap load_macro_csv(const std::string& path, const GenreTable& genres) {
+  return parse_macro_csv(read_csv_file(path), genres, path);
+}
+
+const char* annex_macro_csv_text() { return kMacroAnnexCsv; }
+
+MacroMap annex_macro_map(const GenreTable& genres) {
+  std::istringstream in(kMacroAnnexCsv);
+  CsvReader reader(in, "data/macrogenres.csv (built in)");
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  while (reader.next(row)) rows.push_back(row);
+  MacroMap m = parse_macro_csv(rows, genres, "data/macrogenres.csv (built in)");
+  m.source = "annex";
+  return m;
+}
+
+MacroMap top_level_macro_map(const GenreTable& genres) {
+  MacroMap m;
+  m.source = "top-level";
+  std::map<int, int> top_index;
+  for (int id : genres.top_level_ids()) {
+    top_index[id] = static_cast<int>(m.names.size());
+    m.names.push_back(genres.at(id).title);
+    m.fma_ids.push_back(id);
+  }
+  for (const auto& [id, g] : genres.all()) m.genre_to_macro[id] = top_index.at(genres.top_level_of(id));
+  return m;
+}
+
+}  // namespace genre::fma
