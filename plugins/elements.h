@@ -1,0 +1,8 @@
+// Every element of the `genre` plugin, registered by genre_plugin.cpp.
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+GST_ELEMENT_REGISTER_DECLARE(melspec);
+G_END_DECLS

@@ -1,0 +1,675 @@
+/**
+ * SECTION:element-melspec
+ *
+ * Turns mono 32-bit float audio into (log-)mel spectrogram frames, computed
+ * exactly as librosa.feature.melspectrogram (+ power_to_db): the same
+ * windows, centre padding, Slaney or HTK mel scale and filter normalisation.
+ * Frames leave as NNStreamer static tensors, frame-major: each buffer holds
+ * whole frames of n-mels floats.
+ *
+ * Decode, downmix and resample in front of it:
+ * |[
+ * gst-launch-1.0 filesrc location=song.ogg ! decodebin ! audioconvert ! audioresample ! \
+ *     melspec sample-rate=22050 ! fakesink
+ * ]|
+ *
+ * Timestamps: frame k of a signal is centred at sample k*hop-length (plus
+ * n-fft/2 when center=false); a buffer's PTS is its first frame's time,
+ * DURATION frames*hop/rate, OFFSET the frame index since the signal started.
+ * A signal ends (end padding, last frames) at EOS, at a DISCONT buffer, at a
+ * new segment, or at a timestamp gap of more than one second; a shorter gap is
+ * filled with zeros. FLUSH drops the signal. The last buffer of a signal may
+ * hold fewer frames: melspec then sends new caps with that frame count first.
+ */
+#include "gstmelspec.h"
+
+#include <gst/audio/audio.h>
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "dsp/mel_spectrogram_stream.h"
+#include "elements.h"
+#include "tensor_caps.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_melspec_debug);
+#define GST_CAT_DEFAULT gst_melspec_debug
+
+using genre::dsp::MelNorm;
+using genre::dsp::MelOutput;
+using genre::dsp::MelSpectrogramConfig;
+using genre::dsp::MelSpectrogramStream;
+using genre::dsp::PadMode;
+using genre::dsp::WindowType;
+
+namespace {
+
+constexpr guint kDefaultFramesPerBuffer = 32;
+// Gaps up to this long are zero-filled; longer ones end the signal.
+constexpr GstClockTime kMaxZeroFill = GST_SECOND;
+
+// Properties, guarded by the object lock; copied when caps arrive.
+struct Settings {
+  MelSpectrogramConfig config;  // sample_rate is the required rate here (0 = any)
+  guint frames_per_buffer = kDefaultFramesPerBuffer;
+};
+
+// Streaming state, touched only from the streaming thread (and at state
+// changes, when streaming has stopped).
+struct State {
+  std::unique_ptr<MelSpectrogramStream> stream;
+  int rate = 0;
+  guint frames_per_buffer = kDefaultFramesPerBuffer;
+  GstClockTime signal_start = GST_CLOCK_TIME_NONE;  // time of sample 0 of the signal
+  guint64 frames_pushed = 0;                        // frames of this signal sent downstream
+  std::vector<float> frames;                        // computed, not yet sent
+  size_t frames_read = 0;                           // frames of `frames` already sent
+  guint caps_frames = 0;                            // frame count in the current src caps
+  bool discont = true;
+  GstSegment segment;
+
+  size_t frames_waiting() const {
+    return stream ? frames.size() / size_t(stream->n_mels()) - frames_read : 0;
+  }
+};
+
+}  // namespace
+
+struct _GstMelspec {
+  GstElement parent;
+  GstPad* sinkpad;
+  GstPad* srcpad;
+  Settings* settings;
+  State* state;
+};
+
+G_DEFINE_TYPE(GstMelspec, gst_melspec, GST_TYPE_ELEMENT)
+GST_ELEMENT_REGISTER_DEFINE(melspec, "melspec", GST_RANK_NONE, GST_TYPE_MELSPEC)
+
+enum {
+  PROP_0,
+  PROP_N_FFT,
+  PROP_HOP_LENGTH,
+  PROP_WIN_LENGTH,
+  PROP_WINDOW,
+  PROP_CENTER,
+  PROP_PAD_MODE,
+  PROP_POWER,
+  PROP_N_MELS,
+  PROP_FMIN,
+  PROP_FMAX,
+  PROP_HTK,
+  PROP_NORM,
+  PROP_OUTPUT,
+  PROP_REF,
+  PROP_AMIN,
+  PROP_FRAMES_PER_BUFFER,
+  PROP_SAMPLE_RATE,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("audio/x-raw, format = (string) F32LE, layout = (string) interleaved, "
+                    "channels = (int) 1, rate = (int) [ 1, MAX ]"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS("other/tensors, format = (string) static, "
+                                    "num_tensors = (int) 1, types = (string) float32"));
+
+// ---- enum property types -------------------------------------------------
+
+#define DEFINE_ENUM_TYPE(func, name, ...)                              \
+  static GType func(void) {                                            \
+    static GType type = 0;                                             \
+    static const GEnumValue values[] = {__VA_ARGS__, {0, nullptr, nullptr}}; \
+    if (g_once_init_enter(&type)) {                                    \
+      GType t = g_enum_register_static(name, values);                  \
+      g_once_init_leave(&type, t);                                     \
+    }                                                                  \
+    return type;                                                       \
+  }
+
+DEFINE_ENUM_TYPE(melspec_window_get_type, "GstMelspecWindow",
+    {int(WindowType::Hann), "Periodic Hann (librosa 'hann')", "hann"},
+    {int(WindowType::Hamming), "Periodic Hamming", "hamming"},
+    {int(WindowType::Rectangular), "Rectangular (boxcar)", "rectangular"})
+DEFINE_ENUM_TYPE(melspec_pad_mode_get_type, "GstMelspecPadMode",
+    {int(PadMode::Constant), "Zeros (librosa's default since 0.9)", "constant"},
+    {int(PadMode::Reflect), "Mirror the signal at its ends", "reflect"})
+DEFINE_ENUM_TYPE(melspec_norm_get_type, "GstMelspecNorm",
+    {int(MelNorm::Slaney), "Slaney area normalisation", "slaney"},
+    {int(MelNorm::None), "Unnormalised triangles (peak 1)", "none"})
+DEFINE_ENUM_TYPE(melspec_output_get_type, "GstMelspecOutput",
+    {int(MelOutput::Power), "Mel spectrogram |X|^power", "power"},
+    {int(MelOutput::Decibel), "10*log10(max(S, amin)) - 10*log10(ref)", "db"})
+
+static const char* enum_nick(GType type, int value) {
+  auto* klass = static_cast<GEnumClass*>(g_type_class_ref(type));
+  GEnumValue* v = g_enum_get_value(klass, value);
+  const char* nick = v ? v->value_nick : "?";
+  g_type_class_unref(klass);
+  return nick;
+}
+
+// ---- caps -----------------------------------------------------------------
+
+static GstCaps* sink_caps_for_rate(int required_rate) {
+  GstCaps* caps = gst_static_pad_template_get_caps(&sink_template);
+  if (required_rate > 0) {
+    caps = gst_caps_make_writable(caps);
+    gst_caps_set_simple(caps, "rate", G_TYPE_INT, required_rate, nullptr);
+  }
+  return caps;
+}
+
+// Parameters travel downstream as a sticky event so sinks can record them.
+static GstEvent* params_event(const MelSpectrogramConfig& c, guint frames_per_buffer) {
+  GstStructure* s = gst_structure_new("genre/melspec-params",
+      "sample-rate", G_TYPE_INT, c.sample_rate,
+      "n-fft", G_TYPE_INT, c.n_fft,
+      "hop-length", G_TYPE_INT, c.hop_length,
+      "win-length", G_TYPE_INT, c.effective_win_length(),
+      "window", G_TYPE_STRING, enum_nick(melspec_window_get_type(), int(c.window)),
+      "center", G_TYPE_BOOLEAN, gboolean(c.center),
+      "pad-mode", G_TYPE_STRING, enum_nick(melspec_pad_mode_get_type(), int(c.pad_mode)),
+      "power", G_TYPE_DOUBLE, c.power,
+      "n-mels", G_TYPE_INT, c.n_mels,
+      "fmin", G_TYPE_DOUBLE, c.fmin,
+      "fmax", G_TYPE_DOUBLE, c.effective_fmax(),
+      "htk", G_TYPE_BOOLEAN, gboolean(c.htk),
+      "norm", G_TYPE_STRING, enum_nick(melspec_norm_get_type(), int(c.norm)),
+      "output", G_TYPE_STRING, enum_nick(melspec_output_get_type(), int(c.output)),
+      "ref", G_TYPE_DOUBLE, c.ref,
+      "amin", G_TYPE_DOUBLE, c.amin,
+      "frames-per-buffer", G_TYPE_UINT, frames_per_buffer,
+      nullptr);
+  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
+}
+
+static bool set_src_caps(GstMelspec* self, guint frames) {
+  State& st = *self->state;
+  const MelSpectrogramConfig& c = st.stream->config();
+  genre::TensorInfo info;
+  info.dims = {guint(c.n_mels), frames, 1, 1};
+  const guint64 den = guint64(c.hop_length) * frames;
+  const guint64 g = std::gcd(guint64(st.rate), den);
+  info.fps_n = gint(st.rate / g);
+  info.fps_d = gint(std::min<guint64>(den / g, G_MAXINT));
+  GstCaps* caps = genre::tensor_caps_new(info);
+  gst_caps_set_simple(caps, "spectrum-scale", G_TYPE_STRING,
+                      c.output == MelOutput::Decibel ? "db" : "power", nullptr);
+  const bool ok = gst_pad_set_caps(self->srcpad, caps);
+  if (!ok) {
+    gchar* text = gst_caps_to_string(caps);
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the spectrogram caps %s", text),
+        ("check n-mels and frames-per-buffer against what the next element expects"));
+    g_free(text);
+  }
+  gst_caps_unref(caps);
+  if (ok) st.caps_frames = frames;
+  return ok;
+}
+
+// ---- pushing frames ---------------------------------------------------------
+
+static GstClockTime frame_time(const State& st, guint64 frame) {
+  const MelSpectrogramConfig& c = st.stream->config();
+  const guint64 sample = frame * guint64(c.hop_length) + (c.center ? 0 : guint64(c.n_fft / 2));
+  return st.signal_start + gst_util_uint64_scale_int(sample, GST_SECOND, st.rate);
+}
+
+static GstFlowReturn push_frames(GstMelspec* self, guint count) {
+  State& st = *self->state;
+  if (count != st.caps_frames && !set_src_caps(self, count)) return GST_FLOW_NOT_NEGOTIATED;
+  const size_t n_mels = size_t(st.stream->n_mels());
+  const gsize bytes = count * n_mels * sizeof(float);
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
+  gst_buffer_fill(buf, 0, st.frames.data() + st.frames_read * n_mels, bytes);
+  st.frames_read += count;
+
+  const GstClockTime start = frame_time(st, st.frames_pushed);
+  GST_BUFFER_PTS(buf) = start;
+  GST_BUFFER_DURATION(buf) = frame_time(st, st.frames_pushed + count) - start;
+  GST_BUFFER_OFFSET(buf) = st.frames_pushed;
+  GST_BUFFER_OFFSET_END(buf) = st.frames_pushed + count;
+  st.frames_pushed += count;
+  if (st.discont) {
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+    st.discont = false;
+  }
+  return gst_pad_push(self->srcpad, buf);
+}
+
+// Sends every whole buffer; with `all`, the short remainder too.
+static GstFlowReturn push_waiting(GstMelspec* self, bool all) {
+  State& st = *self->state;
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (ret == GST_FLOW_OK && st.frames_waiting() >= st.frames_per_buffer)
+    ret = push_frames(self, st.frames_per_buffer);
+  if (ret == GST_FLOW_OK && all && st.frames_waiting() > 0)
+    ret = push_frames(self, guint(st.frames_waiting()));
+  // Drop what was sent; on error drop everything so nothing is sent twice.
+  if (ret != GST_FLOW_OK || st.frames_waiting() == 0) {
+    st.frames.clear();
+  } else {
+    st.frames.erase(st.frames.begin(),
+                    st.frames.begin() + std::ptrdiff_t(st.frames_read * size_t(st.stream->n_mels())));
+  }
+  st.frames_read = 0;
+  return ret;
+}
+
+// Ends the current signal: end padding, last frames, everything sent. The
+// next samples start a new frame grid.
+static GstFlowReturn finish_signal(GstMelspec* self) {
+  State& st = *self->state;
+  if (!st.stream) return GST_FLOW_OK;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (st.stream->samples_in_signal() > 0) {
+    st.stream->finish(st.frames);
+    ret = push_waiting(self, true);
+  }
+  st.stream->reset();
+  st.frames.clear();
+  st.frames_read = 0;
+  st.frames_pushed = 0;
+  st.signal_start = GST_CLOCK_TIME_NONE;
+  st.discont = true;
+  return ret;
+}
+
+static void drop_signal(State& st) {
+  if (st.stream) st.stream->reset();
+  st.frames.clear();
+  st.frames_read = 0;
+  st.frames_pushed = 0;
+  st.signal_start = GST_CLOCK_TIME_NONE;
+  st.discont = true;
+}
+
+// ---- configuration -----------------------------------------------------------
+
+static void post_config_error(GstMelspec* self, const genre::dsp::ConfigError& e) {
+  GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid melspec property '%s': %s",
+      e.property().c_str(), e.what()), (nullptr));
+}
+
+static bool configure(GstMelspec* self, int rate) {
+  Settings settings;
+  GST_OBJECT_LOCK(self);
+  settings = *self->settings;
+  GST_OBJECT_UNLOCK(self);
+
+  if (settings.config.sample_rate != 0 && settings.config.sample_rate != rate) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Input sample rate %d Hz is not the %d Hz "
+        "required by sample-rate", rate, settings.config.sample_rate),
+        ("put audioresample in front of melspec, or set sample-rate=0 to accept any rate"));
+    return false;
+  }
+  settings.config.sample_rate = rate;
+  State& st = *self->state;
+  try {
+    st.stream = std::make_unique<MelSpectrogramStream>(settings.config);
+  } catch (const genre::dsp::ConfigError& e) {
+    post_config_error(self, e);
+    st.stream.reset();
+    return false;
+  }
+  st.rate = rate;
+  st.frames_per_buffer = settings.frames_per_buffer;
+  st.caps_frames = 0;
+  drop_signal(st);
+  if (!set_src_caps(self, st.frames_per_buffer)) return false;
+  gst_pad_push_event(self->srcpad, params_event(st.stream->config(), st.frames_per_buffer));
+  return true;
+}
+
+static gboolean handle_caps(GstMelspec* self, GstCaps* caps) {
+  GstAudioInfo info;
+  if (!gst_audio_info_from_caps(&info, caps) || GST_AUDIO_INFO_FORMAT(&info) != GST_AUDIO_FORMAT_F32LE ||
+      GST_AUDIO_INFO_CHANNELS(&info) != 1) {
+    gchar* text = gst_caps_to_string(caps);
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("melspec needs mono F32LE audio, got %s", text),
+        ("put audioconvert ! audioresample in front of melspec"));
+    g_free(text);
+    return FALSE;
+  }
+  // Frames of the previous format are finished with the previous parameters.
+  if (finish_signal(self) != GST_FLOW_OK) GST_DEBUG_OBJECT(self, "could not drain before new caps");
+  return configure(self, GST_AUDIO_INFO_RATE(&info));
+}
+
+// ---- pads --------------------------------------------------------------------
+
+static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  GstMelspec* self = GST_MELSPEC(parent);
+  State& st = *self->state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps* caps;
+      gst_event_parse_caps(event, &caps);
+      gboolean ok = handle_caps(self, caps);
+      gst_event_unref(event);  // melspec sends caps of its own
+      return ok;
+    }
+    case GST_EVENT_SEGMENT: {
+      finish_signal(self);
+      const GstSegment* segment;
+      gst_event_parse_segment(event, &segment);
+      if (segment->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("melspec needs a TIME segment"),
+            ("got a %s segment", gst_format_get_name(segment->format)));
+        gst_event_unref(event);
+        return FALSE;
+      }
+      gst_segment_copy_into(segment, &st.segment);
+      return gst_pad_event_default(pad, parent, event);
+    }
+    case GST_EVENT_EOS:
+      finish_signal(self);
+      return gst_pad_event_default(pad, parent, event);
+    case GST_EVENT_FLUSH_STOP:
+      drop_signal(st);
+      gst_segment_init(&st.segment, GST_FORMAT_TIME);
+      return gst_pad_event_default(pad, parent, event);
+    case GST_EVENT_GAP:
+      // The next buffer's timestamp shows the gap; it is zero-filled or ends
+      // the signal then. Forwarding it now would overtake frames still held.
+      gst_event_unref(event);
+      return TRUE;
+    default:
+      return gst_pad_event_default(pad, parent, event);
+  }
+}
+
+static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstMelspec* self = GST_MELSPEC(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS) return gst_pad_query_default(pad, parent, query);
+  GST_OBJECT_LOCK(self);
+  const int required_rate = self->settings->config.sample_rate;
+  GST_OBJECT_UNLOCK(self);
+  GstCaps* filter;
+  gst_query_parse_caps(query, &filter);
+  GstCaps* caps = sink_caps_for_rate(required_rate);
+  if (filter) {
+    GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = both;
+  }
+  gst_query_set_caps_result(query, caps);
+  gst_caps_unref(caps);
+  return TRUE;
+}
+
+static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstMelspec* self = GST_MELSPEC(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+  // A buffer leaves once the last of its frames has seen n_fft/2 samples past
+  // its centre.
+  GST_OBJECT_LOCK(self);
+  const Settings s = *self->settings;
+  GST_OBJECT_UNLOCK(self);
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  const int rate = self->state->rate > 0 ? self->state->rate : s.config.sample_rate;
+  if (rate > 0) {
+    const guint64 samples = guint64(s.frames_per_buffer - 1) * s.config.hop_length + s.config.n_fft / 2 +
+                            (s.config.center ? 0 : guint64(s.config.n_fft / 2));
+    const GstClockTime ours = gst_util_uint64_scale_int(samples, GST_SECOND, rate);
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;
+  }
+  gst_query_set_latency(query, live, min, max);
+  return TRUE;
+}
+
+// Before a buffer is consumed: ends the signal at a DISCONT, a large gap or a
+// jump backwards; zero-fills a small forward gap.
+static GstFlowReturn follow_timestamps(GstMelspec* self, GstBuffer* buf) {
+  State& st = *self->state;
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (GST_BUFFER_IS_DISCONT(buf) && st.stream->samples_in_signal() > 0) return finish_signal(self);
+  if (!GST_CLOCK_TIME_IS_VALID(st.signal_start) || !GST_CLOCK_TIME_IS_VALID(pts)) return GST_FLOW_OK;
+  const guint64 have = st.stream->samples_in_signal();
+  const GstClockTime expected = st.signal_start + gst_util_uint64_scale_int(have, GST_SECOND, st.rate);
+  if (pts + gst_util_uint64_scale_int(1, GST_SECOND, 2 * st.rate) < expected) {
+    GST_DEBUG_OBJECT(self, "timestamp went back by %" GST_TIME_FORMAT ": new signal",
+                     GST_TIME_ARGS(expected - pts));
+    return finish_signal(self);
+  }
+  if (pts <= expected) return GST_FLOW_OK;
+  if (pts - expected > kMaxZeroFill) {
+    GST_DEBUG_OBJECT(self, "gap of %" GST_TIME_FORMAT ": new signal", GST_TIME_ARGS(pts - expected));
+    return finish_signal(self);
+  }
+  const guint64 missing = gst_util_uint64_scale_int_round(pts - expected, st.rate, GST_SECOND);
+  if (missing == 0) return GST_FLOW_OK;
+  GST_DEBUG_OBJECT(self, "zero-filling a gap of %" G_GUINT64_FORMAT " samples", missing);
+  const std::vector<float> zeros(missing, 0.f);
+  st.stream->push(zeros.data(), zeros.size(), st.frames);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buf) {
+  GstMelspec* self = GST_MELSPEC(parent);
+  State& st = *self->state;
+  if (!st.stream) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("melspec received audio before caps"), (nullptr));
+    gst_buffer_unref(buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  GstFlowReturn ret = follow_timestamps(self, buf);
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref(buf);
+    return ret;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID(st.signal_start)) {
+    st.signal_start = GST_CLOCK_TIME_IS_VALID(GST_BUFFER_PTS(buf)) ? GST_BUFFER_PTS(buf)
+                                                                    : st.segment.start;
+  }
+  GstMapInfo map;
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map an input buffer"), (nullptr));
+    gst_buffer_unref(buf);
+    return GST_FLOW_ERROR;
+  }
+  st.stream->push(reinterpret_cast<const float*>(map.data), map.size / sizeof(float), st.frames);
+  gst_buffer_unmap(buf, &map);
+  gst_buffer_unref(buf);
+  return push_waiting(self, false);
+}
+
+// ---- GObject / GstElement ----------------------------------------------------------
+
+static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+  GstMelspec* self = GST_MELSPEC(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GST_OBJECT_LOCK(self);
+    const Settings s = *self->settings;
+    GST_OBJECT_UNLOCK(self);
+    try {
+      if (s.config.sample_rate != 0)
+        s.config.validate();  // every check is possible now
+      else
+        s.config.validate_rate_independent();
+    } catch (const genre::dsp::ConfigError& e) {
+      post_config_error(self, e);
+      return GST_STATE_CHANGE_FAILURE;
+    }
+    gst_segment_init(&self->state->segment, GST_FORMAT_TIME);
+  }
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_melspec_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    State& st = *self->state;
+    drop_signal(st);
+    st.stream.reset();
+    st.rate = 0;
+    st.caps_frames = 0;
+  }
+  return ret;
+}
+
+static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  GstMelspec* self = GST_MELSPEC(object);
+  GST_OBJECT_LOCK(self);
+  MelSpectrogramConfig& c = self->settings->config;
+  switch (id) {
+    case PROP_N_FFT: c.n_fft = int(g_value_get_uint(value)); break;
+    case PROP_HOP_LENGTH: c.hop_length = int(g_value_get_uint(value)); break;
+    case PROP_WIN_LENGTH: c.win_length = int(g_value_get_uint(value)); break;
+    case PROP_WINDOW: c.window = WindowType(g_value_get_enum(value)); break;
+    case PROP_CENTER: c.center = g_value_get_boolean(value); break;
+    case PROP_PAD_MODE: c.pad_mode = PadMode(g_value_get_enum(value)); break;
+    case PROP_POWER: c.power = g_value_get_double(value); break;
+    case PROP_N_MELS: c.n_mels = int(g_value_get_uint(value)); break;
+    case PROP_FMIN: c.fmin = g_value_get_double(value); break;
+    case PROP_FMAX: c.fmax = g_value_get_double(value); break;
+    case PROP_HTK: c.htk = g_value_get_boolean(value); break;
+    case PROP_NORM: c.norm = MelNorm(g_value_get_enum(value)); break;
+    case PROP_OUTPUT: c.output = MelOutput(g_value_get_enum(value)); break;
+    case PROP_REF: c.ref = g_value_get_double(value); break;
+    case PROP_AMIN: c.amin = g_value_get_double(value); break;
+    case PROP_FRAMES_PER_BUFFER: self->settings->frames_per_buffer = g_value_get_uint(value); break;
+    case PROP_SAMPLE_RATE: c.sample_rate = int(g_value_get_uint(value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  GstMelspec* self = GST_MELSPEC(object);
+  GST_OBJECT_LOCK(self);
+  const MelSpectrogramConfig& c = self->settings->config;
+  switch (id) {
+    case PROP_N_FFT: g_value_set_uint(value, guint(c.n_fft)); break;
+    case PROP_HOP_LENGTH: g_value_set_uint(value, guint(c.hop_length)); break;
+    case PROP_WIN_LENGTH: g_value_set_uint(value, guint(c.win_length)); break;
+    case PROP_WINDOW: g_value_set_enum(value, int(c.window)); break;
+    case PROP_CENTER: g_value_set_boolean(value, c.center); break;
+    case PROP_PAD_MODE: g_value_set_enum(value, int(c.pad_mode)); break;
+    case PROP_POWER: g_value_set_double(value, c.power); break;
+    case PROP_N_MELS: g_value_set_uint(value, guint(c.n_mels)); break;
+    case PROP_FMIN: g_value_set_double(value, c.fmin); break;
+    case PROP_FMAX: g_value_set_double(value, c.fmax); break;
+    case PROP_HTK: g_value_set_boolean(value, c.htk); break;
+    case PROP_NORM: g_value_set_enum(value, int(c.norm)); break;
+    case PROP_OUTPUT: g_value_set_enum(value, int(c.output)); break;
+    case PROP_REF: g_value_set_double(value, c.ref); break;
+    case PROP_AMIN: g_value_set_double(value, c.amin); break;
+    case PROP_FRAMES_PER_BUFFER: g_value_set_uint(value, self->settings->frames_per_buffer); break;
+    case PROP_SAMPLE_RATE: g_value_set_uint(value, guint(c.sample_rate)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void finalize(GObject* object) {
+  GstMelspec* self = GST_MELSPEC(object);
+  delete self->state;
+  delete self->settings;
+  G_OBJECT_CLASS(gst_melspec_parent_class)->finalize(object);
+}
+
+static void gst_melspec_init(GstMelspec* self) {
+  self->settings = new Settings();
+  self->settings->config.sample_rate = 0;  // any rate until the user asks for one
+  self->state = new State();
+  gst_segment_init(&self->state->segment, GST_FORMAT_TIME);
+
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_query));
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(src_query));
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}
+
+static void gst_melspec_class_init(GstMelspecClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  gobject_class->set_property = set_property;
+  gobject_class->get_property = get_property;
+  gobject_class->finalize = finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
+
+  const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const MelSpectrogramConfig d;
+  g_object_class_install_property(gobject_class, PROP_N_FFT,
+      g_param_spec_uint("n-fft", "FFT size", "Length of each analysis frame after zero-padding the "
+          "window (librosa n_fft)", 2, 1 << 20, guint(d.n_fft), flags));
+  g_object_class_install_property(gobject_class, PROP_HOP_LENGTH,
+      g_param_spec_uint("hop-length", "Hop length", "Samples between frame starts (librosa "
+          "hop_length); 0 is rejected with an error when the element starts", 0, 1 << 20,
+          guint(d.hop_length), flags));
+  g_object_class_install_property(gobject_class, PROP_WIN_LENGTH,
+      g_param_spec_uint("win-length", "Window length", "Window length in samples, centred and "
+          "zero-padded to n-fft; at most n-fft; 0 = n-fft (librosa win_length)", 0, 1 << 20,
+          guint(d.win_length), flags));
+  g_object_class_install_property(gobject_class, PROP_WINDOW,
+      g_param_spec_enum("window", "Window", "Analysis window (periodic, as scipy's get_window "
+          "with fftbins=True)", melspec_window_get_type(), int(d.window), flags));
+  g_object_class_install_property(gobject_class, PROP_CENTER,
+      g_param_spec_boolean("center", "Center", "Pad n-fft/2 samples at both ends so frame k is "
+          "centred at sample k*hop-length (librosa center)", d.center, flags));
+  g_object_class_install_property(gobject_class, PROP_PAD_MODE,
+      g_param_spec_enum("pad-mode", "Padding mode", "What the centre padding holds (librosa "
+          "pad_mode)", melspec_pad_mode_get_type(), int(d.pad_mode), flags));
+  g_object_class_install_property(gobject_class, PROP_POWER,
+      g_param_spec_double("power", "Power", "Exponent of the magnitude: 1 = energy, 2 = power "
+          "(librosa power)", 0.0, 16.0, d.power, flags));
+  g_object_class_install_property(gobject_class, PROP_N_MELS,
+      g_param_spec_uint("n-mels", "Mel bands", "Number of mel filters (librosa n_mels)", 1, 4096,
+          guint(d.n_mels), flags));
+  g_object_class_install_property(gobject_class, PROP_FMIN,
+      g_param_spec_double("fmin", "Lowest frequency", "Lowest mel filter edge in Hz (librosa fmin)",
+          0.0, G_MAXDOUBLE, d.fmin, flags));
+  g_object_class_install_property(gobject_class, PROP_FMAX,
+      g_param_spec_double("fmax", "Highest frequency", "Highest mel filter edge in Hz, at most "
+          "rate/2; 0 = rate/2 (librosa fmax)", 0.0, G_MAXDOUBLE, d.fmax, flags));
+  g_object_class_install_property(gobject_class, PROP_HTK,
+      g_param_spec_boolean("htk", "HTK mel scale", "Use the HTK mel formula instead of Slaney's "
+          "(librosa htk)", d.htk, flags));
+  g_object_class_install_property(gobject_class, PROP_NORM,
+      g_param_spec_enum("norm", "Filter normalisation", "Mel filter normalisation (librosa norm)",
+          melspec_norm_get_type(), int(d.norm), flags));
+  g_object_class_install_property(gobject_class, PROP_OUTPUT,
+      g_param_spec_enum("output", "Output scale", "Mel power, or decibels as librosa's "
+          "power_to_db without top_db (clipping belongs to specresize)", melspec_output_get_type(),
+          int(d.output), flags));
+  g_object_class_install_property(gobject_class, PROP_REF,
+      g_param_spec_double("ref", "dB reference", "Value that maps to 0 dB (librosa power_to_db "
+          "ref)", G_MINDOUBLE, G_MAXDOUBLE, d.ref, flags));
+  g_object_class_install_property(gobject_class, PROP_AMIN,
+      g_param_spec_double("amin", "dB floor", "Smallest value taken before the log (librosa "
+          "power_to_db amin)", G_MINDOUBLE, G_MAXDOUBLE, d.amin, flags));
+  g_object_class_install_property(gobject_class, PROP_FRAMES_PER_BUFFER,
+      g_param_spec_uint("frames-per-buffer", "Frames per buffer", "Frames in each output buffer "
+          "(the last of a signal may hold fewer, announced by new caps)", 1, 1 << 16,
+          kDefaultFramesPerBuffer, flags));
+  g_object_class_install_property(gobject_class, PROP_SAMPLE_RATE,
+      g_param_spec_uint("sample-rate", "Sample rate", "Sample rate the sink pad requires, so "
+          "audioresample converts to it and a model never gets another rate; 0 = any", 0,
+          G_MAXINT, 0, flags));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(element_class, "Mel spectrogram", "Filter/Analyzer/Audio",
+      "Computes librosa-exact (log-)mel spectrogram frames from mono F32 audio as "
+      "other/tensors; use 'audioconvert ! audioresample ! melspec' for any other input",
+      "gst-genre developers");
+
+  gst_type_mark_as_plugin_api(melspec_window_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(melspec_pad_mode_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(melspec_norm_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(melspec_output_get_type(), GstPluginAPIFlags(0));
+  GST_DEBUG_CATEGORY_INIT(gst_melspec_debug, "melspec", 0, "log-mel spectrogram");
+}

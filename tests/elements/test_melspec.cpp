@@ -1,0 +1,419 @@
+// melspec through GstHarness and real pipelines.
+#include <gst/audio/audio.h>
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "dsp/mel_spectrogram_stream.h"
+#include "test_paths.h"
+
+namespace {
+
+constexpr int kRate = 22050;
+constexpr int kMels = 128;
+constexpr int kHop = 512;
+const char* kMonoCaps = "audio/x-raw, format=F32LE, layout=interleaved, channels=1, rate=22050";
+
+std::vector<float> make_signal(size_t n) {
+  std::vector<float> y(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double t = double(i) / kRate;
+    y[i] = float(0.5 * std::sin(2 * M_PI * 440 * t) + 0.2 * std::sin(2 * M_PI * (200 + 500 * t) * t));
+  }
+  return y;
+}
+
+std::vector<float> lib_frames(const std::vector<float>& y, const genre::dsp::MelSpectrogramConfig& c = {}) {
+  genre::dsp::MelSpectrogramStream s(c);
+  std::vector<float> frames;
+  s.push(y.data(), y.size(), frames);
+  s.finish(frames);
+  return frames;
+}
+
+GstClockTime samples_to_time(guint64 n) { return gst_util_uint64_scale_int(n, GST_SECOND, kRate); }
+
+GstBuffer* audio_buffer(const float* data, size_t n, guint64 first_sample, GstClockTime base = 0) {
+  GstBuffer* buf = gst_buffer_new_memdup(data, n * sizeof(float));
+  GST_BUFFER_PTS(buf) = base + samples_to_time(first_sample);
+  GST_BUFFER_DURATION(buf) = samples_to_time(first_sample + n) - samples_to_time(first_sample);
+  return buf;
+}
+
+// Pushes y in chunks with continuous timestamps starting at `base`.
+void push_chunks(GstHarness* h, const std::vector<float>& y, size_t chunk, GstClockTime base = 0) {
+  for (size_t at = 0; at < y.size(); at += chunk) {
+    const size_t n = std::min(chunk, y.size() - at);
+    ASSERT_EQ(gst_harness_push(h, audio_buffer(y.data() + at, n, at, base)), GST_FLOW_OK);
+  }
+}
+
+struct Output {
+  std::vector<float> frames;
+  std::vector<GstBuffer*> buffers;
+  ~Output() {
+    for (GstBuffer* b : buffers) gst_buffer_unref(b);
+  }
+};
+
+void pull_all(GstHarness* h, Output* out) {
+  while (GstBuffer* b = gst_harness_try_pull(h)) {
+    GstMapInfo map;
+    gst_buffer_map(b, &map, GST_MAP_READ);
+    const auto* v = reinterpret_cast<const float*>(map.data);
+    out->frames.insert(out->frames.end(), v, v + map.size / sizeof(float));
+    gst_buffer_unmap(b, &map);
+    out->buffers.push_back(b);
+  }
+}
+
+std::string current_caps_string(GstHarness* h) {
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  if (!caps) return "";
+  gchar* s = gst_caps_to_string(caps);
+  std::string out(s);
+  g_free(s);
+  gst_caps_unref(caps);
+  return out;
+}
+
+// First error message on `bus`, or "" when there is none.
+std::string pop_error(GstBus* bus) {
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  if (!msg) return "";
+  GError* err = nullptr;
+  gchar* dbg = nullptr;
+  gst_message_parse_error(msg, &err, &dbg);
+  std::string text = err->message;
+  g_error_free(err);
+  g_free(dbg);
+  gst_message_unref(msg);
+  return text;
+}
+
+}  // namespace
+
+TEST(Melspec, OutputCapsAreStaticTensors) {
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  const auto y = make_signal(kRate);
+  push_chunks(h, y, 4096);
+  const std::string caps = current_caps_string(h);
+  EXPECT_NE(caps.find("other/tensors"), std::string::npos) << caps;
+  EXPECT_NE(caps.find("format=(string)static"), std::string::npos) << caps;
+  EXPECT_NE(caps.find("num_tensors=(int)1"), std::string::npos) << caps;
+  EXPECT_NE(caps.find("types=(string)float32"), std::string::npos) << caps;
+  EXPECT_NE(caps.find("dimensions=(string)128:32:1:1"), std::string::npos) << caps;
+  // 22050 / (512 * 32) reduced.
+  EXPECT_NE(caps.find("framerate=(fraction)11025/8192"), std::string::npos) << caps;
+  EXPECT_NE(caps.find("spectrum-scale=(string)db"), std::string::npos) << caps;
+  gst_harness_teardown(h);
+}
+
+TEST(Melspec, ChunkingDoesNotChangeFrames) {
+  const auto y = make_signal(2 * kRate + 77);
+  const auto want = lib_frames(y);
+  ASSERT_EQ(want.size(), size_t(kMels) * (1 + y.size() / kHop));
+  for (size_t chunk : {size_t(1), size_t(7), size_t(1000), size_t(44100)}) {
+    GstHarness* h = gst_harness_new("melspec");
+    gst_harness_set_src_caps_str(h, kMonoCaps);
+    push_chunks(h, y, chunk);
+    gst_harness_push_event(h, gst_event_new_eos());
+    Output out;
+    pull_all(h, &out);
+    ASSERT_EQ(out.frames.size(), want.size()) << "chunk " << chunk;
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_LE(std::abs(out.frames[i] - want[i]), 1e-6 * std::max(1.f, std::abs(want[i])))
+          << "chunk " << chunk << " value " << i;
+    gst_harness_teardown(h);
+  }
+}
+
+TEST(Melspec, TimestampsOffsetsAndShortLastBuffer) {
+  const auto y = make_signal(3 * kRate);  // 1 + 66150 // 512 = 130 frames
+  GstHarness* h = gst_harness_new("melspec");
+  g_object_set(h->element, "frames-per-buffer", 16u, nullptr);
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  const GstClockTime base = 7 * GST_SECOND;
+  push_chunks(h, y, 1000, base);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  ASSERT_EQ(out.buffers.size(), 9u);  // 8 x 16 + 2
+  guint64 frame = 0;
+  for (size_t i = 0; i < out.buffers.size(); ++i) {
+    GstBuffer* b = out.buffers[i];
+    const guint64 n = gst_buffer_get_size(b) / (kMels * sizeof(float));
+    EXPECT_EQ(n, i < 8 ? 16u : 2u);
+    EXPECT_EQ(GST_BUFFER_PTS(b), base + samples_to_time(frame * kHop)) << i;
+    EXPECT_EQ(GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b), base + samples_to_time((frame + n) * kHop)) << i;
+    EXPECT_EQ(GST_BUFFER_OFFSET(b), frame);
+    EXPECT_EQ(GST_BUFFER_OFFSET_END(b), frame + n);
+    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DISCONT), i == 0);
+    frame += n;
+  }
+  // The short last buffer was announced by caps with its frame count.
+  EXPECT_NE(current_caps_string(h).find("dimensions=(string)128:2:1:1"), std::string::npos);
+  gst_harness_teardown(h);
+}
+
+TEST(Melspec, DiscontRestartsTheFrameGrid) {
+  const auto a = make_signal(kRate), b = make_signal(kRate / 2);
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  push_chunks(h, a, 2048);
+  GstBuffer* first_b = audio_buffer(b.data(), b.size(), 0, 10 * GST_SECOND);
+  GST_BUFFER_FLAG_SET(first_b, GST_BUFFER_FLAG_DISCONT);
+  ASSERT_EQ(gst_harness_push(h, first_b), GST_FLOW_OK);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  auto want = lib_frames(a);
+  const auto want_b = lib_frames(b);
+  want.insert(want.end(), want_b.begin(), want_b.end());
+  ASSERT_EQ(out.frames.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_FLOAT_EQ(out.frames[i], want[i]) << i;
+  // The first buffer of the second signal starts at its own time, frame 0.
+  const size_t frames_a = 1 + a.size() / kHop;
+  guint64 seen = 0;
+  for (GstBuffer* buf : out.buffers) {
+    if (seen == frames_a) {
+      EXPECT_EQ(GST_BUFFER_PTS(buf), 10 * GST_SECOND);
+      EXPECT_EQ(GST_BUFFER_OFFSET(buf), 0u);
+      EXPECT_TRUE(GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT));
+    }
+    seen += gst_buffer_get_size(buf) / (kMels * sizeof(float));
+  }
+  gst_harness_teardown(h);
+}
+
+TEST(Melspec, SmallTimestampGapIsZeroFilled) {
+  const auto y = make_signal(kRate);
+  const size_t gap = 3000;  // samples missing between the halves
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  const size_t half = y.size() / 2;
+  ASSERT_EQ(gst_harness_push(h, audio_buffer(y.data(), half, 0)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(h, audio_buffer(y.data() + half, y.size() - half, half + gap)), GST_FLOW_OK);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  std::vector<float> filled(y.begin(), y.begin() + half);
+  filled.resize(half + gap, 0.f);
+  filled.insert(filled.end(), y.begin() + half, y.end());
+  const auto want = lib_frames(filled);
+  ASSERT_EQ(out.frames.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_FLOAT_EQ(out.frames[i], want[i]) << i;
+  gst_harness_teardown(h);
+}
+
+TEST(Melspec, LargeGapStartsANewSignal) {
+  const auto y = make_signal(kRate);
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  push_chunks(h, y, 4096);
+  push_chunks(h, y, 4096, 60 * GST_SECOND);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  EXPECT_EQ(out.frames.size(), 2 * lib_frames(y).size());
+  gst_harness_teardown(h);
+}
+
+TEST(Melspec, FlushDropsTheSignal) {
+  const auto y = make_signal(kRate);
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  push_chunks(h, std::vector<float>(y.begin(), y.begin() + 5000), 1000);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+  Output dropped;
+  pull_all(h, &dropped);  // whole buffers from before the flush
+  push_chunks(h, y, 1000);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  EXPECT_EQ(out.frames, lib_frames(y));
+  ASSERT_FALSE(out.buffers.empty());
+  EXPECT_EQ(GST_BUFFER_OFFSET(out.buffers[0]), 0u);
+  gst_harness_teardown(h);
+}
+
+TEST(Melspec, RejectsStereoAndIntegerInput) {
+  for (const char* caps : {"audio/x-raw, format=F32LE, layout=interleaved, channels=2, rate=22050",
+                           "audio/x-raw, format=S16LE, layout=interleaved, channels=1, rate=22050"}) {
+    GstHarness* h = gst_harness_new("melspec");
+    gst_harness_set_src_caps_str(h, caps);
+    const auto y = make_signal(4096);
+    EXPECT_EQ(gst_harness_push(h, audio_buffer(y.data(), y.size(), 0)), GST_FLOW_NOT_NEGOTIATED) << caps;
+    gst_harness_teardown(h);
+  }
+}
+
+TEST(Melspec, SampleRatePropertyRestrictsSinkCaps) {
+  GstHarness* h = gst_harness_new("melspec");
+  g_object_set(h->element, "sample-rate", 16000u, nullptr);
+  GstCaps* caps = gst_pad_peer_query_caps(h->srcpad, nullptr);  // what melspec's sink accepts
+  gchar* text = gst_caps_to_string(caps);
+  EXPECT_NE(std::string(text).find("rate=(int)16000"), std::string::npos) << text;
+  g_free(text);
+  gst_caps_unref(caps);
+  gst_harness_set_src_caps_str(h, kMonoCaps);  // 22050: refused
+  const auto y = make_signal(4096);
+  EXPECT_EQ(gst_harness_push(h, audio_buffer(y.data(), y.size(), 0)), GST_FLOW_NOT_NEGOTIATED);
+  gst_harness_teardown(h);
+}
+
+// Invalid properties stop the element at state change, naming the property.
+TEST(Melspec, InvalidPropertiesFailAtStateChange) {
+  struct Case {
+    const char* property;
+    void (*set)(GstElement*);
+  };
+  const Case cases[] = {
+      {"hop-length", [](GstElement* e) { g_object_set(e, "hop-length", 0u, nullptr); }},
+      {"win-length", [](GstElement* e) { g_object_set(e, "win-length", 4096u, nullptr); }},
+      {"fmax", [](GstElement* e) { g_object_set(e, "sample-rate", 16000u, "fmax", 9000.0, nullptr); }},
+      {"n-mels", [](GstElement* e) { g_object_set(e, "sample-rate", 22050u, "n-fft", 256u, nullptr); }},
+  };
+  for (const Case& c : cases) {
+    GstElement* e = gst_element_factory_make("melspec", nullptr);
+    GstBus* bus = gst_bus_new();
+    gst_element_set_bus(e, bus);
+    c.set(e);
+    EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE) << c.property;
+    const std::string error = pop_error(bus);
+    EXPECT_NE(error.find(c.property), std::string::npos) << c.property << ": " << error;
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_element_set_bus(e, nullptr);
+    gst_object_unref(bus);
+    gst_object_unref(e);
+  }
+}
+
+// fmax is only known to be too high once the rate is.
+TEST(Melspec, RateDependentErrorAtCaps) {
+  GstHarness* h = gst_harness_new("melspec");
+  g_object_set(h->element, "fmax", 16000.0, nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  const auto y = make_signal(4096);
+  EXPECT_EQ(gst_harness_push(h, audio_buffer(y.data(), y.size(), 0)), GST_FLOW_NOT_NEGOTIATED);
+  const std::string error = pop_error(bus);
+  EXPECT_NE(error.find("fmax"), std::string::npos) << error;
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
+namespace {
+
+struct PipelineRun {
+  std::vector<float> pcm;
+  std::vector<float> frames;
+  std::string error;
+};
+
+GstFlowReturn collect(GstElement* sink, std::vector<float>* into) {
+  GstSample* sample = nullptr;
+  g_signal_emit_by_name(sink, "pull-sample", &sample);
+  if (!sample) return GST_FLOW_EOS;
+  GstMapInfo map;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  gst_buffer_map(buf, &map, GST_MAP_READ);
+  const auto* v = reinterpret_cast<const float*>(map.data);
+  into->insert(into->end(), v, v + map.size / sizeof(float));
+  gst_buffer_unmap(buf, &map);
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+PipelineRun run_pipeline(const std::string& desc) {
+  PipelineRun run;
+  GError* err = nullptr;
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
+  if (!pipeline) {
+    run.error = err->message;
+    g_error_free(err);
+    return run;
+  }
+  for (auto [name, target] : {std::pair{"pcm", &run.pcm}, std::pair{"mel", &run.frames}}) {
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), name);
+    if (!sink) continue;
+    g_object_set(sink, "emit-signals", TRUE, "sync", FALSE, nullptr);
+    g_signal_connect(sink, "new-sample", G_CALLBACK(collect), target);
+    gst_object_unref(sink);
+  }
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
+                                               GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (!msg) {
+    run.error = "timeout";
+  } else {
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+      gst_message_parse_error(msg, &err, nullptr);
+      run.error = err->message;
+      g_error_free(err);
+    }
+    gst_message_unref(msg);
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return run;
+}
+
+}  // namespace
+
+// decodebin ! audioconvert ! audioresample ! melspec on a real 44.1 kHz
+// stereo Ogg file; the frames equal the library's on the very samples melspec
+// received (tapped with a tee).
+TEST(MelspecPipeline, DecodesRealOggFile) {
+  GENRE_REQUIRE_SHARED_DATA(shared);
+  const auto file = shared / "audio" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg";
+  const std::string desc = "filesrc location=\"" + file.string() +
+      "\" ! decodebin ! audioconvert ! audioresample ! melspec name=m sample-rate=22050 ! "
+      "appsink name=mel";
+  const auto run = run_pipeline(desc);
+  ASSERT_EQ(run.error, "");
+  // ~61 s at 22050 Hz, hop 512.
+  const size_t frames = run.frames.size() / kMels;
+  EXPECT_GT(frames, 2600u);
+  EXPECT_LT(frames, 2700u);
+
+  const std::string tapped = "filesrc location=\"" + file.string() +
+      "\" ! decodebin ! audioconvert ! audioresample ! audio/x-raw,rate=22050,channels=1,format=F32LE ! "
+      "tee name=t t. ! queue ! appsink name=pcm t. ! queue ! melspec ! appsink name=mel";
+  const auto both = run_pipeline(tapped);
+  ASSERT_EQ(both.error, "");
+  const auto want = lib_frames(both.pcm);
+  ASSERT_EQ(both.frames.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_LE(std::abs(both.frames[i] - want[i]), 1e-4f) << i;
+  EXPECT_EQ(want.size() / kMels, 1 + both.pcm.size() / kHop);
+}
+
+TEST(MelspecPipeline, SampleRateMakesAudioresampleConvert) {
+  const auto run = run_pipeline(
+      "audiotestsrc num-buffers=20 ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! audioresample ! "
+      "melspec sample-rate=16000 n-fft=512 hop-length=160 n-mels=40 ! appsink name=mel");
+  ASSERT_EQ(run.error, "");
+  // 20 x 1024 samples at 48 kHz = 0.4267 s -> 6827 samples at 16 kHz.
+  const size_t frames = run.frames.size() / 40;
+  EXPECT_NEAR(double(frames), 1 + 6827 / 160, 1.0);
+}
+
+TEST(MelspecPipeline, StereoWithoutAudioconvertFailsLoudly) {
+  const auto run = run_pipeline(
+      "audiotestsrc num-buffers=5 ! audio/x-raw,format=F32LE,channels=2 ! melspec ! fakesink");
+  EXPECT_NE(run.error, "");
+}
