@@ -102,7 +102,7 @@ void SpectrogramRenderer::resize(uint32_t window_frames, uint32_t n_mels) {
     cv::resize(mel_time_, resized_, cv::Size(width, height), 0, 0, cv::INTER_AREA);
 }
 
-void SpectrogramRenderer::write_output(float* out) const {
+void SpectrogramRenderer::write_output(float* out) {
   const int width = config_.width, height = config_.height, channels = config_.channels;
   const size_t plane = size_t(width) * size_t(height);
   double lo = 0.0, hi = 0.0;
@@ -115,13 +115,22 @@ void SpectrogramRenderer::write_output(float* out) const {
                        config_.normalization == Normalization::ImageNet;
   const bool flip = config_.low_freq_at == LowFreqAt::Bottom;
 
+  // Colour maps: the normalised table of each channel, indexed once per pixel.
+  float lut[3][256];
+  if (table)
+    for (int c = 0; c < channels; ++c)
+      for (int i = 0; i < 256; ++i) lut[c][i] = float(table[i][c] * scale_[size_t(c)] + offset_[size_t(c)]);
+  index_.resize(size_t(width));
+
   for (int y = 0; y < height; ++y) {
     const float* src = resized_.ptr<float>(flip ? height - 1 - y : y);
     if (table) {
+      // As matplotlib: Normalize ((v - min) / (max - min)), then the table index.
+      const float range = hi > lo ? float(hi - lo) : 1.0f;
+      for (int x = 0; x < width; ++x) index_[size_t(x)] = colormap_index((src[x] - base) / range);
       for (int c = 0; c < channels; ++c) {
         float* dst = out + size_t(c) * plane + size_t(y) * width;
-        const float a = float(scale_[size_t(c)]), b = float(offset_[size_t(c)]);
-        for (int x = 0; x < width; ++x) dst[x] = table[colormap_index((src[x] - base) * inv_range)][c] * a + b;
+        for (int x = 0; x < width; ++x) dst[x] = lut[c][index_[size_t(x)]];
       }
     } else {
       for (int c = 0; c < channels; ++c) {

@@ -39,7 +39,7 @@ class SpectrogramRenderer {
  private:
   void fill_short(uint32_t valid_frames, uint32_t window_frames, WindowFill fill);
   void resize(uint32_t window_frames, uint32_t n_mels);
-  void write_output(float* out) const;
+  void write_output(float* out);
 
   ImageConfig config_;
   DbParams db_;
@@ -50,6 +50,7 @@ class SpectrogramRenderer {
   cv::Mat mel_time_; // n_mels x (width or window_frames)
   cv::Mat resized_;  // height x width
   std::unique_ptr<AreaShrink> shrink_;
+  std::vector<int> index_;  // colour map indices of one row
 };
 
 }  // namespace genre::image
