@@ -107,9 +107,12 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
     GError* err = nullptr;
-    gst_message_parse_error(msg, &err, nullptr);
-    std::fprintf(stderr, "melspec-summary: %s\n", err->message);
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    std::fprintf(stderr, "melspec-summary: %s: %s (%s)\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                 err->message, debug ? debug : "no details");
     g_error_free(err);
+    g_free(debug);
     rc = 1;
   }
   gst_message_unref(msg);
