@@ -1,0 +1,176 @@
+#include "shard/file_io.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "shard/shard_error.h"
+
+namespace genre::shard {
+namespace {
+
+std::atomic<std::int64_t>& enospc_budget() {
+  static std::atomic<std::int64_t> budget{[] {
+    const char* env = std::getenv("GENRE_SHARD_FAIL_ENOSPC_AFTER_BYTES");
+    return env ? std::strtoll(env, nullptr, 10) : std::int64_t(-1);
+  }()};
+  return budget;
+}
+
+}  // namespace
+
+std::string errno_text(int err) {
+  char buf[256];
+  // GNU strerror_r returns the message pointer.
+  return std::string(strerror_r(err, buf, sizeof buf));
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() { reset(); }
+
+int UniqueFd::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+void UniqueFd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+DirLock::DirLock(const std::string& dir) {
+  const std::string path = dir + "/.lock";
+  fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (fd_.get() < 0) {
+    const int err = errno;
+    throw ShardError("cannot open lock file " + path + ": " + errno_text(err), err);
+  }
+  while (::flock(fd_.get(), LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    throw ShardError("cannot lock " + path + ": " + errno_text(err), err);
+  }
+}
+
+void set_enospc_after_bytes(std::int64_t bytes) { enospc_budget().store(bytes); }
+
+void write_all(int fd, const void* data, std::size_t size, const std::string& path) {
+  auto& budget = enospc_budget();
+  if (budget.load() >= 0) {
+    const std::int64_t left = budget.fetch_sub(static_cast<std::int64_t>(size));
+    if (left < static_cast<std::int64_t>(size)) {
+      budget.store(0);
+      throw ShardError("cannot write " + path + ": " + errno_text(ENOSPC) + " (injected fault)", ENOSPC);
+    }
+  }
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      throw ShardError("cannot write " + path + ": " + errno_text(err), err);
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() >= 0) ::fsync(fd.get());  // best effort: some filesystems refuse directory fsync
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) {
+      const int err = errno;
+      throw ShardError("cannot create " + tmp + ": " + errno_text(err), err);
+    }
+    try {
+      write_all(fd.get(), content.data(), content.size(), tmp);
+      if (::fsync(fd.get()) != 0) {
+        const int err = errno;
+        throw ShardError("cannot fsync " + tmp + ": " + errno_text(err), err);
+      }
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw ShardError("cannot rename " + tmp + " to " + path + ": " + errno_text(err), err);
+  }
+  const std::size_t slash = path.rfind('/');
+  fsync_dir(slash == std::string::npos ? "." : path.substr(0, slash));
+}
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int err = errno;
+    throw ShardError("cannot open " + path + ": " + errno_text(err), err);
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      throw ShardError("cannot read " + path + ": " + errno_text(err), err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+MappedFile::MappedFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int err = errno;
+    throw ShardError("cannot open shard " + path + ": " + errno_text(err), err);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw ShardError("shard " + path + " is not a regular file");
+  size_ = static_cast<std::size_t>(st.st_size);
+  if (size_ == 0) return;  // mmap refuses empty files; callers see an empty shard
+  void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    throw ShardError("cannot map shard " + path + ": " + errno_text(err), err);
+  }
+  data_ = static_cast<const std::uint8_t*>(p);
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) {
+  o.data_ = nullptr;
+  o.size_ = 0;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
+}  // namespace genre::shard

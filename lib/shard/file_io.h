@@ -1,0 +1,73 @@
+// Small POSIX helpers for lib/shard: owned descriptors, flock, full writes
+// with an ENOSPC fault-injection hook for tests, atomic file replacement and
+// read-only memory maps. Every failure throws ShardError naming the path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace genre::shard {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  int release();
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+// An exclusive flock on `<dir>/.lock`, held for the object's lifetime. Works
+// between threads (each lock opens its own descriptor) and processes, and on
+// NFS (the Linux client maps flock to byte-range locks).
+class DirLock {
+ public:
+  explicit DirLock(const std::string& dir);
+
+ private:
+  UniqueFd fd_;
+};
+
+// Writes all bytes, retrying short writes. Throws ShardError (with errno) for
+// ENOSPC and every other failure.
+void write_all(int fd, const void* data, std::size_t size, const std::string& path);
+
+// Test hook: after `bytes` more bytes written through write_all, writes fail
+// with ENOSPC (negative disables). The environment variable
+// GENRE_SHARD_FAIL_ENOSPC_AFTER_BYTES sets it at first use.
+void set_enospc_after_bytes(std::int64_t bytes);
+
+// Writes `content` to `path` via a temporary file, fsync and rename.
+void write_file_atomic(const std::string& path, const std::string& content);
+void fsync_dir(const std::string& dir);
+std::string read_file(const std::string& path);
+
+// A read-only private mapping of a whole file.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path);
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&&) = delete;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+std::string errno_text(int err);
+
+}  // namespace genre::shard
