@@ -5,6 +5,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(melspec, plugin);
   ok |= GST_ELEMENT_REGISTER(specresize, plugin);
+  ok |= GST_ELEMENT_REGISTER(datasetsink, plugin);
   return ok;
 }
 

@@ -1,0 +1,830 @@
+/**
+ * SECTION:element-datasetsink
+ *
+ * Writes every incoming tensor as one training sample into a dataset
+ * directory of WebDataset tar shards ("<split>-NNNNNN.tar" + manifest.json),
+ * readable by the C++ reader (lib/shard) and by Python's tarfile + numpy.
+ * |[
+ * gst-launch-1.0 filesrc location=000002.mp3 ! decodebin ! audioconvert ! audioresample ! \
+ *     melspec ! specresize ! datasetsink location=ds taxonomy=taxonomy.json label=Hip-Hop
+ * ]|
+ *
+ * Sample shape: the caps dimensions reversed to C order, without N when N=1
+ * ("224:224:1:1" -> [1,224,224], melspec's "128:32:1:1" -> [1,32,128]).
+ * Sample key: the key property (default: the upstream file name without its
+ * extension), then "_w<window_index>" from specresize's GenreWindowMeta, none
+ * for whole-clip images, and "_w<n>" (n-th buffer of the clip) without meta.
+ *
+ * A clip (everything up to EOS) is written atomically at EOS: a clip stopped
+ * by an error or by going to READY without EOS leaves nothing behind. The open
+ * shard survives READY<->PLAYING cycles (a converter reuses one pipeline for
+ * many tracks) and is finalized when full or at READY->NULL. Keys already in
+ * the dataset's finalized shards are skipped, so a resumed conversion writes
+ * exactly the missing samples.
+ */
+#include "gstdatasetsink.h"
+
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "elements.h"
+#include "shard/dataset_writer.h"
+#include "shard/sample_key.h"
+#include "shard/shard_error.h"
+#include "taxonomy/taxonomy.h"
+#include "tensor_caps.h"
+#include "window_meta.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_dataset_sink_debug);
+#define GST_CAT_DEFAULT gst_dataset_sink_debug
+
+using genre::shard::DatasetWriter;
+using genre::shard::Dtype;
+using genre::shard::ShardError;
+using nlohmann::json;
+
+namespace {
+
+enum class Split { Train, Val, Test };
+const char* split_name(Split s) { return s == Split::Train ? "train" : s == Split::Val ? "val" : "test"; }
+
+constexpr guint kDefaultMaxSamples = 1000;
+constexpr guint64 kDefaultMaxBytes = 0;
+
+// Properties, guarded by the object lock; copied at start and at each clip.
+struct Settings {
+  std::string location;
+  Split split = Split::Train;
+  std::string key, label, macro_label, all_labels, taxonomy;
+  Dtype dtype = Dtype::kFloat16;
+  guint max_samples = kDefaultMaxSamples;
+  guint64 max_bytes = kDefaultMaxBytes;
+  bool labels_from_tags = false;
+};
+
+// What a clip's samples are labelled and keyed with, resolved at its first buffer.
+struct ClipInfo {
+  std::string key;
+  std::string source;
+  int fine = -1;
+  int macro = -1;
+  json fine_labels = json::array();
+};
+
+// Streaming state: touched from the streaming thread, and from state changes
+// while streaming is stopped.
+struct State {
+  std::unique_ptr<DatasetWriter> writer;
+  std::string writer_location, writer_taxonomy;
+  Dtype writer_dtype = Dtype::kFloat16;
+  std::optional<genre::taxonomy::Taxonomy> taxonomy;
+  std::vector<std::uint64_t> shape;     // from the current caps
+  std::vector<std::uint64_t> clip_shape;  // of the samples staged for the clip
+  std::optional<ClipInfo> clip;
+  guint64 clip_buffers = 0;
+  std::vector<std::string> tag_genres;
+  std::map<std::string, json> params;  // genre/* sticky event structures by name
+  std::size_t shards_reported = 0;
+};
+
+}  // namespace
+
+struct _GstDatasetSink {
+  GstBaseSink parent;
+  Settings* settings;
+  State* state;
+  // Read-only counters, guarded by the object lock.
+  guint64 samples_written;
+  guint64 duplicates_skipped;
+  std::vector<std::string>* finalized_shards;
+};
+
+G_DEFINE_TYPE(GstDatasetSink, gst_dataset_sink, GST_TYPE_BASE_SINK)
+GST_ELEMENT_REGISTER_DEFINE(datasetsink, "datasetsink", GST_RANK_NONE, GST_TYPE_DATASET_SINK)
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+  PROP_SPLIT,
+  PROP_KEY,
+  PROP_LABEL,
+  PROP_MACRO_LABEL,
+  PROP_ALL_LABELS,
+  PROP_DTYPE,
+  PROP_MAX_SAMPLES,
+  PROP_MAX_BYTES,
+  PROP_TAXONOMY,
+  PROP_LABELS_FROM_TAGS,
+  PROP_SAMPLES_WRITTEN,
+  PROP_DUPLICATES_SKIPPED,
+  PROP_FINALIZED_SHARDS,
+};
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(genre::kTensorTemplateCaps));
+
+static GType dataset_sink_split_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {{int(Split::Train), "Training split", "train"},
+                                      {int(Split::Val), "Validation split", "val"},
+                                      {int(Split::Test), "Test split", "test"},
+                                      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstDatasetSinkSplit", values));
+  return type;
+}
+
+static GType dataset_sink_dtype_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {int(Dtype::kFloat16), "IEEE half precision (round to nearest even; half the disk of float32)", "float16"},
+      {int(Dtype::kFloat32), "IEEE single precision, the tensors exactly as received", "float32"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstDatasetSinkDtype", values));
+  return type;
+}
+
+// ---- helpers -------------------------------------------------------------------------
+
+static Settings snapshot(GstDatasetSink* self) {
+  GST_OBJECT_LOCK(self);
+  Settings s = *self->settings;
+  GST_OBJECT_UNLOCK(self);
+  return s;
+}
+
+static json gvalue_to_json(const GValue* v) {
+  switch (G_TYPE_FUNDAMENTAL(G_VALUE_TYPE(v))) {
+    case G_TYPE_BOOLEAN: return bool(g_value_get_boolean(v));
+    case G_TYPE_INT: return g_value_get_int(v);
+    case G_TYPE_UINT: return g_value_get_uint(v);
+    case G_TYPE_INT64: return g_value_get_int64(v);
+    case G_TYPE_UINT64: return g_value_get_uint64(v);
+    case G_TYPE_FLOAT: return double(g_value_get_float(v));
+    case G_TYPE_DOUBLE: return g_value_get_double(v);
+    case G_TYPE_STRING: {
+      const char* s = g_value_get_string(v);
+      return s ? json(s) : json(nullptr);
+    }
+    default: break;
+  }
+  if (G_VALUE_TYPE(v) == GST_TYPE_FRACTION)
+    return json::array({gst_value_get_fraction_numerator(v), gst_value_get_fraction_denominator(v)});
+  if (G_VALUE_TYPE(v) == GST_TYPE_ARRAY || G_VALUE_TYPE(v) == GST_TYPE_LIST) {
+    json a = json::array();
+    const guint n = G_VALUE_TYPE(v) == GST_TYPE_ARRAY ? gst_value_array_get_size(v) : gst_value_list_get_size(v);
+    for (guint i = 0; i < n; ++i)
+      a.push_back(gvalue_to_json(G_VALUE_TYPE(v) == GST_TYPE_ARRAY ? gst_value_array_get_value(v, i)
+                                                                   : gst_value_list_get_value(v, i)));
+    return a;
+  }
+  gchar* s = gst_value_serialize(v);
+  json out = s ? json(s) : json(nullptr);
+  g_free(s);
+  return out;
+}
+
+static json structure_to_json(const GstStructure* s) {
+  json j = json::object();
+  const gint n = gst_structure_n_fields(s);
+  for (gint i = 0; i < n; ++i) {
+    const gchar* name = gst_structure_nth_field_name(s, i);
+    j[name] = gvalue_to_json(gst_structure_get_value(s, name));
+  }
+  return j;
+}
+
+static genre::shard::ClassLists class_lists(const genre::taxonomy::Taxonomy& t) {
+  genre::shard::ClassLists c;
+  for (const auto& f : t.fine) {
+    const int macro = f.index < int(t.fine_to_macro.size()) ? t.fine_to_macro[std::size_t(f.index)] : -1;
+    c.fine.push_back({f.index, f.name, f.fma_genre_id, macro});
+  }
+  for (const auto& m : t.macro) c.macro.push_back({m.index, m.name, m.fma_genre_id, -1});
+  return c;
+}
+
+// "000123.mp3" -> "000123": a usable key from the upstream file name.
+static std::string key_from_uri(const std::string& uri_or_path) {
+  std::string base = uri_or_path.substr(uri_or_path.find_last_of('/') + 1);
+  const std::size_t dot = base.find('.');
+  if (dot != std::string::npos && dot > 0) base.resize(dot);
+  for (char& c : base)
+    if (c == '.' || static_cast<unsigned char>(c) < 0x20 || c == '\\') c = '_';
+  if (base.size() > genre::shard::kMaxKeyLength) base.resize(genre::shard::kMaxKeyLength);
+  return base;
+}
+
+static std::string upstream_source(GstDatasetSink* self) {
+  GstQuery* q = gst_query_new_uri();
+  std::string out;
+  if (gst_pad_peer_query(GST_BASE_SINK_PAD(self), q)) {
+    gchar* uri = nullptr;
+    gst_query_parse_uri(q, &uri);
+    if (uri) {
+      gchar* path = g_filename_from_uri(uri, nullptr, nullptr);
+      out = path ? path : uri;
+      g_free(path);
+      g_free(uri);
+    }
+  }
+  gst_query_unref(q);
+  return out;
+}
+
+static void post_shard_messages(GstDatasetSink* self) {
+  State& st = *self->state;
+  if (!st.writer) return;
+  const auto& done = st.writer->finalized_shards();
+  for (; st.shards_reported < done.size(); ++st.shards_reported) {
+    const std::string& name = done[st.shards_reported];
+    GST_INFO_OBJECT(self, "finalized shard %s", name.c_str());
+    GST_OBJECT_LOCK(self);
+    self->finalized_shards->push_back(name);
+    GST_OBJECT_UNLOCK(self);
+    gst_element_post_message(GST_ELEMENT(self),
+        gst_message_new_element(GST_OBJECT(self),
+            gst_structure_new("genre/dataset-shard-finalized", "name", G_TYPE_STRING, name.c_str(),
+                "location", G_TYPE_STRING, st.writer_location.c_str(), nullptr)));
+  }
+}
+
+static void post_writer_error(GstDatasetSink* self, const ShardError& e, const char* doing) {
+  if (e.error_number() == ENOSPC) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
+        ("Disk full while %s; finalized shards stay valid, samples of the open shard are lost and "
+         "will be rewritten by a resumed run", doing), ("%s", e.what()));
+  } else if (e.error_number() != 0) {
+    GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write the dataset while %s: %s", doing, e.what()),
+        (nullptr));
+  } else {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Dataset error while %s: %s", doing, e.what()), (nullptr));
+  }
+}
+
+static void close_writer(GstDatasetSink* self) {
+  State& st = *self->state;
+  if (!st.writer) return;
+  try {
+    st.writer->close();
+  } catch (const ShardError& e) {
+    post_writer_error(self, e, "finalizing the last shard");
+  }
+  post_shard_messages(self);
+  st.writer.reset();
+  st.shards_reported = 0;
+}
+
+// Opens (or reuses) the writer for the current settings.
+static bool ensure_writer(GstDatasetSink* self) {
+  State& st = *self->state;
+  const Settings s = snapshot(self);
+  if (s.location.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No dataset directory: set the location property"), (nullptr));
+    return false;
+  }
+  if (st.writer && (st.writer_location != s.location || st.writer_taxonomy != s.taxonomy ||
+                    st.writer_dtype != s.dtype))
+    close_writer(self);
+  if (!st.writer) {
+    st.taxonomy.reset();
+    if (!s.taxonomy.empty()) {
+      try {
+        st.taxonomy = genre::taxonomy::Taxonomy::load_json(s.taxonomy);
+      } catch (const std::exception& e) {
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not load the taxonomy: %s", e.what()), (nullptr));
+        return false;
+      }
+    }
+    genre::shard::WriterOptions o;
+    o.dir = s.location;
+    o.split = split_name(s.split);
+    o.dtype = s.dtype;
+    o.max_samples = s.max_samples;
+    o.max_bytes = s.max_bytes;
+    if (st.taxonomy) o.classes = class_lists(*st.taxonomy);
+    try {
+      st.writer = std::make_unique<DatasetWriter>(o);
+    } catch (const ShardError& e) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Could not open dataset %s: %s", s.location.c_str(), e.what()),
+          (nullptr));
+      return false;
+    }
+    const auto& stats = st.writer->stats();
+    GST_INFO_OBJECT(self, "dataset %s: %zu samples present, %" G_GUINT64_FORMAT " stale partial shards removed, %"
+        G_GUINT64_FORMAT " shards re-registered", s.location.c_str(), st.writer->durable_keys().size(),
+        stats.stale_partials_removed, stats.shards_recovered);
+    st.writer_location = s.location;
+    st.writer_taxonomy = s.taxonomy;
+    st.writer_dtype = s.dtype;
+  }
+  try {
+    st.writer->set_split(split_name(s.split));  // finalizes the open shard when the split changes
+  } catch (const ShardError& e) {
+    post_writer_error(self, e, "changing the split");
+    return false;
+  }
+  st.writer->set_limits(s.max_samples, s.max_bytes);
+  post_shard_messages(self);
+  return true;
+}
+
+// Resolves one label through the taxonomy, or as an index without one.
+static std::optional<int> resolve_label(GstDatasetSink* self, const std::string& label, bool macro,
+                                        const char* property) {
+  State& st = *self->state;
+  if (st.taxonomy) {
+    const auto idx = macro ? st.taxonomy->macro_index(label) : st.taxonomy->fine_index(label);
+    if (!idx)
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+          ("%s '%s' is not a %s class of taxonomy %s", property, label.c_str(), macro ? "macro" : "fine",
+           st.writer_taxonomy.c_str()), (nullptr));
+    return idx;
+  }
+  char* end = nullptr;
+  const long v = std::strtol(label.c_str(), &end, 10);
+  if (label.empty() || *end != '\0' || v < 0 || v > G_MAXINT) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+        ("%s '%s' is a name, which needs the taxonomy property; without a taxonomy labels are class "
+         "indices (0, 1, ...)", property, label.c_str()), (nullptr));
+    return std::nullopt;
+  }
+  return int(v);
+}
+
+static json class_json(GstDatasetSink* self, int index, bool macro) {
+  State& st = *self->state;
+  json j = {{"index", index}};
+  if (st.taxonomy && index >= 0) {
+    const auto& list = macro ? st.taxonomy->macro : st.taxonomy->fine;
+    if (index < int(list.size())) j["name"] = list[std::size_t(index)].name;
+  }
+  return j;
+}
+
+static std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    const std::size_t a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \t");
+    if (a != std::string::npos) out.push_back(item.substr(a, b - a + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Key, source and labels of the clip that starts with this buffer.
+static bool begin_clip(GstDatasetSink* self) {
+  State& st = *self->state;
+  const Settings s = snapshot(self);
+  ClipInfo c;
+  c.source = upstream_source(self);
+  if (!s.key.empty()) {
+    c.key = s.key;
+  } else if (!c.source.empty()) {
+    c.key = key_from_uri(c.source);
+  }
+  if (c.key.empty()) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+        ("No sample key: set the key property (upstream reports no file name to derive it from)"), (nullptr));
+    return false;
+  }
+  const std::string problem = genre::shard::key_problem(c.key);
+  if (!problem.empty()) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid key property: %s", problem.c_str()), (nullptr));
+    return false;
+  }
+  std::vector<int> fine_all;
+  if (s.labels_from_tags && !st.tag_genres.empty()) {
+    // The first tagged genre that the taxonomy knows is the label; the others
+    // it knows are extra labels for multi-label training.
+    for (const std::string& g : st.tag_genres) {
+      std::optional<int> idx;
+      if (st.taxonomy) {
+        idx = st.taxonomy->fine_index(g);
+      } else {
+        char* end = nullptr;
+        const long v = std::strtol(g.c_str(), &end, 10);
+        if (!g.empty() && *end == '\0' && v >= 0 && v <= G_MAXINT) idx = int(v);
+      }
+      if (idx && std::find(fine_all.begin(), fine_all.end(), *idx) == fine_all.end()) fine_all.push_back(*idx);
+    }
+    if (fine_all.empty()) {
+      std::string tags;
+      for (const auto& g : st.tag_genres) tags += (tags.empty() ? "" : ", ") + g;
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+          ("None of the genre tags (%s) is a class of %s", tags.c_str(),
+           st.taxonomy ? st.writer_taxonomy.c_str() : "the dataset (no taxonomy: tags must be class indices)"),
+          (nullptr));
+      return false;
+    }
+  } else if (!s.label.empty()) {
+    const auto idx = resolve_label(self, s.label, false, "label");
+    if (!idx) return false;
+    fine_all.push_back(*idx);
+  } else {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+        ("No label for key '%s': set the label property%s", c.key.c_str(),
+         s.labels_from_tags ? " (labels-from-tags is on but no GST_TAG_GENRE tag arrived)" : " or labels-from-tags"),
+        (nullptr));
+    return false;
+  }
+  for (const std::string& extra : split_list(s.all_labels)) {
+    const auto idx = resolve_label(self, extra, false, "all-labels entry");
+    if (!idx) return false;
+    if (std::find(fine_all.begin(), fine_all.end(), *idx) == fine_all.end()) fine_all.push_back(*idx);
+  }
+  c.fine = fine_all.front();
+  if (!s.macro_label.empty()) {
+    const auto idx = resolve_label(self, s.macro_label, true, "macro-label");
+    if (!idx) return false;
+    c.macro = *idx;
+  } else if (st.taxonomy && c.fine < int(st.taxonomy->fine_to_macro.size())) {
+    c.macro = st.taxonomy->fine_to_macro[std::size_t(c.fine)];
+  }
+  for (int f : fine_all) c.fine_labels.push_back(class_json(self, f, false));
+  st.clip = std::move(c);
+  st.clip_buffers = 0;
+  st.clip_shape.clear();
+  return true;
+}
+
+static void drop_clip(GstDatasetSink* self, const char* why) {
+  State& st = *self->state;
+  if (st.writer && st.writer->staged_count() > 0) {
+    GST_INFO_OBJECT(self, "dropping %zu staged samples of clip '%s': %s", st.writer->staged_count(),
+        st.clip ? st.clip->key.c_str() : "", why);
+    st.writer->discard_staged();
+  }
+  st.clip.reset();
+  st.clip_shape.clear();
+}
+
+static bool commit_clip(GstDatasetSink* self) {
+  State& st = *self->state;
+  bool ok = true;
+  if (st.writer) {
+    const std::size_t n = st.writer->staged_count();
+    try {
+      st.writer->commit();
+      GST_OBJECT_LOCK(self);
+      self->samples_written += n;
+      GST_OBJECT_UNLOCK(self);
+    } catch (const ShardError& e) {
+      post_writer_error(self, e, "writing samples");
+      ok = false;
+    }
+    post_shard_messages(self);
+  }
+  st.clip.reset();
+  st.clip_shape.clear();
+  return ok;
+}
+
+// ---- GstBaseSink -----------------------------------------------------------------------
+
+static gboolean set_caps(GstBaseSink* sink, GstCaps* caps) {
+  GstDatasetSink* self = GST_DATASET_SINK(sink);
+  State& st = *self->state;
+  genre::TensorInfo info;
+  std::string error;
+  if (!genre::tensor_caps_parse(caps, &info, &error)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("datasetsink cannot take these caps: %s", error.c_str()), (nullptr));
+    return FALSE;
+  }
+  // Innermost first -> C order; N (the outermost) is dropped when it is 1.
+  std::vector<std::uint64_t> shape;
+  for (int i = 3; i >= 0; --i) {
+    if (i == 3 && info.dims[3] == 1) continue;
+    shape.push_back(info.dims[std::size_t(i)]);
+  }
+  if (!st.clip_shape.empty() && shape != st.clip_shape) {
+    const std::string dims = genre::tensor_dims_to_string(info.dims);
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+        ("Tensor shape changed to %s in the middle of clip '%s'; one clip's samples share one shape",
+         dims.c_str(), st.clip ? st.clip->key.c_str() : ""), (nullptr));
+    return FALSE;
+  }
+  if (st.writer) {
+    const std::string problem = st.writer->shape_problem(shape);
+    if (!problem.empty()) {
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Incompatible tensor shape: %s", problem.c_str()), (nullptr));
+      return FALSE;
+    }
+  }
+  st.shape = shape;
+  return TRUE;
+}
+
+static GstFlowReturn render(GstBaseSink* sink, GstBuffer* buf) {
+  GstDatasetSink* self = GST_DATASET_SINK(sink);
+  State& st = *self->state;
+  if (!st.writer) return GST_FLOW_ERROR;
+  if (st.shape.empty()) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Buffer before caps"), (nullptr));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!st.clip && !begin_clip(self)) return GST_FLOW_ERROR;
+  const ClipInfo& clip = *st.clip;
+  std::uint64_t count = 1;
+  for (auto d : st.shape) count *= d;
+  const GenreWindowMeta* wm = gst_buffer_get_genre_window_meta(buf);
+  std::string key;
+  json window = nullptr;
+  if (wm && wm->whole_clip) {
+    key = clip.key;
+  } else {
+    const guint64 index = wm ? wm->window_index : st.clip_buffers;
+    key = genre::shard::window_key(clip.key, index);
+    window = {{"index", index}};
+  }
+  if (wm) {
+    if (window.is_null()) window = json::object();
+    window["whole_clip"] = bool(wm->whole_clip);
+    if (GST_CLOCK_TIME_IS_VALID(wm->start)) window["start_s"] = double(wm->start) / GST_SECOND;
+    if (GST_CLOCK_TIME_IS_VALID(wm->end)) window["end_s"] = double(wm->end) / GST_SECOND;
+    window["window_frames"] = wm->window_frames;
+    window["valid_frames"] = wm->valid_frames;
+  }
+  ++st.clip_buffers;
+
+  GstMapInfo map;
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map an input buffer"), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  if (map.size != count * sizeof(float)) {
+    gst_buffer_unmap(buf, &map);
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+        ("Buffer of %" G_GSIZE_FORMAT " bytes does not hold one tensor of %" G_GUINT64_FORMAT " floats", map.size,
+         count), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  genre::shard::SampleInput in;
+  in.key = key;
+  in.shape = st.shape;
+  in.data = reinterpret_cast<const float*>(map.data);
+  in.fine = clip.fine;
+  in.macro = clip.macro;
+  in.meta = {{"track_id", clip.key},
+             {"source", clip.source.empty() ? json(nullptr) : json(clip.source)},
+             {"fine_labels", clip.fine_labels},
+             {"fine_class", class_json(self, clip.fine, false)},
+             {"macro_class", clip.macro >= 0 ? class_json(self, clip.macro, true) : json(nullptr)},
+             {"window", window},
+             {"pts_s", GST_BUFFER_PTS_IS_VALID(buf) ? json(double(GST_BUFFER_PTS(buf)) / GST_SECOND) : json(nullptr)}};
+  json params = json::object();
+  for (const auto& [name, fields] : st.params) params[name] = fields;
+  in.meta["params"] = params;
+  GstFlowReturn ret = GST_FLOW_OK;
+  try {
+    if (st.writer->stage(in) == DatasetWriter::StageResult::kDuplicate) {
+      GST_INFO_OBJECT(self, "sample '%s' is already in the dataset: skipped", key.c_str());
+      GST_OBJECT_LOCK(self);
+      ++self->duplicates_skipped;
+      GST_OBJECT_UNLOCK(self);
+    } else {
+      st.clip_shape = st.shape;
+    }
+  } catch (const ShardError& e) {
+    post_writer_error(self, e, "staging a sample");
+    ret = GST_FLOW_ERROR;
+  }
+  gst_buffer_unmap(buf, &map);
+  if (ret == GST_FLOW_OK) post_shard_messages(self);  // very long clips commit early
+  return ret;
+}
+
+static gboolean sink_event(GstBaseSink* sink, GstEvent* event) {
+  GstDatasetSink* self = GST_DATASET_SINK(sink);
+  State& st = *self->state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS:
+      if (!commit_clip(self)) {
+        gst_event_unref(event);
+        return FALSE;
+      }
+      break;
+    case GST_EVENT_STREAM_START:
+      // A new stream: the previous clip ended without EOS (e.g. concat): keep its samples.
+      if (st.clip && st.writer && st.writer->staged_count() > 0 && !commit_clip(self)) {
+        gst_event_unref(event);
+        return FALSE;
+      }
+      st.clip.reset();
+      st.tag_genres.clear();
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      drop_clip(self, "flushed");
+      break;
+    case GST_EVENT_TAG: {
+      GstTagList* tags = nullptr;
+      gst_event_parse_tag(event, &tags);
+      const guint n = tags ? gst_tag_list_get_tag_size(tags, GST_TAG_GENRE) : 0;
+      if (n > 0) {
+        st.tag_genres.clear();
+        for (guint i = 0; i < n; ++i) {
+          const gchar* g = nullptr;
+          if (gst_tag_list_peek_string_index(tags, GST_TAG_GENRE, i, &g) && g) st.tag_genres.emplace_back(g);
+        }
+      }
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM_STICKY: {
+      const GstStructure* s = gst_event_get_structure(event);
+      if (s && g_str_has_prefix(gst_structure_get_name(s), "genre/"))
+        st.params[gst_structure_get_name(s)] = structure_to_json(s);
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_BASE_SINK_CLASS(gst_dataset_sink_parent_class)->event(sink, event);
+}
+
+static gboolean start(GstBaseSink* sink) {
+  GstDatasetSink* self = GST_DATASET_SINK(sink);
+  State& st = *self->state;
+  st.clip.reset();
+  st.tag_genres.clear();
+  st.params.clear();
+  st.shape.clear();
+  return ensure_writer(self) ? TRUE : FALSE;
+}
+
+static gboolean stop(GstBaseSink* sink) {
+  GstDatasetSink* self = GST_DATASET_SINK(sink);
+  drop_clip(self, "stopped before EOS");
+  return TRUE;  // the writer and its open shard stay for the next run (see READY->NULL)
+}
+
+static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+  GstDatasetSink* self = GST_DATASET_SINK(element);
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_dataset_sink_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) close_writer(self);
+  return ret;
+}
+
+// ---- GObject ----------------------------------------------------------------------------
+
+static void set_string(std::string* into, const GValue* value) {
+  const gchar* s = g_value_get_string(value);
+  *into = s ? s : "";
+}
+
+static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  GstDatasetSink* self = GST_DATASET_SINK(object);
+  GST_OBJECT_LOCK(self);
+  Settings& s = *self->settings;
+  switch (id) {
+    case PROP_LOCATION: set_string(&s.location, value); break;
+    case PROP_SPLIT: s.split = Split(g_value_get_enum(value)); break;
+    case PROP_KEY: set_string(&s.key, value); break;
+    case PROP_LABEL: set_string(&s.label, value); break;
+    case PROP_MACRO_LABEL: set_string(&s.macro_label, value); break;
+    case PROP_ALL_LABELS: set_string(&s.all_labels, value); break;
+    case PROP_DTYPE: s.dtype = Dtype(g_value_get_enum(value)); break;
+    case PROP_MAX_SAMPLES: s.max_samples = g_value_get_uint(value); break;
+    case PROP_MAX_BYTES: s.max_bytes = g_value_get_uint64(value); break;
+    case PROP_TAXONOMY: set_string(&s.taxonomy, value); break;
+    case PROP_LABELS_FROM_TAGS: s.labels_from_tags = g_value_get_boolean(value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void set_optional_string(GValue* value, const std::string& s) {
+  g_value_set_string(value, s.empty() ? nullptr : s.c_str());
+}
+
+static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  GstDatasetSink* self = GST_DATASET_SINK(object);
+  GST_OBJECT_LOCK(self);
+  const Settings& s = *self->settings;
+  switch (id) {
+    case PROP_LOCATION: set_optional_string(value, s.location); break;
+    case PROP_SPLIT: g_value_set_enum(value, int(s.split)); break;
+    case PROP_KEY: set_optional_string(value, s.key); break;
+    case PROP_LABEL: set_optional_string(value, s.label); break;
+    case PROP_MACRO_LABEL: set_optional_string(value, s.macro_label); break;
+    case PROP_ALL_LABELS: set_optional_string(value, s.all_labels); break;
+    case PROP_DTYPE: g_value_set_enum(value, int(s.dtype)); break;
+    case PROP_MAX_SAMPLES: g_value_set_uint(value, s.max_samples); break;
+    case PROP_MAX_BYTES: g_value_set_uint64(value, s.max_bytes); break;
+    case PROP_TAXONOMY: set_optional_string(value, s.taxonomy); break;
+    case PROP_LABELS_FROM_TAGS: g_value_set_boolean(value, s.labels_from_tags); break;
+    case PROP_SAMPLES_WRITTEN: g_value_set_uint64(value, self->samples_written); break;
+    case PROP_DUPLICATES_SKIPPED: g_value_set_uint64(value, self->duplicates_skipped); break;
+    case PROP_FINALIZED_SHARDS: {
+      std::vector<const gchar*> names;
+      for (const auto& n : *self->finalized_shards) names.push_back(n.c_str());
+      names.push_back(nullptr);
+      g_value_set_boxed(value, names.data());
+      break;
+    }
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void finalize(GObject* object) {
+  GstDatasetSink* self = GST_DATASET_SINK(object);
+  delete self->state;  // a writer still open (never set to NULL) finalizes its shard here
+  delete self->settings;
+  delete self->finalized_shards;
+  G_OBJECT_CLASS(gst_dataset_sink_parent_class)->finalize(object);
+}
+
+static void gst_dataset_sink_init(GstDatasetSink* self) {
+  self->settings = new Settings();
+  self->state = new State();
+  self->finalized_shards = new std::vector<std::string>();
+  self->samples_written = 0;
+  self->duplicates_skipped = 0;
+  gst_base_sink_set_sync(GST_BASE_SINK(self), FALSE);  // a file writer, not a renderer
+  gst_base_sink_set_last_sample_enabled(GST_BASE_SINK(self), FALSE);  // holds no tensor after writing
+}
+
+static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSinkClass* base_class = GST_BASE_SINK_CLASS(klass);
+  gobject_class->set_property = set_property;
+  gobject_class->get_property = get_property;
+  gobject_class->finalize = finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
+  base_class->set_caps = GST_DEBUG_FUNCPTR(set_caps);
+  base_class->render = GST_DEBUG_FUNCPTR(render);
+  base_class->event = GST_DEBUG_FUNCPTR(sink_event);
+  base_class->start = GST_DEBUG_FUNCPTR(start);
+  base_class->stop = GST_DEBUG_FUNCPTR(stop);
+
+  const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const auto ro = GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(gobject_class, PROP_LOCATION,
+      g_param_spec_string("location", "Location", "Dataset directory (created if missing); several "
+          "pipelines and processes may write into one directory at once", nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_SPLIT,
+      g_param_spec_enum("split", "Split", "Split the samples belong to; each shard holds one split",
+          dataset_sink_split_get_type(), int(Split::Train), flags));
+  g_object_class_install_property(gobject_class, PROP_KEY,
+      g_param_spec_string("key", "Key", "Sample key (track id), dot-free, at most 80 bytes; windows "
+          "append \"_w<index>\". Default (null): the upstream file name without extension",
+          nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_LABEL,
+      g_param_spec_string("label", "Label", "Fine class: a name of the taxonomy or a class index "
+          "(indices only without a taxonomy). Required unless labels-from-tags finds a genre tag",
+          nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_MACRO_LABEL,
+      g_param_spec_string("macro-label", "Macro label", "Macrogenre: a name or index. Default (null): "
+          "the taxonomy's macro class of the fine label, -1 (none) without a taxonomy", nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_ALL_LABELS,
+      g_param_spec_string("all-labels", "All labels", "Further fine labels (comma-separated names or "
+          "indices) for multi-label training, recorded in the sample's JSON; .cls keeps the label",
+          nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_DTYPE,
+      g_param_spec_enum("dtype", "Data type", "Tensor type in the .npy files; one dataset holds one type",
+          dataset_sink_dtype_get_type(), int(Dtype::kFloat16), flags));
+  g_object_class_install_property(gobject_class, PROP_MAX_SAMPLES,
+      g_param_spec_uint("max-samples", "Max samples", "Samples per shard before rolling over to the "
+          "next one (0 = no limit)", 0, G_MAXUINT, kDefaultMaxSamples, flags));
+  g_object_class_install_property(gobject_class, PROP_MAX_BYTES,
+      g_param_spec_uint64("max-bytes", "Max bytes", "Bytes per shard file before rolling over (0 = no "
+          "limit); a shard always takes at least one sample", 0, G_MAXUINT64, kDefaultMaxBytes, flags));
+  g_object_class_install_property(gobject_class, PROP_TAXONOMY,
+      g_param_spec_string("taxonomy", "Taxonomy", "Taxonomy JSON file (as written by fma-convert) that "
+          "maps class names to indices and fine to macro classes; its class lists go into the manifest",
+          nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_LABELS_FROM_TAGS,
+      g_param_spec_boolean("labels-from-tags", "Labels from tags", "Take the fine label from the "
+          "stream's GST_TAG_GENRE tag (first genre the taxonomy knows; others become extra labels); "
+          "falls back to the label property when no genre tag arrives", FALSE, flags));
+  g_object_class_install_property(gobject_class, PROP_SAMPLES_WRITTEN,
+      g_param_spec_uint64("samples-written", "Samples written", "Samples this element has committed "
+          "into shards (durable once their shard is in finalized-shards)", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(gobject_class, PROP_DUPLICATES_SKIPPED,
+      g_param_spec_uint64("duplicates-skipped", "Duplicates skipped", "Samples skipped because their "
+          "key was already in the dataset (resumed conversions)", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(gobject_class, PROP_FINALIZED_SHARDS,
+      g_param_spec_boxed("finalized-shards", "Finalized shards", "Shard files this element has "
+          "finalized (renamed to .tar and listed in manifest.json)", G_TYPE_STRV, ro));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_set_static_metadata(element_class, "Dataset sink", "Sink/File",
+      "Writes tensors as labelled training samples into WebDataset tar shards (.npy, .cls, "
+      ".macro.cls, .json) with a manifest; concurrent, crash-safe and resumable",
+      "gst-genre developers");
+  gst_type_mark_as_plugin_api(dataset_sink_split_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(dataset_sink_dtype_get_type(), GstPluginAPIFlags(0));
+  GST_DEBUG_CATEGORY_INIT(gst_dataset_sink_debug, "datasetsink", 0, "training shard writer");
+}
