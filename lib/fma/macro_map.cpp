@@ -11,7 +11,7 @@ namespace genre::fma {
 extern const char* const kMacroAnnexCsv;  // generated from data/macrogenres.csv
 
 MacroMap parse_macro_csv(const std::vector<std::vector<std::string>>& rows, const GenreTable& genres,
-                         const std::string& origin) {
+                         const std::string& origin, bool skip_unknown) {
   if (rows.empty()) throw std::runtime_error(origin + ": empty macrogenre table");
   const auto& h = rows[0];
   auto col = [&](const char* name) {
@@ -31,6 +31,15 @@ MacroMap parse_macro_csv(const std::vector<std::vector<std::string>>& rows, cons
     const std::string& name = row[c_macro];
     if (name.empty()) throw std::runtime_error(where + ": empty macrogenre name");
     const int id = parse_int_field(row[c_id], where, "fma_genre_id");
+    if (!genres.find(id) && skip_unknown) {
+      bool seen = false;  // still create the macro class so indices stay stable
+      for (const auto& n : m.names) seen |= n == name;
+      if (!seen) {
+        m.names.push_back(name);
+        m.fma_ids.push_back(-1);
+      }
+      continue;
+    }
     if (!genres.find(id)) throw std::runtime_error(where + ": fma_genre_id " + std::to_string(id) + " is not in genres.csv");
     int index = -1;
     for (size_t i = 0; i < m.names.size(); ++i)
@@ -63,7 +72,7 @@ MacroMap annex_macro_map(const GenreTable& genres) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   while (reader.next(row)) rows.push_back(row);
-  MacroMap m = parse_macro_csv(rows, genres, "data/macrogenres.csv (built in)");
+  MacroMap m = parse_macro_csv(rows, genres, "data/macrogenres.csv (built in)", true);
   m.source = "annex";
   return m;
 }

@@ -22,10 +22,13 @@ struct MacroMap {
 // columns ignored, as in data/macrogenres.csv). Macro order = first appearance.
 // Throws std::runtime_error naming the origin and row for an id not in
 // `genres`, a genre listed twice, or a missing column.
+// With skip_unknown, rows whose genre is not in `genres` are ignored instead
+// (the built-in table against a reduced genres.csv such as fma-synth's).
 MacroMap parse_macro_csv(const std::vector<std::vector<std::string>>& rows, const GenreTable& genres,
-                         const std::string& origin);
+                         const std::string& origin, bool skip_unknown = false);
 MacroMap load_macro_csv(const std::string& path, const GenreTable& genres);
-// The shipped 12-group table (data/macrogenres.csv, embedded at build time).
+// The shipped 12-group table (data/macrogenres.csv, embedded at build time);
+// genres absent from `genres` are skipped, all 12 macro classes are kept.
 MacroMap annex_macro_map(const GenreTable& genres);
 const char* annex_macro_csv_text();
 // Every genre -> its top-level ancestor; macro classes are the top-level genres by ascending id.

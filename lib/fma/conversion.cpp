@@ -1,0 +1,149 @@
+#include "fma/conversion.h"
+
+#include "fma/csv_reader.h"
+#include "fma/field_parse.h"
+#include "fma/prng.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+namespace genre::fma {
+
+std::string track_key(int track_id) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06d", track_id);
+  return buf;
+}
+
+int job_of_track(int track_id, int job_count) {
+  if (job_count <= 1) return 0;
+  uint64_t s = static_cast<uint64_t>(track_id);
+  return static_cast<int>(splitmix64(s) % static_cast<uint64_t>(job_count));
+}
+
+std::vector<WorkItem> select_work(const DatasetPlan& plan, const std::string& audio_dir, int job_index,
+                                  int job_count, size_t limit) {
+  if (job_count < 1 || job_index < 0 || job_index >= job_count)
+    throw std::invalid_argument("shard index " + std::to_string(job_index) + " is not in [0, " +
+                                std::to_string(job_count) + ")");
+  const auto& tax = plan.taxonomy;
+  std::vector<WorkItem> items;
+  for (const auto& t : plan.tracks) {  // ascending id
+    if (job_of_track(t.track_id, job_count) != job_index) continue;
+    if (limit && items.size() >= limit) break;
+    WorkItem w;
+    w.track_id = t.track_id;
+    w.path = audio_dir + "/" + audio_relative_path(t.track_id);
+    w.split = t.split;
+    w.fine = tax.fine[static_cast<size_t>(t.fine)].name;
+    for (int f : t.fine_all) {
+      w.fine_all.push_back(tax.fine[static_cast<size_t>(f)].name);
+      w.fine_all_index.push_back(f);
+    }
+    if (t.macro >= 0) w.macro = tax.macro[static_cast<size_t>(t.macro)].name;
+    items.push_back(std::move(w));
+  }
+  auto rank = [](const std::string& s) { return s == "train" ? 0 : s == "val" ? 1 : 2; };
+  std::stable_sort(items.begin(), items.end(),
+                   [&](const WorkItem& a, const WorkItem& b) { return rank(a.split) < rank(b.split); });
+  return items;
+}
+
+std::set<std::string> complete_tracks(const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::set<std::string> present, tails;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    present.insert(keys[i].first);
+    if (i + 1 == keys.size() || keys[i + 1].second != keys[i].second) tails.insert(keys[i].first);
+  }
+  std::set<std::string> done;
+  for (const auto& k : present)
+    if (!tails.count(k)) done.insert(k);
+  return done;
+}
+
+std::map<std::string, std::string> load_checksums(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open checksum file");
+  std::map<std::string, std::string> out;
+  std::string line;
+  long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    if (line.size() < 43 || (line[40] != ' ') || (line[41] != ' ' && line[41] != '*'))
+      throw std::runtime_error(path + ":" + std::to_string(n) + ": not sha1sum format (\"<sha1>  <file>\")");
+    std::string sum = line.substr(0, 40);
+    for (char& c : sum) {
+      if (!std::isxdigit(static_cast<unsigned char>(c)))
+        throw std::runtime_error(path + ":" + std::to_string(n) + ": sha1 is not 40 hex digits");
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    std::string file = line.substr(42);
+    if (file.rfind("./", 0) == 0) file = file.substr(2);
+    out[file] = sum;
+  }
+  return out;
+}
+
+namespace {
+std::string quote(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+}  // namespace
+
+void write_failures_csv(const std::vector<Failure>& failures, const std::string& path) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
+    out << "track_id,path,reason,detail\n";
+    for (const auto& f : failures)
+      out << f.track_id << ',' << quote(f.path) << ',' << quote(f.reason) << ',' << quote(f.detail) << '\n';
+    if (!out.flush()) throw std::runtime_error(tmp + ": write error");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename into place");
+}
+
+std::vector<Failure> read_failures_csv(const std::string& path) {
+  auto rows = read_csv_file(path);
+  std::vector<Failure> out;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].size() == 1 && rows[r][0].empty()) continue;
+    if (rows[r].size() != 4) throw std::runtime_error(path + " row " + std::to_string(r + 1) + ": expected 4 fields");
+    out.push_back({parse_int_field(rows[r][0], path, "track_id"), rows[r][1], rows[r][2], rows[r][3]});
+  }
+  return out;
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const long t = static_cast<long>(s + 0.5);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%lds", t);
+  return buf;
+}
+
+std::string progress_line(size_t done, size_t total, double elapsed_s, double rate, size_t failures) {
+  char buf[160];
+  const double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : -1;
+  std::snprintf(buf, sizeof buf, "%zu/%zu tracks  %.2f tracks/s  elapsed %s  ETA %s  failures %zu", done, total, rate,
+                format_duration(elapsed_s).c_str(), rate > 0 ? format_duration(eta).c_str() : "?", failures);
+  return buf;
+}
+
+}  // namespace genre::fma

@@ -1,0 +1,273 @@
+#include "fma-convert-worker.h"
+
+#include "fma/sha1.h"
+
+#include <gst/audio/audio.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace fma_convert {
+
+const char* const kDefaultMiddle =
+    "audioconvert ! audioresample ! audio/x-raw,channels=1,rate=22050 ! melspec ! "
+    "specresize width=224 height=224";
+
+namespace {
+
+constexpr const char* kTooShortMessage = "fma-convert-too-short";
+
+std::string element_error(GstMessage* msg) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(msg, &err, &debug);
+  std::string s = err ? err->message : "unknown error";
+  if (debug) {
+    std::string d = debug;
+    if (d.size() > 200) d = d.substr(0, 200) + "...";
+    s += " (" + d + ")";
+  }
+  g_clear_error(&err);
+  g_free(debug);
+  for (char& c : s)
+    if (c == '\n') c = ' ';
+  return s;
+}
+
+bool is_inside(GstObject* obj, GstElement* container) {
+  for (GstObject* o = obj; o; o = GST_OBJECT_PARENT(o))
+    if (o == GST_OBJECT(container)) return true;
+  return false;
+}
+
+}  // namespace
+
+ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
+  pipeline_ = gst_pipeline_new(nullptr);
+  src_ = gst_element_factory_make("filesrc", nullptr);
+  decode_ = gst_element_factory_make("decodebin", nullptr);
+  sink_ = gst_element_factory_make("datasetsink", nullptr);
+  if (!src_ || !decode_) throw std::runtime_error("filesrc/decodebin missing: install gstreamer1.0-plugins-base");
+  if (!sink_)
+    throw std::runtime_error("the datasetsink element is missing: build the project and set GST_PLUGIN_PATH "
+                             "to build/plugins (or install the plugin)");
+  GError* err = nullptr;
+  middle_ = gst_parse_bin_from_description(config_.middle.c_str(), TRUE, &err);
+  if (!middle_) {
+    std::string m = err ? err->message : "unknown";
+    g_clear_error(&err);
+    throw std::runtime_error("cannot build --pipeline \"" + config_.middle + "\": " + m);
+  }
+  if (err) {  // recoverable parse problems (e.g. an unknown property) are still errors for us
+    std::string m = err->message;
+    g_clear_error(&err);
+    gst_object_unref(gst_object_ref_sink(middle_));
+    throw std::runtime_error("--pipeline \"" + config_.middle + "\": " + m);
+  }
+  g_object_set(sink_, "location", config_.out_dir.c_str(), "taxonomy", config_.taxonomy_path.c_str(), nullptr);
+  if (!config_.sink_properties.empty()) {
+    gchar** pairs = g_strsplit(config_.sink_properties.c_str(), " ", -1);
+    for (gchar** p = pairs; *p; ++p) {
+      if (!**p) continue;
+      gchar* eq = std::strchr(*p, '=');
+      if (!eq) {
+        g_strfreev(pairs);
+        throw std::runtime_error(std::string("--sink-properties: \"") + *p + "\" is not name=value");
+      }
+      *eq = '\0';
+      if (!g_object_class_find_property(G_OBJECT_GET_CLASS(sink_), *p)) {
+        std::string name = *p;
+        g_strfreev(pairs);
+        throw std::runtime_error("--sink-properties: datasetsink has no property \"" + name + "\"");
+      }
+      gst_util_set_object_arg(G_OBJECT(sink_), *p, eq + 1);
+    }
+    g_strfreev(pairs);
+  }
+  gst_bin_add_many(GST_BIN(pipeline_), src_, decode_, middle_, sink_, nullptr);
+  if (!gst_element_link(src_, decode_) || !gst_element_link(middle_, sink_))
+    throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
+                             "another element producing other/tensors?)");
+  g_signal_connect(decode_, "pad-added", G_CALLBACK(&ConvertWorker::on_pad_added), this);
+  GstPad* in = gst_element_get_static_pad(middle_, "sink");
+  if (!in) throw std::runtime_error("--pipeline has no free sink pad");
+  gst_pad_add_probe(in, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    &ConvertWorker::on_middle_input, this, nullptr);
+  gst_object_unref(in);
+  bus_ = gst_element_get_bus(pipeline_);
+  if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    std::string detail;
+    if (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
+      detail = element_error(m);
+      gst_message_unref(m);
+    }
+    throw std::runtime_error("the conversion pipeline cannot start: " + detail);
+  }
+}
+
+ConvertWorker::~ConvertWorker() {
+  if (pipeline_) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(bus_);
+    gst_object_unref(pipeline_);
+  }
+}
+
+std::string ConvertWorker::finish() {
+  std::string error;
+  if (!pipeline_) return error;
+  if (gst_element_set_state(pipeline_, GST_STATE_NULL) == GST_STATE_CHANGE_FAILURE) error = "datasetsink failed to close";
+  while (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
+    error = element_error(m);
+    gst_message_unref(m);
+  }
+  return error;
+}
+
+void ConvertWorker::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr) {
+  auto* self = static_cast<ConvertWorker*>(self_ptr);
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const bool audio = caps && gst_caps_get_size(caps) > 0 &&
+                     g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
+  if (caps) gst_caps_unref(caps);
+  if (!audio) return;  // cover art and the like stay unlinked
+  GstPad* in = gst_element_get_static_pad(self->middle_, "sink");
+  if (!gst_pad_is_linked(in)) gst_pad_link(pad, in);
+  gst_object_unref(in);
+}
+
+GstPadProbeReturn ConvertWorker::on_middle_input(GstPad*, GstPadProbeInfo* info, gpointer self_ptr) {
+  auto* self = static_cast<ConvertWorker*>(self_ptr);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    self->frames_ += gst_buffer_get_size(buf);  // bytes until CAPS told us the frame size
+    return GST_PAD_PROBE_OK;
+  }
+  GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(ev) == GST_EVENT_CAPS) {
+    GstCaps* caps = nullptr;
+    gst_event_parse_caps(ev, &caps);
+    GstAudioInfo ai;
+    if (gst_audio_info_from_caps(&ai, caps)) self->rate_ = GST_AUDIO_INFO_RATE(&ai) * GST_AUDIO_INFO_BPF(&ai);
+  } else if (GST_EVENT_TYPE(ev) == GST_EVENT_EOS && self->config_.min_duration_s > 0) {
+    const int bytes_per_s = self->rate_;
+    const double seconds = bytes_per_s > 0 ? static_cast<double>(self->frames_) / bytes_per_s : 0.0;
+    if (seconds < self->config_.min_duration_s) {
+      // Keep EOS from the sink so the clip is never committed; the worker
+      // sees this message, fails the track and resets the pipeline.
+      self->too_short_ = true;
+      GstStructure* s = gst_structure_new(kTooShortMessage, "seconds", G_TYPE_DOUBLE, seconds, nullptr);
+      gst_element_post_message(self->pipeline_, gst_message_new_application(GST_OBJECT(self->pipeline_), s));
+      return GST_PAD_PROBE_DROP;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+TrackResult ConvertWorker::precheck(const genre::fma::WorkItem& item) const {
+  struct stat st {};
+  if (::stat(item.path.c_str(), &st) != 0)
+    return {Outcome::kFailed, "missing", std::string("cannot open audio file: ") + std::strerror(errno)};
+  if (!S_ISREG(st.st_mode)) return {Outcome::kFailed, "missing", "not a regular file"};
+  if (st.st_size == 0) return {Outcome::kFailed, "zero-byte", "the audio file is empty"};
+  if (config_.checksums) {
+    const std::string rel = genre::fma::audio_relative_path(item.track_id);
+    auto it = config_.checksums->find(rel);
+    if (it == config_.checksums->end())
+      return {Outcome::kFailed, "checksum", "no entry for " + rel + " in the checksum file"};
+    std::string actual;
+    try {
+      actual = genre::fma::sha1_file(item.path);
+    } catch (const std::exception& e) {
+      return {Outcome::kFailed, "missing", e.what()};
+    }
+    if (actual != it->second) return {Outcome::kFailed, "checksum", "sha1 " + actual + " != expected " + it->second};
+  }
+  return {Outcome::kConverted, "", ""};
+}
+
+void ConvertWorker::drain_bus() {
+  while (GstMessage* m = gst_bus_pop(bus_)) gst_message_unref(m);
+}
+
+TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
+  TrackResult pre = precheck(item);
+  if (pre.outcome != Outcome::kConverted) return pre;
+
+  const std::string key = genre::fma::track_key(item.track_id);
+  g_object_set(src_, "location", item.path.c_str(), nullptr);
+  gst_util_set_object_arg(G_OBJECT(sink_), "split", item.split.c_str());
+  // A null macro-label lets the sink take the taxonomy's macro class of the label (or none).
+  g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
+               item.macro.empty() ? nullptr : item.macro.c_str(), nullptr);
+  if (config_.multi_label) {
+    std::string others;  // further labels by index: FMA titles may hold commas
+    for (size_t i = 1; i < item.fine_all_index.size(); ++i)
+      others += (others.empty() ? "" : ",") + std::to_string(item.fine_all_index[i]);
+    g_object_set(sink_, "all-labels", others.empty() ? nullptr : others.c_str(), nullptr);
+  }
+  frames_ = 0;
+  rate_ = 0;
+  too_short_ = false;
+
+  TrackResult result{Outcome::kConverted, "", ""};
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    result = {Outcome::kFailed, "undecodable", "pipeline refused to start"};
+  }
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long>(config_.track_timeout_s * 1000));
+  bool done = false;
+  while (!done) {
+    GstMessage* msg = gst_bus_timed_pop_filtered(
+        bus_, 200 * GST_MSECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_APPLICATION));
+    if (!msg) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        result = {Outcome::kFailed, "timeout",
+                  "no end of stream after " + std::to_string(static_cast<int>(config_.track_timeout_s)) + " s"};
+        done = true;
+      }
+      continue;
+    }
+    switch (GST_MESSAGE_TYPE(msg)) {
+      case GST_MESSAGE_EOS:
+        done = true;
+        break;
+      case GST_MESSAGE_ERROR:
+        if (is_inside(GST_MESSAGE_SRC(msg), sink_)) {
+          result = {Outcome::kFatal, "sink-error", element_error(msg)};
+        } else if (result.reason.empty()) {
+          result = {Outcome::kFailed, "undecodable", element_error(msg)};
+        }
+        done = true;
+        break;
+      case GST_MESSAGE_APPLICATION:
+        if (gst_message_has_name(msg, kTooShortMessage)) {
+          double secs = 0;
+          gst_structure_get_double(gst_message_get_structure(msg), "seconds", &secs);
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "decoded %.2f s < --min-duration %.2f s", secs, config_.min_duration_s);
+          result = {Outcome::kFailed, "too-short", buf};
+          done = true;
+        }
+        break;
+      default:
+        break;
+    }
+    gst_message_unref(msg);
+  }
+  if (result.outcome == Outcome::kConverted && frames_ == 0)
+    result = {Outcome::kFailed, "no-audio", "the file decoded to no audio samples"};
+  // READY keeps the sink's open shard; a clip that did not reach EOS is discarded by the sink.
+  if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE &&
+      result.outcome != Outcome::kFatal)
+    result = {Outcome::kFatal, "sink-error", "the pipeline failed to reset to READY"};
+  drain_bus();
+  return result;
+}
+
+}  // namespace fma_convert

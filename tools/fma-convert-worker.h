@@ -1,0 +1,74 @@
+// One conversion worker: owns ONE reused GStreamer pipeline
+//   filesrc ! decodebin ! <middle> ! datasetsink
+// and converts tracks one after the other by setting it to READY,
+// re-pointing filesrc and the sink (key, labels, split) and playing it to
+// EOS. The sink keeps its open shard across tracks and finalizes it at NULL.
+#pragma once
+
+#include "fma/conversion.h"
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <map>
+#include <string>
+
+namespace fma_convert {
+
+// The default middle part: mono 22050 Hz, log-mel, one 224x224 image per clip.
+extern const char* const kDefaultMiddle;
+
+struct WorkerConfig {
+  std::string out_dir;
+  std::string taxonomy_path;
+  std::string middle = kDefaultMiddle;
+  std::string sink_properties;  // extra "name=value" pairs for datasetsink (e.g. dtype=float32)
+  std::string audio_dir;
+  double min_duration_s = 0;
+  double track_timeout_s = 300;
+  bool multi_label = false;
+  const std::map<std::string, std::string>* checksums = nullptr;  // relative path -> sha1
+};
+
+enum class Outcome { kConverted, kFailed, kFatal };
+
+struct TrackResult {
+  Outcome outcome = Outcome::kConverted;
+  std::string reason;  // failure category
+  std::string detail;
+};
+
+class ConvertWorker {
+ public:
+  // Throws std::runtime_error when the pipeline cannot be built (bad --pipeline,
+  // missing element).
+  explicit ConvertWorker(const WorkerConfig& config);
+  ~ConvertWorker();
+  ConvertWorker(const ConvertWorker&) = delete;
+  ConvertWorker& operator=(const ConvertWorker&) = delete;
+
+  TrackResult convert(const genre::fma::WorkItem& item);
+  // Sets the pipeline to NULL so the sink finalizes its shard; returns the
+  // sink's error, if any.
+  std::string finish();
+
+ private:
+  static void on_pad_added(GstElement* decodebin, GstPad* pad, gpointer self);
+  static GstPadProbeReturn on_middle_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  TrackResult precheck(const genre::fma::WorkItem& item) const;
+  void drain_bus();
+
+  WorkerConfig config_;
+  GstElement* pipeline_ = nullptr;
+  GstElement* src_ = nullptr;
+  GstElement* decode_ = nullptr;
+  GstElement* middle_ = nullptr;
+  GstElement* sink_ = nullptr;
+  GstBus* bus_ = nullptr;
+  // Written by the streaming thread (probe), read after EOS by the worker.
+  std::atomic<guint64> frames_{0};
+  std::atomic<int> rate_{0};
+  std::atomic<bool> too_short_{false};
+};
+
+}  // namespace fma_convert

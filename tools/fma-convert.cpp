@@ -1,0 +1,468 @@
+// fma-convert: turns an FMA download (audio tree + fma_metadata) into
+// train/val/test WebDataset shards with the project's elements, in parallel
+// worker threads each owning one reused GStreamer pipeline. Resumable, and
+// splittable over cluster jobs that share one dataset directory.
+#include "fma-convert-worker.h"
+#include "fma/conversion.h"
+#include "fma/dataset_plan.h"
+#include "fma/macro_map.h"
+#include "shard/dataset_writer.h"
+#include "shard/manifest.h"
+
+#include <gst/gst.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sys/resource.h>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace genre::fma;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kExitInterrupted = 130;
+
+struct Options {
+  std::string audio, metadata, out;
+  std::string subset = "small";
+  int workers = 0;
+  std::string middle = fma_convert::kDefaultMiddle;
+  bool resume = false;
+  int shard_index = 0, shard_count = 1;
+  size_t limit = 0;
+  double min_duration = 0;
+  std::string checksums;
+  std::string split = "stratified";
+  uint64_t seed = 42;
+  std::string labels = "single";
+  std::string macro = "annex";
+  int fine_min_tracks = 1;
+  std::string fine_count = "primary";
+  std::string sink_properties;
+  double track_timeout = 300;
+  bool merge = false;
+  bool dry_run = false;
+  double progress_interval = -1;  // <0: 0.5 s on a terminal, 10 s otherwise
+};
+
+void usage(FILE* f) {
+  std::fprintf(f, R"(usage: fma-convert --audio DIR --metadata DIR --out DIR [options]
+       fma-convert --merge --out DIR [--shard-count N]
+
+Converts FMA audio (DIR/NNN/NNNNNN.mp3) labelled by fma_metadata/{tracks.csv,genres.csv}
+into train/val/test shards in --out (datasetsink format: <split>-NNNNNN.tar + manifest.json).
+
+Selection and labels
+  --subset small|medium|large|full   FMA subset to convert (default small)
+  --split stratified|official        80/10/10 per fine class (default) or FMA's set/split
+  --seed N                           stratified split seed (default 42)
+  --labels single|multi              one fine label, or all of the track's genres (default single)
+  --macro annex|top-level|FILE       macrogenres: built-in 12-group table (default), FMA roots, or a CSV
+  --fine-min-tracks N                fine classes = genres with >= N tracks in the subset (default 1)
+  --fine-count primary|any           count a track for its first genre (default) or for every listed genre
+  --limit K                          convert only the first K tracks (by id) of this job
+Processing
+  --workers N                        parallel pipelines (default: number of cores)
+  --pipeline DESC                    middle part between decodebin and datasetsink (default:
+                                     "%s")
+  --sink-properties "k=v ..."        extra datasetsink properties (e.g. "dtype=float32 max-samples=500")
+  --min-duration S                   fail clips that decode to less than S seconds (default 0 = off)
+  --checksums FILE                   sha1sum-format list (paths relative to --audio); mismatches fail
+  --track-timeout S                  fail a track that has not finished after S seconds (default 300)
+  --resume                           skip tracks already complete in --out's finalized shards
+  --dry-run                          print the plan (classes, splits, outside-taxonomy report) and exit
+Cluster
+  --shard-index I --shard-count N    this job converts the tracks with splitmix64(id) %% N == I; all jobs
+                                     write into the same --out (safe for concurrent writers)
+  --merge                            after all jobs: register shards, combine failures and summaries,
+                                     check every planned track is converted or failed
+Output: --out/taxonomy.json, shards + manifest.json, failures.csv (track_id,path,reason,detail) and
+summary.json (per job: failures-I-of-N.csv, summary-I-of-N.json). The summary is also printed.
+Exit status: 0 all tracks converted; 1 finished but some tracks failed (see failures.csv);
+2 usage error; 3 fatal error (metadata, elements, output); 4 --merge found tracks neither
+converted nor failed; 130 interrupted (rerun with --resume).
+)",
+               fma_convert::kDefaultMiddle);
+}
+
+void parse_args(int argc, char** argv, Options& o) {
+  auto need = [&](int& i) -> std::string {
+    if (i + 1 >= argc) throw std::invalid_argument(std::string(argv[i]) + " needs a value");
+    return argv[++i];
+  };
+  auto to_int = [](const std::string& s, const char* what) {
+    size_t pos = 0;
+    int v = std::stoi(s, &pos);
+    if (pos != s.size()) throw std::invalid_argument(std::string(what) + " is not an integer: " + s);
+    return v;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else if (a == "--audio") o.audio = need(i);
+    else if (a == "--metadata") o.metadata = need(i);
+    else if (a == "--out") o.out = need(i);
+    else if (a == "--subset") o.subset = need(i);
+    else if (a == "--workers") o.workers = to_int(need(i), "--workers");
+    else if (a == "--pipeline") o.middle = need(i);
+    else if (a == "--resume") o.resume = true;
+    else if (a == "--shard-index") o.shard_index = to_int(need(i), "--shard-index");
+    else if (a == "--shard-count") o.shard_count = to_int(need(i), "--shard-count");
+    else if (a == "--limit") o.limit = static_cast<size_t>(to_int(need(i), "--limit"));
+    else if (a == "--min-duration") o.min_duration = std::stod(need(i));
+    else if (a == "--checksums") o.checksums = need(i);
+    else if (a == "--split") o.split = need(i);
+    else if (a == "--seed") o.seed = std::stoull(need(i));
+    else if (a == "--labels") o.labels = need(i);
+    else if (a == "--macro") o.macro = need(i);
+    else if (a == "--fine-min-tracks") o.fine_min_tracks = to_int(need(i), "--fine-min-tracks");
+    else if (a == "--fine-count") o.fine_count = need(i);
+    else if (a == "--sink-properties") o.sink_properties = need(i);
+    else if (a == "--track-timeout") o.track_timeout = std::stod(need(i));
+    else if (a == "--progress-interval") o.progress_interval = std::stod(need(i));
+    else if (a == "--merge") o.merge = true;
+    else if (a == "--dry-run") o.dry_run = true;
+    else throw std::invalid_argument("unknown argument " + a);
+  }
+  if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
+  if (!o.merge && (o.audio.empty() || o.metadata.empty()))
+    throw std::invalid_argument("--audio and --metadata are required");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    throw std::invalid_argument("--shard-index must be in [0, --shard-count)");
+  if (o.workers < 0) throw std::invalid_argument("--workers must be positive");
+  if (o.workers == 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.min_duration < 0 || o.track_timeout <= 0) throw std::invalid_argument("durations must be positive");
+  parse_subset(o.subset);
+  parse_split_policy(o.split);
+  parse_label_policy(o.labels);
+  parse_fine_count(o.fine_count);
+}
+
+std::string job_suffix(const Options& o) {
+  if (o.shard_count == 1) return "";
+  return "-" + std::to_string(o.shard_index) + "-of-" + std::to_string(o.shard_count);
+}
+
+DatasetPlan make_plan(const Options& o) {
+  const fs::path meta(o.metadata);
+  GenreTable genres = GenreTable::load((meta / "genres.csv").string());
+  std::vector<Track> tracks = load_tracks_csv((meta / "tracks.csv").string());
+  MacroMap macros = o.macro == "annex"       ? annex_macro_map(genres)
+                    : o.macro == "top-level" ? top_level_macro_map(genres)
+                                             : load_macro_csv(o.macro, genres);
+  PlanOptions po;
+  po.subset = parse_subset(o.subset);
+  po.fine_min_tracks = o.fine_min_tracks;
+  po.fine_count = parse_fine_count(o.fine_count);
+  po.labels = parse_label_policy(o.labels);
+  po.split = parse_split_policy(o.split);
+  po.seed = o.seed;
+  return build_plan(tracks, genres, macros, po);
+}
+
+json plan_report_json(const DatasetPlan& p) {
+  const auto& r = p.report;
+  json outside_by_genre = json::object();
+  for (auto& [g, n] : r.outside_by_genre) outside_by_genre[std::to_string(g)] = n;
+  json no_macro = json::object();
+  for (auto& [g, n] : r.no_macro_by_genre) no_macro[std::to_string(g)] = n;
+  return {{"tracks_in_metadata", r.tracks_in_metadata}, {"tracks_in_subset", r.tracks_in_subset},
+          {"labelled", r.labelled}, {"outside_taxonomy", r.outside_taxonomy},
+          {"outside_without_genre", r.no_genre}, {"outside_by_first_genre", outside_by_genre},
+          {"outside_track_ids", r.outside_track_ids}, {"without_official_split", r.no_split},
+          {"without_official_split_ids", r.no_split_track_ids}, {"labelled_via_ancestor", r.via_ancestor},
+          {"without_macro", r.no_macro}, {"without_macro_by_fine_genre", no_macro},
+          {"fine_classes", p.taxonomy.fine.size()}, {"macro_classes", p.taxonomy.macro.size()}};
+}
+
+// Writes taxonomy.json, or checks that the one already there is the same.
+void write_taxonomy(const DatasetPlan& plan, const std::string& path) {
+  const std::string text = plan.taxonomy.to_json_string();
+  if (fs::exists(path)) {
+    std::ifstream in(path);
+    std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (old != text)
+      throw std::runtime_error(path + " was written with another taxonomy (different --subset, --macro, "
+                               "--fine-min-tracks or metadata); use a new --out directory");
+    return;
+  }
+  plan.taxonomy.save_json(path);
+}
+
+json manifest_counts(const std::string& out, const genre::taxonomy::Taxonomy& tax) {
+  json j = json::object();
+  genre::shard::Manifest m = genre::shard::Manifest::load(out);
+  for (const auto& [split, s] : m.splits()) {
+    json fine = json::object(), macro = json::object();
+    for (auto& [i, n] : s.fine_counts)
+      fine[i >= 0 && i < static_cast<int>(tax.fine.size()) ? tax.fine[static_cast<size_t>(i)].name : std::to_string(i)] = n;
+    for (auto& [i, n] : s.macro_counts)
+      macro[i >= 0 && i < static_cast<int>(tax.macro.size()) ? tax.macro[static_cast<size_t>(i)].name : std::to_string(i)] = n;
+    j[split] = {{"samples", s.samples}, {"shards", s.shards}, {"fine", fine}, {"macro", macro}};
+  }
+  return j;
+}
+
+long peak_rss_kb() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+void write_json(const std::string& path, const json& j) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp);
+    out << j.dump(2) << "\n";
+    if (!out.flush()) throw std::runtime_error(tmp + ": write error");
+  }
+  fs::rename(tmp, path);
+}
+
+std::atomic<int> g_interrupts{0};
+extern "C" void on_signal(int) {
+  if (++g_interrupts >= 2) std::_Exit(kExitInterrupted);  // second Ctrl-C: stop now, --resume redoes the rest
+}
+
+int run_merge(const Options& o) {
+  const fs::path out(o.out);
+  const std::string tax_path = (out / "taxonomy.json").string();
+  genre::taxonomy::Taxonomy tax = genre::taxonomy::Taxonomy::load_json(tax_path);
+  {  // Opening a writer registers finalized shards missing from the manifest and drops dead partials.
+    genre::shard::WriterOptions wo;
+    wo.dir = o.out;
+    genre::shard::DatasetWriter w(wo);
+    w.close();
+  }
+  std::vector<Failure> failures;
+  std::set<int> failed_ids;
+  json jobs = json::array();
+  size_t planned = 0;
+  std::set<int> planned_ids_unused;
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("failures-", 0) == 0 && e.path().extension() == ".csv")
+      for (auto& f : read_failures_csv(e.path().string())) failures.push_back(f);
+    if (name.rfind("summary-", 0) == 0 && e.path().extension() == ".json") {
+      std::ifstream in(e.path());
+      json s = json::parse(in);
+      planned += s.value("planned", 0);
+      jobs.push_back({{"file", name}, {"planned", s.value("planned", 0)}, {"failed", s.value("failed", 0)}});
+    }
+  }
+  std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.track_id < b.track_id; });
+  for (auto& f : failures) failed_ids.insert(f.track_id);
+  write_failures_csv(failures, (out / "failures.csv").string());
+  std::set<std::string> tracks_present;
+  for (const auto& k : genre::shard::list_dataset_keys(o.out)) tracks_present.insert(k.track_id);
+  json summary = {{"merged_jobs", jobs}, {"planned", planned}, {"tracks_in_dataset", tracks_present.size()},
+                  {"failed", failures.size()}, {"dataset", manifest_counts(o.out, tax)}};
+  std::map<std::string, size_t> by_reason;
+  for (auto& f : failures) ++by_reason[f.reason];
+  summary["failures_by_reason"] = by_reason;
+  const size_t accounted = tracks_present.size() + failed_ids.size();
+  summary["missing"] = planned > accounted ? planned - accounted : 0;
+  write_json((out / "summary.json").string(), summary);
+  std::printf("%s\n", summary.dump(2).c_str());
+  if (o.shard_count > 1 && jobs.size() != static_cast<size_t>(o.shard_count)) {
+    std::fprintf(stderr, "fma-convert --merge: %zu job summaries found, expected %d\n", jobs.size(), o.shard_count);
+    return kExitIncomplete;
+  }
+  if (planned > accounted) {
+    std::fprintf(stderr, "fma-convert --merge: %zu planned tracks are neither in the dataset nor in failures.csv "
+                 "(rerun the jobs with --resume)\n", planned - accounted);
+    return kExitIncomplete;
+  }
+  return failures.empty() ? kExitOk : kExitTrackFailures;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  Options o;
+  try {
+    parse_args(argc, argv, o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fma-convert: %s (see --help)\n", e.what());
+    return kExitUsage;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    if (o.merge) return run_merge(o);
+
+    DatasetPlan plan = make_plan(o);
+    if (plan.tracks.empty()) throw std::runtime_error("no track of the subset has a label: nothing to convert");
+    if (o.dry_run) {
+      json j = plan_report_json(plan);
+      j["taxonomy"] = json::parse(plan.taxonomy.to_json_string());
+      json splits = json::object();
+      for (auto& t : plan.tracks) splits[t.split] = splits.value(t.split, 0) + 1;
+      j["splits"] = splits;
+      std::printf("%s\n", j.dump(2).c_str());
+      return kExitOk;
+    }
+    std::map<std::string, std::string> checksums;
+    if (!o.checksums.empty()) checksums = load_checksums(o.checksums);
+
+    fs::create_directories(o.out);
+    const std::string tax_path = (fs::path(o.out) / "taxonomy.json").string();
+    write_taxonomy(plan, tax_path);
+
+    std::vector<WorkItem> items = select_work(plan, o.audio, o.shard_index, o.shard_count, o.limit);
+    RunCounts counts;
+    counts.planned = items.size();
+    if (o.resume) {
+      std::vector<std::pair<std::string, std::string>> keys;
+      for (const auto& k : genre::shard::list_dataset_keys(o.out)) keys.push_back({k.track_id, k.shard});
+      const std::set<std::string> done = complete_tracks(keys);
+      std::vector<WorkItem> rest;
+      for (auto& w : items)
+        if (!done.count(track_key(w.track_id))) rest.push_back(std::move(w));
+      counts.skipped_done = items.size() - rest.size();
+      items = std::move(rest);
+    }
+
+    fma_convert::WorkerConfig wc;
+    wc.out_dir = o.out;
+    wc.taxonomy_path = tax_path;
+    wc.middle = o.middle;
+    wc.sink_properties = o.sink_properties;
+    wc.audio_dir = o.audio;
+    wc.min_duration_s = o.min_duration;
+    wc.track_timeout_s = o.track_timeout;
+    wc.multi_label = o.labels == "multi";
+    wc.checksums = o.checksums.empty() ? nullptr : &checksums;
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    const int n_workers = std::max(1, std::min<int>(o.workers, static_cast<int>(std::max<size_t>(1, items.size()))));
+    std::atomic<size_t> next{0}, done{0}, failed{0};
+    std::mutex mu;
+    std::vector<Failure> failures;
+    std::string fatal;
+    std::atomic<bool> stop{false};
+    auto worker = [&] {
+      std::unique_ptr<fma_convert::ConvertWorker> w;
+      try {
+        w = std::make_unique<fma_convert::ConvertWorker>(wc);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (fatal.empty()) fatal = e.what();
+        stop = true;
+        return;
+      }
+      for (size_t i; !stop && g_interrupts == 0 && (i = next++) < items.size();) {
+        const WorkItem& item = items[i];
+        fma_convert::TrackResult r = w->convert(item);
+        std::lock_guard<std::mutex> lock(mu);
+        if (r.outcome == fma_convert::Outcome::kConverted) {
+          ++counts.converted;
+          ++counts.converted_by_split[item.split];
+          ++counts.converted_by_split_class[item.split][item.fine];
+        } else if (r.outcome == fma_convert::Outcome::kFailed) {
+          failures.push_back({item.track_id, item.path, r.reason, r.detail});
+          ++failed;
+        } else {
+          if (fatal.empty()) fatal = "track " + std::to_string(item.track_id) + ": " + r.detail;
+          stop = true;
+        }
+        ++done;
+      }
+      const std::string err = w->finish();
+      if (!err.empty()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (fatal.empty()) fatal = "closing the dataset: " + err;
+      }
+    };
+
+    // Progress: rewritten in place on a terminal, plain lines otherwise.
+    const bool tty = ::isatty(STDERR_FILENO);
+    const double interval = o.progress_interval > 0 ? o.progress_interval : tty ? 0.5 : 10.0;
+    std::mutex pmu;
+    std::condition_variable pcv;
+    bool finished = false;
+    auto report = [&](bool final_line) {
+      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double rate = el > 0 ? static_cast<double>(done) / el : 0;
+      std::string line = progress_line(done, items.size(), el, rate, failed);
+      if (tty) std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final_line ? "\n" : "");
+      else std::fprintf(stderr, "fma-convert: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
+    std::thread progress([&] {
+      std::unique_lock<std::mutex> lock(pmu);
+      while (!pcv.wait_for(lock, std::chrono::duration<double>(interval), [&] { return finished; })) report(false);
+    });
+    std::fprintf(stderr, "fma-convert: %zu tracks to convert (%zu already complete), %d workers, %zu fine / %zu macro classes, %zu outside the taxonomy\n",
+                 items.size(), counts.skipped_done, n_workers, plan.taxonomy.fine.size(), plan.taxonomy.macro.size(),
+                 plan.report.outside_taxonomy);
+    std::vector<std::thread> pool;
+    for (int i = 0; i < n_workers; ++i) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    {
+      std::lock_guard<std::mutex> lock(pmu);
+      finished = true;
+    }
+    pcv.notify_all();
+    progress.join();
+    report(true);
+
+    std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.track_id < b.track_id; });
+    const std::string suffix = job_suffix(o);
+    write_failures_csv(failures, (fs::path(o.out) / ("failures" + suffix + ".csv")).string());
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::map<std::string, size_t> by_reason;
+    for (auto& f : failures) ++by_reason[f.reason];
+    json summary = {{"job", {{"shard_index", o.shard_index}, {"shard_count", o.shard_count}}},
+                    {"planned", counts.planned},
+                    {"already_complete", counts.skipped_done},
+                    {"converted", counts.converted},
+                    {"failed", failures.size()},
+                    {"not_attempted", items.size() - done},
+                    {"failures_by_reason", by_reason},
+                    {"converted_by_split", counts.converted_by_split},
+                    {"converted_by_split_class", counts.converted_by_split_class},
+                    {"dataset", manifest_counts(o.out, plan.taxonomy)},
+                    {"metadata", plan_report_json(plan)},
+                    {"workers", n_workers},
+                    {"wall_time_s", wall},
+                    {"tracks_per_s", wall > 0 ? static_cast<double>(done) / wall : 0.0},
+                    {"peak_rss_kb", peak_rss_kb()},
+                    {"interrupted", g_interrupts > 0}};
+    if (!fatal.empty()) summary["fatal"] = fatal;
+    write_json((fs::path(o.out) / ("summary" + suffix + ".json")).string(), summary);
+    std::printf("%s\n", summary.dump(2).c_str());
+    if (!fatal.empty()) {
+      std::fprintf(stderr, "fma-convert: %s\n", fatal.c_str());
+      return kExitFatal;
+    }
+    if (g_interrupts > 0) {
+      std::fprintf(stderr, "fma-convert: interrupted; rerun the same command with --resume to finish\n");
+      return kExitInterrupted;
+    }
+    if (!failures.empty()) {
+      std::fprintf(stderr, "fma-convert: %zu tracks failed, listed in %s\n", failures.size(),
+                   (fs::path(o.out) / ("failures" + suffix + ".csv")).c_str());
+      return kExitTrackFailures;
+    }
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fma-convert: %s\n", e.what());
+    return kExitFatal;
+  }
+}
