@@ -54,7 +54,10 @@ GstBuffer* frames_buffer(guint64 first, guint count, guint mels = kMels, GstCloc
 // A caps event alone (gst_harness_set_src_caps also sends a new segment,
 // which would end the clip).
 void push_caps(GstHarness* h, const std::string& caps) {
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_caps(gst_caps_from_string(caps.c_str()))));
+  GstCaps* c = gst_caps_from_string(caps.c_str());
+  const gboolean ok = gst_harness_push_event(h, gst_event_new_caps(c));
+  gst_caps_unref(c);
+  ASSERT_TRUE(ok);
 }
 
 // Pushes frames [0, total) as melspec would: `per_buffer` a buffer, new caps
