@@ -105,6 +105,7 @@ struct _GstSpecresize {
   GstPad* srcpad;
   Settings* settings;
   State* state;
+  GstClockTime window_latency;  // object lock; what a sliding window adds to the latency
 };
 
 G_DEFINE_TYPE(GstSpecresize, gst_specresize, GST_TYPE_ELEMENT)
@@ -401,6 +402,10 @@ static gboolean handle_caps(GstSpecresize* self, GstCaps* caps) {
   st.frame_num = rate_n > 0 ? guint64(rate_d) * GST_SECOND : 0;
   st.frame_den = rate_n > 0 ? guint64(rate_n) : 0;
   st.configured = true;
+  GST_OBJECT_LOCK(self);
+  self->window_latency = window.whole_clip() ? 0 : st.frame_time(window.window_frames);
+  if (!GST_CLOCK_TIME_IS_VALID(self->window_latency)) self->window_latency = 0;
+  GST_OBJECT_UNLOCK(self);
   drop_clip(st);
   if (!set_src_caps(self)) return FALSE;
   gst_pad_push_event(self->srcpad, params_event(st));
@@ -437,12 +442,13 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
   if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
   // A sliding window leaves when its last frame arrives, one window after its PTS.
-  const State& st = *self->state;
-  if (st.configured && !st.window.whole_clip() && st.frame_den) {
+  GST_OBJECT_LOCK(self);
+  const GstClockTime ours = self->window_latency;
+  GST_OBJECT_UNLOCK(self);
+  if (ours > 0) {
     gboolean live;
     GstClockTime min, max;
     gst_query_parse_latency(query, &live, &min, &max);
-    const GstClockTime ours = st.frame_time(st.window.window_frames);
     min += ours;
     if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;
     gst_query_set_latency(query, live, min, max);
@@ -521,6 +527,9 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
     st.renderer.reset();
     st.configured = false;
     st.frame_num = st.frame_den = 0;
+    GST_OBJECT_LOCK(self);
+    self->window_latency = 0;
+    GST_OBJECT_UNLOCK(self);
   }
   return ret;
 }
@@ -588,6 +597,7 @@ static void finalize(GObject* object) {
 static void gst_specresize_init(GstSpecresize* self) {
   self->settings = new Settings();
   self->state = new State();
+  self->window_latency = 0;
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_chain));

@@ -424,6 +424,20 @@ TEST(Specresize, ParameterEvents) {
   gst_harness_teardown(h);
 }
 
+// A sliding window leaves one window after its PTS: the LATENCY query says so.
+TEST(Specresize, LatencyAddsOneWindow) {
+  GstHarness* h = new_harness("window-frames=43");
+  gst_harness_set_upstream_latency(h, 10 * GST_MSECOND);
+  GstQuery* q = gst_query_new_latency();
+  ASSERT_TRUE(gst_pad_peer_query(h->sinkpad, q));
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(q, &live, &min, &max);
+  EXPECT_EQ(min, 10 * GST_MSECOND + frame_time(43));
+  gst_query_unref(q);
+  gst_harness_teardown(h);
+}
+
 TEST(Specresize, InvalidPropertiesFailAtStateChange) {
   const std::pair<const char*, const char*> cases[] = {
       {"channels=2", "channels=2"},
