@@ -24,6 +24,7 @@ struct WorkerConfig {
   std::string middle = kDefaultMiddle;
   std::string sink_properties;  // extra "name=value" pairs for datasetsink (e.g. dtype=float32)
   std::string audio_dir;
+  std::string split = "train";  // the sink's split for every track of this pipeline
   double min_duration_s = 0;
   double track_timeout_s = 300;
   bool multi_label = false;
@@ -47,7 +48,9 @@ class ConvertWorker {
   ConvertWorker(const ConvertWorker&) = delete;
   ConvertWorker& operator=(const ConvertWorker&) = delete;
 
+  // item.split must equal the configured split.
   TrackResult convert(const genre::fma::WorkItem& item);
+  const std::string& split() const { return config_.split; }
   // Sets the pipeline to NULL so the sink finalizes its shard; returns the
   // sink's error, if any.
   std::string finish();
@@ -57,6 +60,7 @@ class ConvertWorker {
   static GstPadProbeReturn on_middle_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   TrackResult precheck(const genre::fma::WorkItem& item) const;
   void drain_bus();
+  void discard_clip();
 
   WorkerConfig config_;
   GstElement* pipeline_ = nullptr;

@@ -326,8 +326,8 @@ int main(int argc, char** argv) {
     RunCounts counts;
     counts.planned = items.size();
     if (o.resume) {
-      std::vector<std::pair<std::string, std::string>> keys;
-      for (const auto& k : genre::shard::list_dataset_keys(o.out)) keys.push_back({k.track_id, k.shard});
+      std::vector<PresentSample> keys;
+      for (const auto& k : genre::shard::list_dataset_keys(o.out)) keys.push_back({k.key, k.track_id, k.shard});
       const std::set<std::string> done = complete_tracks(keys);
       std::vector<WorkItem> rest;
       for (auto& w : items)
@@ -356,18 +356,36 @@ int main(int argc, char** argv) {
     std::vector<Failure> failures;
     std::string fatal;
     std::atomic<bool> stop{false};
+    // Each worker owns one pipeline at a time. The queue is ordered by split, so
+    // when a worker meets a new split it finalizes its pipeline and builds the
+    // next one (at most three per worker over the run).
     auto worker = [&] {
       std::unique_ptr<fma_convert::ConvertWorker> w;
-      try {
-        w = std::make_unique<fma_convert::ConvertWorker>(wc);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (fatal.empty()) fatal = e.what();
-        stop = true;
-        return;
-      }
+      auto close_current = [&] {
+        if (!w) return;
+        const std::string err = w->finish();
+        w.reset();
+        if (!err.empty()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (fatal.empty()) fatal = "closing the dataset: " + err;
+          stop = true;
+        }
+      };
       for (size_t i; !stop && g_interrupts == 0 && (i = next++) < items.size();) {
         const WorkItem& item = items[i];
+        if (!w || w->split() != item.split) {
+          close_current();
+          try {
+            fma_convert::WorkerConfig split_config = wc;
+            split_config.split = item.split;
+            w = std::make_unique<fma_convert::ConvertWorker>(split_config);
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(mu);
+            if (fatal.empty()) fatal = e.what();
+            stop = true;
+            break;
+          }
+        }
         fma_convert::TrackResult r = w->convert(item);
         std::lock_guard<std::mutex> lock(mu);
         if (r.outcome == fma_convert::Outcome::kConverted) {
@@ -383,11 +401,7 @@ int main(int argc, char** argv) {
         }
         ++done;
       }
-      const std::string err = w->finish();
-      if (!err.empty()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (fatal.empty()) fatal = "closing the dataset: " + err;
-      }
+      close_current();
     };
 
     // Progress: rewritten in place on a terminal, plain lines otherwise.

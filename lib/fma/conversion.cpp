@@ -55,15 +55,17 @@ std::vector<WorkItem> select_work(const DatasetPlan& plan, const std::string& au
   return items;
 }
 
-std::set<std::string> complete_tracks(const std::vector<std::pair<std::string, std::string>>& keys) {
-  std::set<std::string> present, tails;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    present.insert(keys[i].first);
-    if (i + 1 == keys.size() || keys[i + 1].second != keys[i].second) tails.insert(keys[i].first);
+std::set<std::string> complete_tracks(const std::vector<PresentSample>& samples) {
+  std::set<std::string> present, unsure;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const PresentSample& s = samples[i];
+    present.insert(s.track);
+    const bool shard_tail = i + 1 == samples.size() || samples[i + 1].shard != s.shard;
+    if (shard_tail && s.key != s.track) unsure.insert(s.track);
   }
   std::set<std::string> done;
-  for (const auto& k : present)
-    if (!tails.count(k)) done.insert(k);
+  for (const auto& t : present)
+    if (!unsure.count(t)) done.insert(t);
   return done;
 }
 

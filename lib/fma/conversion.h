@@ -39,11 +39,15 @@ std::vector<WorkItem> select_work(const DatasetPlan& plan, const std::string& au
                                   int job_count, size_t limit);
 
 // Resume: which tracks are already complete in the finalized shards. A track
-// counts as complete when it has a key there and none of its keys is the last
-// sample of a shard (a clip cut by a shard rollover may continue in a shard
-// that was lost; such tracks are redone and the sink skips the keys it has).
-// `keys_in_shard_order`: (track key, shard name) in in-shard order.
-std::set<std::string> complete_tracks(const std::vector<std::pair<std::string, std::string>>& keys_in_shard_order);
+// with a whole-clip sample (key == track key) is complete. A windowed track
+// (keys "<track>_w<n>") is complete when none of its windows is the last
+// sample of a shard: a clip cut by a shard rollover may continue in a shard
+// that was lost, so such tracks are redone and the sink skips the windows it
+// already has. Input: (sample key, track key, shard name) in in-shard order.
+struct PresentSample {
+  std::string key, track, shard;
+};
+std::set<std::string> complete_tracks(const std::vector<PresentSample>& samples_in_shard_order);
 
 // sha1sum format: "<40 hex>  <path>" (or " *<path>"), path relative to the
 // audio directory (a leading "./" is ignored). Throws naming file and line.
