@@ -49,7 +49,8 @@ ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
   pipeline_ = gst_pipeline_new(nullptr);
   src_ = gst_element_factory_make("filesrc", nullptr);
   decode_ = gst_element_factory_make("decodebin", nullptr);
-  sink_ = gst_element_factory_make("datasetsink", nullptr);
+  sink_ = gst_element_factory_make(config_.decode_only ? "fakesink" : "datasetsink", nullptr);
+  if (config_.decode_only) config_.middle = "audioconvert ! audioresample";
   if (!src_ || !decode_) throw std::runtime_error("filesrc/decodebin missing: install gstreamer1.0-plugins-base");
   if (!sink_)
     throw std::runtime_error("the datasetsink element is missing: build the project and set GST_PLUGIN_PATH "
@@ -67,6 +68,29 @@ ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
     gst_object_unref(gst_object_ref_sink(middle_));
     throw std::runtime_error("--pipeline \"" + config_.middle + "\": " + m);
   }
+  if (!config_.decode_only) configure_sink();
+  gst_bin_add_many(GST_BIN(pipeline_), src_, decode_, middle_, sink_, nullptr);
+  if (!gst_element_link(src_, decode_) || !gst_element_link(middle_, sink_))
+    throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
+                             "another element producing other/tensors?)");
+  g_signal_connect(decode_, "pad-added", G_CALLBACK(&ConvertWorker::on_pad_added), this);
+  GstPad* in = gst_element_get_static_pad(middle_, "sink");
+  if (!in) throw std::runtime_error("--pipeline has no free sink pad");
+  gst_pad_add_probe(in, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    &ConvertWorker::on_middle_input, this, nullptr);
+  gst_object_unref(in);
+  bus_ = gst_element_get_bus(pipeline_);
+  if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    std::string detail;
+    if (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
+      detail = element_error(m);
+      gst_message_unref(m);
+    }
+    throw std::runtime_error("the conversion pipeline cannot start: " + detail);
+  }
+}
+
+void ConvertWorker::configure_sink() {
   g_object_set(sink_, "location", config_.out_dir.c_str(), "taxonomy", config_.taxonomy_path.c_str(), nullptr);
   // The split is fixed per pipeline: basesink reads settings at NULL->READY, and a
   // shard holds one split, so the caller builds one pipeline per split it meets.
@@ -89,25 +113,6 @@ ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
       gst_util_set_object_arg(G_OBJECT(sink_), *p, eq + 1);
     }
     g_strfreev(pairs);
-  }
-  gst_bin_add_many(GST_BIN(pipeline_), src_, decode_, middle_, sink_, nullptr);
-  if (!gst_element_link(src_, decode_) || !gst_element_link(middle_, sink_))
-    throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
-                             "another element producing other/tensors?)");
-  g_signal_connect(decode_, "pad-added", G_CALLBACK(&ConvertWorker::on_pad_added), this);
-  GstPad* in = gst_element_get_static_pad(middle_, "sink");
-  if (!in) throw std::runtime_error("--pipeline has no free sink pad");
-  gst_pad_add_probe(in, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    &ConvertWorker::on_middle_input, this, nullptr);
-  gst_object_unref(in);
-  bus_ = gst_element_get_bus(pipeline_);
-  if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
-    std::string detail;
-    if (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
-      detail = element_error(m);
-      gst_message_unref(m);
-    }
-    throw std::runtime_error("the conversion pipeline cannot start: " + detail);
   }
 }
 
@@ -215,9 +220,10 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   const std::string key = genre::fma::track_key(item.track_id);
   g_object_set(src_, "location", item.path.c_str(), nullptr);
   // A null macro-label lets the sink take the taxonomy's macro class of the label (or none).
-  g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
+  if (!config_.decode_only)
+    g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
                item.macro.empty() ? nullptr : item.macro.c_str(), nullptr);
-  if (config_.multi_label) {
+  if (config_.multi_label && !config_.decode_only) {
     std::string others;  // further labels by index: FMA titles may hold commas
     for (size_t i = 1; i < item.fine_all_index.size(); ++i)
       others += (others.empty() ? "" : ",") + std::to_string(item.fine_all_index[i]);
@@ -275,7 +281,7 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   }
   if (result.outcome == Outcome::kConverted && frames_ == 0)
     result = {Outcome::kFailed, "no-audio", "the file decoded to no audio samples"};
-  if (result.outcome != Outcome::kConverted) discard_clip();
+  if (result.outcome != Outcome::kConverted && !config_.decode_only) discard_clip();
   // READY keeps the sink's open shard; a clip that did not reach EOS is discarded by the sink.
   if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE &&
       result.outcome != Outcome::kFatal)

@@ -28,6 +28,8 @@ struct WorkerConfig {
   double min_duration_s = 0;
   double track_timeout_s = 300;
   bool multi_label = false;
+  // Benchmark baseline: filesrc ! decodebin ! audioconvert ! audioresample ! fakesink.
+  bool decode_only = false;
   const std::map<std::string, std::string>* checksums = nullptr;  // relative path -> sha1
 };
 
@@ -61,6 +63,7 @@ class ConvertWorker {
   TrackResult precheck(const genre::fma::WorkItem& item) const;
   void drain_bus();
   void discard_clip();
+  void configure_sink();
 
   WorkerConfig config_;
   GstElement* pipeline_ = nullptr;

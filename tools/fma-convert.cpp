@@ -53,6 +53,7 @@ struct Options {
   double track_timeout = 300;
   bool merge = false;
   bool dry_run = false;
+  bool decode_only = false;
   double progress_interval = -1;  // <0: 0.5 s on a terminal, 10 s otherwise
 };
 
@@ -82,6 +83,8 @@ Processing
   --track-timeout S                  fail a track that has not finished after S seconds (default 300)
   --resume                           skip tracks already complete in --out's finalized shards
   --dry-run                          print the plan (classes, splits, outside-taxonomy report) and exit
+  --decode-only                      benchmark baseline: decodebin ! audioconvert ! audioresample ! fakesink,
+                                     same workers and track list, nothing written but the summary
 Cluster
   --shard-index I --shard-count N    this job converts the tracks with splitmix64(id) %% N == I; all jobs
                                      write into the same --out (safe for concurrent writers)
@@ -135,6 +138,7 @@ void parse_args(int argc, char** argv, Options& o) {
     else if (a == "--progress-interval") o.progress_interval = std::stod(need(i));
     else if (a == "--merge") o.merge = true;
     else if (a == "--dry-run") o.dry_run = true;
+    else if (a == "--decode-only") o.decode_only = true;
     else throw std::invalid_argument("unknown argument " + a);
   }
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
@@ -345,6 +349,7 @@ int main(int argc, char** argv) {
     wc.min_duration_s = o.min_duration;
     wc.track_timeout_s = o.track_timeout;
     wc.multi_label = o.labels == "multi";
+    wc.decode_only = o.decode_only;
     wc.checksums = o.checksums.empty() ? nullptr : &checksums;
 
     std::signal(SIGINT, on_signal);
