@@ -3,6 +3,7 @@
 user would, and checks it against the float32 sources the C++ test wrote.
 
   read_with_python.py dataset DIR SRC   -> one line per sample: key fine macro sha256(tensor bytes)
+                                           (SRC "-": no float32 sources to compare with)
   read_with_python.py f16 IN.f32 OUT.f16  numpy's astype(float16) of a raw float32 file
   read_with_python.py f16to32 OUT.f32     numpy's astype(float32) of all 65536 float16 bit patterns
 """
@@ -45,14 +46,15 @@ def read_dataset(root, src):
             arr = np.load(io.BytesIO(npy))
             if arr.dtype != dtype or arr.shape != shape:
                 fail(key + ": dtype/shape differ from the manifest")
-            source = np.fromfile(os.path.join(src, key + ".f32"), dtype="<f4").reshape(shape)
-            expected = source.astype(dtype)
-            if not np.array_equal(arr.view(np.uint8), expected.view(np.uint8)):
-                fail(key + ": tensor differs from numpy's conversion of the source")
-            ref = io.BytesIO()
-            np.save(ref, expected)
-            if ref.getvalue() != npy:
-                fail(key + ": .npy bytes differ from np.save's")
+            if src != "-":  # compare with the float32 source the writer was given
+                source = np.fromfile(os.path.join(src, key + ".f32"), dtype="<f4").reshape(shape)
+                expected = source.astype(dtype)
+                if not np.array_equal(arr.view(np.uint8), expected.view(np.uint8)):
+                    fail(key + ": tensor differs from numpy's conversion of the source")
+                ref = io.BytesIO()
+                np.save(ref, expected)
+                if ref.getvalue() != npy:
+                    fail(key + ": .npy bytes differ from np.save's")
             meta = json.loads(members["json"])
             fine, macro = int(members["cls"]), int(members["macro.cls"])
             if meta["key"] != key or meta["fine_label"] != fine or meta["macro_label"] != macro:

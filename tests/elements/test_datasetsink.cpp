@@ -1,0 +1,499 @@
+// datasetsink: GstHarness and real gst-launch pipelines. Every dataset written
+// is read back with the C++ reader (and once with Python's tarfile + numpy).
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <cmath>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shard/dataset_reader.h"
+#include "shard/dataset_writer.h"
+#include "shard/sha256.h"
+#include "shard/shard_error.h"
+
+namespace fs = std::filesystem;
+using genre::shard::DatasetReader;
+using genre::shard::ReaderOptions;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "dsink-XXXXXX").string();
+    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
+    path = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string sub(const std::string& n) const { return path + "/" + n; }
+  std::string path;
+};
+
+const char* kTaxonomy = R"({"fine": [
+  {"index": 0, "name": "Punk", "fma_genre_id": 25, "macro": 0},
+  {"index": 1, "name": "Indie-Rock", "fma_genre_id": 66, "macro": 0},
+  {"index": 2, "name": "Techno", "fma_genre_id": 182, "macro": 1}],
+ "macro": [{"index": 0, "name": "Rock", "fma_genre_id": 12},
+           {"index": 1, "name": "Electronic", "fma_genre_id": 15}]})";
+
+std::string write_taxonomy(const TempDir& t) {
+  const std::string p = t.sub("taxonomy.json");
+  std::ofstream(p) << kTaxonomy;
+  return p;
+}
+
+// Audio -> melspec -> specresize front end; `seconds` of deterministic noise.
+std::string frontend(double seconds, const std::string& specresize = "specresize width=32 height=32") {
+  const int buffers = int(seconds * 22050 / 1024);
+  return "audiotestsrc num-buffers=" + std::to_string(buffers) +
+         " samplesperbuffer=1024 wave=saw freq=330 ! audio/x-raw,rate=22050,channels=1 ! "
+         "melspec ! " + specresize;
+}
+
+struct RunResult {
+  bool ok = false;
+  std::string error;
+};
+
+RunResult wait_done(GstElement* pipeline) {
+  RunResult r;
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
+    r.ok = true;
+  } else if (msg) {
+    GError* err = nullptr;
+    gchar* dbg = nullptr;
+    gst_message_parse_error(msg, &err, &dbg);
+    r.error = std::string(err->message) + " | " + (dbg ? dbg : "");
+    g_error_free(err);
+    g_free(dbg);
+  } else {
+    r.error = "timeout";
+  }
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  return r;
+}
+
+RunResult run(const std::string& desc) {
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch(desc.c_str(), &err);
+  if (!p) {
+    RunResult r;
+    r.error = err ? err->message : "parse failed";
+    if (err) g_error_free(err);
+    return r;
+  }
+  RunResult r;
+  if (gst_element_set_state(p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    r = wait_done(p);
+    if (r.error.empty()) r.error = "state change failed";
+    r.ok = false;
+  } else {
+    r = wait_done(p);
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  return r;
+}
+
+std::vector<std::string> keys_of(const DatasetReader& r, const std::string& split = "train") {
+  std::vector<std::string> k;
+  for (std::size_t i = 0; i < r.size(split); ++i) k.emplace_back(r.sample(split, i).key);
+  std::sort(k.begin(), k.end());
+  return k;
+}
+
+// key -> sha256 of the tensor data, for comparing two datasets.
+std::map<std::string, std::string> digests(const DatasetReader& r, const std::string& split = "train") {
+  std::map<std::string, std::string> d;
+  for (std::size_t i = 0; i < r.size(split); ++i) {
+    const auto v = r.sample(split, i);
+    d[std::string(v.key)] = genre::shard::Sha256::hex_of(v.data, v.data_size);
+  }
+  return d;
+}
+
+// Same keys and labels, tensors equal within float16 resolution. (Two runs of
+// the front end may differ in the last float bits: FFT plans are measured.)
+void expect_same_samples(const DatasetReader& a, const DatasetReader& b, const std::string& split = "train") {
+  ASSERT_EQ(keys_of(a, split), keys_of(b, split));
+  std::map<std::string, std::size_t> index_b;
+  for (std::size_t i = 0; i < b.size(split); ++i) index_b[std::string(b.sample(split, i).key)] = i;
+  std::vector<float> va(a.element_count()), vb(b.element_count());
+  for (std::size_t i = 0; i < a.size(split); ++i) {
+    const auto sa = a.sample(split, i);
+    const std::size_t j = index_b.at(std::string(sa.key));
+    EXPECT_EQ(sa.fine, b.sample(split, j).fine);
+    EXPECT_EQ(sa.macro, b.sample(split, j).macro);
+    a.read_float32(split, i, va.data());
+    b.read_float32(split, j, vb.data());
+    float worst = 0.f;
+    for (std::size_t k = 0; k < va.size(); ++k) worst = std::max(worst, std::abs(va[k] - vb[k]));
+    EXPECT_LT(worst, 2e-3f) << sa.key;
+  }
+}
+
+GstBuffer* tensor_buffer(const std::vector<float>& v) {
+  GstBuffer* b = gst_buffer_new_allocate(nullptr, v.size() * 4, nullptr);
+  gst_buffer_fill(b, 0, v.data(), v.size() * 4);
+  return b;
+}
+
+const char* kCaps8x4 = "other/tensors,format=static,num_tensors=1,types=float32,dimensions=8:4:1:1,framerate=0/1";
+
+}  // namespace
+
+TEST(DatasetSink, HarnessWithoutWindowMetaWritesOneSamplePerBuffer) {
+  TempDir t;
+  GstHarness* h = gst_harness_new_parse(("datasetsink dtype=float32 key=000042 label=2 location=" + t.sub("ds")).c_str());
+  gst_harness_set_src_caps_str(h, kCaps8x4);
+  std::vector<std::vector<float>> pushed;
+  for (int b = 0; b < 3; ++b) {
+    std::vector<float> v(32);
+    for (int i = 0; i < 32; ++i) v[std::size_t(i)] = float(b * 100 + i) / 7.f;
+    pushed.push_back(v);
+    ASSERT_EQ(gst_harness_push(h, tensor_buffer(v)), GST_FLOW_OK);
+  }
+  // Nothing is committed before EOS.
+  EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar")));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  guint64 written = 0;
+  GstElement* sink = gst_harness_find_element(h, "datasetsink");
+  g_object_get(sink, "samples-written", &written, nullptr);
+  gst_object_unref(sink);
+  EXPECT_EQ(written, 3u);
+  gst_harness_teardown(h);  // READY->NULL finalizes the shard
+
+  DatasetReader r(t.sub("ds"), ReaderOptions{true});
+  EXPECT_EQ(keys_of(r), (std::vector<std::string>{"000042_w0", "000042_w1", "000042_w2"}));
+  EXPECT_EQ(r.shape(), (std::vector<std::uint64_t>{1, 4, 8}));
+  std::vector<float> out(32);
+  for (std::size_t i = 0; i < 3; ++i) {
+    r.read_float32("train", i, out.data());
+    const int w = std::stoi(std::string(r.sample("train", i).key).substr(8));
+    EXPECT_EQ(out, pushed[std::size_t(w)]);  // float32: bit-exact
+    EXPECT_EQ(r.sample("train", i).fine, 2);
+    EXPECT_EQ(r.sample("train", i).macro, -1);
+  }
+}
+
+TEST(DatasetSink, ClipWithoutEosLeavesNothing) {
+  TempDir t;
+  GstHarness* h = gst_harness_new_parse(("datasetsink key=1 label=0 location=" + t.sub("ds")).c_str());
+  gst_harness_set_src_caps_str(h, kCaps8x4);
+  ASSERT_EQ(gst_harness_push(h, tensor_buffer(std::vector<float>(32, 1.f))), GST_FLOW_OK);
+  gst_harness_teardown(h);
+  EXPECT_TRUE(fs::exists(t.sub("ds")));
+  EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar")));
+  EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar.partial")));
+}
+
+TEST(DatasetSink, PipelineWithWindowsTaxonomyAndParams) {
+  TempDir t;
+  const std::string tax = write_taxonomy(t);
+  const RunResult res = run(frontend(4.0, "specresize width=32 height=24 window-frames=43 hop-frames=43") +
+                            " ! datasetsink location=" + t.sub("ds") + " key=000777 label=Indie-Rock taxonomy=" + tax +
+                            " split=val");
+  ASSERT_TRUE(res.ok) << res.error;
+  DatasetReader r(t.sub("ds"), ReaderOptions{true});
+  const auto keys = keys_of(r, "val");
+  ASSERT_GE(keys.size(), 3u);
+  EXPECT_EQ(keys[0], "000777_w0");
+  EXPECT_EQ(r.shape(), (std::vector<std::uint64_t>{1, 24, 32}));
+  const auto s = r.sample("val", 1);
+  EXPECT_EQ(s.fine, 1);
+  EXPECT_EQ(s.macro, 0);  // from the taxonomy's fine -> macro map
+  const auto meta = nlohmann::json::parse(s.json);
+  EXPECT_EQ(meta["fine_name"], "Indie-Rock");
+  EXPECT_EQ(meta["macro_name"], "Rock");
+  EXPECT_EQ(meta["split"], "val");
+  EXPECT_EQ(meta["track_id"], "000777");
+  EXPECT_EQ(meta["params"]["genre/melspec-params"]["n-mels"], 128);
+  EXPECT_EQ(meta["params"]["genre/specresize-params"]["window-frames"], 43);
+  EXPECT_NEAR(meta["window"]["start_s"].get<double>(), 43 * 512.0 / 22050 * meta["window"]["index"].get<double>(), 1e-6);
+  EXPECT_EQ(r.manifest().preprocessing.size(), 1u);
+  EXPECT_TRUE(r.manifest().has_classes);
+  EXPECT_EQ(r.manifest().splits().at("val").fine_counts, (genre::shard::ClassCounts{{1, keys.size()}}));
+}
+
+TEST(DatasetSink, ReusedPipelineKeepsOneShardOpenAcrossReadyCycles) {
+  TempDir t;
+  const std::string tax = write_taxonomy(t);
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch((frontend(1.0) + " ! datasetsink name=sink location=" + t.sub("ds") +
+                                    " taxonomy=" + tax).c_str(), &err);
+  ASSERT_NE(p, nullptr);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
+  GstElement* src = gst_bin_get_by_name(GST_BIN(p), "audiotestsrc0");
+  const char* labels[] = {"Punk", "Techno", "2"};
+  for (int track = 0; track < 3; ++track) {
+    const std::string key = "00000" + std::to_string(track);
+    g_object_set(sink, "key", key.c_str(), "label", labels[track], nullptr);
+    g_object_set(src, "freq", 200.0 + 150.0 * track, nullptr);
+    ASSERT_NE(gst_element_set_state(p, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    const RunResult r = wait_done(p);
+    ASSERT_TRUE(r.ok) << r.error;
+    gst_element_set_state(p, GST_STATE_READY);
+    // The shard stays open (partial) between tracks.
+    EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar")));
+    EXPECT_TRUE(fs::exists(t.sub("ds/train-000000.tar.partial")));
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gchar** shards = nullptr;
+  g_object_get(sink, "finalized-shards", &shards, nullptr);
+  ASSERT_NE(shards, nullptr);
+  EXPECT_STREQ(shards[0], "train-000000.tar");
+  g_strfreev(shards);
+  gst_object_unref(src);
+  gst_object_unref(sink);
+  gst_object_unref(p);
+  DatasetReader r(t.sub("ds"));
+  EXPECT_EQ(keys_of(r), (std::vector<std::string>{"000000", "000001", "000002"}));
+  EXPECT_EQ(r.manifest().shards.size(), 1u);
+  EXPECT_EQ(r.manifest().splits().at("train").fine_counts, (genre::shard::ClassCounts{{0, 1}, {2, 2}}));
+  EXPECT_EQ(r.manifest().splits().at("train").macro_counts, (genre::shard::ClassCounts{{0, 1}, {1, 2}}));
+}
+
+TEST(DatasetSink, RolloverByCountAndBytesInAPipeline) {
+  TempDir t;
+  RunResult res = run(frontend(6.0, "specresize width=16 height=16 window-frames=20") + " ! datasetsink location=" +
+                      t.sub("a") + " key=7 label=1 max-samples=4");
+  ASSERT_TRUE(res.ok) << res.error;
+  DatasetReader a(t.sub("a"));
+  const std::size_t n = a.size("train");
+  ASSERT_GE(n, 9u);
+  EXPECT_EQ(a.manifest().shards.size(), (n + 3) / 4);
+  for (std::size_t i = 0; i + 1 < a.manifest().shards.size(); ++i) EXPECT_EQ(a.manifest().shards[i].samples, 4u);
+  res = run(frontend(6.0, "specresize width=16 height=16 window-frames=20") + " ! datasetsink location=" +
+            t.sub("b") + " key=7 label=1 max-samples=0 max-bytes=12000");
+  ASSERT_TRUE(res.ok) << res.error;
+  DatasetReader b(t.sub("b"));
+  EXPECT_EQ(b.size("train"), n);
+  EXPECT_GT(b.manifest().shards.size(), 2u);
+  for (const auto& s : b.manifest().shards) EXPECT_LE(s.bytes, 12000u);
+  expect_same_samples(a, b);
+}
+
+TEST(DatasetSink, LabelsFromGenreTags) {
+  TempDir t;
+  const std::string tax = write_taxonomy(t);
+  const RunResult res = run(frontend(1.0) + " ! taginject tags=\"genre=Techno\" ! datasetsink labels-from-tags=true"
+                            " key=5 location=" + t.sub("ds") + " taxonomy=" + tax);
+  ASSERT_TRUE(res.ok) << res.error;
+  DatasetReader r(t.sub("ds"));
+  ASSERT_EQ(r.size("train"), 1u);
+  EXPECT_EQ(r.sample("train", 0).fine, 2);
+  EXPECT_EQ(r.sample("train", 0).macro, 1);
+}
+
+TEST(DatasetSink, ErrorsAreClearElementErrors) {
+  TempDir t;
+  const std::string tax = write_taxonomy(t);
+  RunResult r = run(frontend(1.0) + " ! datasetsink key=1 label=Polka taxonomy=" + tax + " location=" + t.sub("ds"));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("label 'Polka' is not a fine class of taxonomy"), std::string::npos) << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=1 label=Rock location=" + t.sub("ds2"));
+  EXPECT_NE(r.error.find("needs the taxonomy property"), std::string::npos) << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=1 location=" + t.sub("ds2"));
+  EXPECT_NE(r.error.find("No label for key '1'"), std::string::npos) << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=a.b label=0 location=" + t.sub("ds2"));
+  EXPECT_NE(r.error.find("free of dots"), std::string::npos) << r.error;
+  std::ofstream(t.sub("file")) << "x";
+  r = run(frontend(1.0) + " ! datasetsink key=1 label=0 location=" + t.sub("file/ds"));
+  EXPECT_NE(r.error.find("Could not open dataset"), std::string::npos) << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=1 label=0");
+  EXPECT_NE(r.error.find("set the location property"), std::string::npos) << r.error;
+  // A dataset of 32x32 images refuses 16x16 ones in a later run.
+  ASSERT_TRUE(run(frontend(1.0) + " ! datasetsink key=1 label=0 location=" + t.sub("ds3")).ok);
+  r = run(frontend(1.0, "specresize width=16 height=16") + " ! datasetsink key=2 label=0 location=" + t.sub("ds3"));
+  EXPECT_NE(r.error.find("holds samples of shape [1,32,32], not [1,16,16]"), std::string::npos) << r.error;
+  DatasetReader ok(t.sub("ds3"));
+  EXPECT_EQ(ok.size("train"), 1u);
+}
+
+TEST(DatasetSink, CapsChangeInsideAClipIsAnError) {
+  TempDir t;
+  GstHarness* h = gst_harness_new_parse(("datasetsink key=9 label=0 location=" + t.sub("ds")).c_str());
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, kCaps8x4);
+  ASSERT_EQ(gst_harness_push(h, tensor_buffer(std::vector<float>(32, 1.f))), GST_FLOW_OK);
+  gst_harness_set_src_caps_str(h, "other/tensors,format=static,num_tensors=1,types=float32,dimensions=4:4:1:1,"
+                                  "framerate=0/1");
+  EXPECT_NE(gst_harness_push(h, tensor_buffer(std::vector<float>(16, 1.f))), GST_FLOW_OK);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  ASSERT_NE(m, nullptr);
+  {
+    GError* e = nullptr;
+    gst_message_parse_error(m, &e, nullptr);
+    EXPECT_NE(std::string(e->message).find("in the middle of clip '9'"), std::string::npos) << e->message;
+    g_error_free(e);
+    gst_message_unref(m);
+  }
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
+}
+
+TEST(DatasetSink, RerunSkipsSamplesAlreadyPresent) {
+  TempDir t;
+  const std::string desc = frontend(3.0, "specresize width=16 height=16 window-frames=30") + " ! datasetsink name=s "
+                           "key=000010 label=0 max-samples=2 location=" + t.sub("ds");
+  ASSERT_TRUE(run(desc).ok);
+  const auto before = digests(DatasetReader(t.sub("ds")));
+  GstElement* p = gst_parse_launch(desc.c_str(), nullptr);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  ASSERT_TRUE(wait_done(p).ok);
+  GstElement* s = gst_bin_get_by_name(GST_BIN(p), "s");
+  guint64 written = 99, skipped = 0;
+  g_object_get(s, "samples-written", &written, "duplicates-skipped", &skipped, nullptr);
+  EXPECT_EQ(written, 0u);
+  EXPECT_EQ(skipped, before.size());
+  gst_object_unref(s);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  EXPECT_EQ(digests(DatasetReader(t.sub("ds"))), before);
+}
+
+TEST(DatasetSink, ConcurrentPipelinesInOneProcess) {
+  TempDir t;
+  std::vector<std::thread> threads;
+  std::vector<RunResult> results(4);
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      results[std::size_t(i)] = run(frontend(3.0, "specresize width=16 height=16 window-frames=25") +
+                                    " ! datasetsink max-samples=3 label=" + std::to_string(i % 3) + " key=00" +
+                                    std::to_string(i) + " location=" + t.sub("ds"));
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& r : results) ASSERT_TRUE(r.ok) << r.error;
+  DatasetReader r(t.sub("ds"), ReaderOptions{true});
+  const auto keys = keys_of(r);
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size());
+  const std::size_t per = keys.size() / 4;
+  EXPECT_EQ(keys.size(), 4 * per);
+  EXPECT_EQ(r.manifest().splits().at("train").fine_counts,
+            (genre::shard::ClassCounts{{0, 2 * per}, {1, per}, {2, per}}));
+}
+
+// A gst-launch-1.0 process, killed with SIGKILL while it writes, then run again.
+TEST(DatasetSink, KillDashNineThenRerunEqualsAnUninterruptedRun) {
+  TempDir t;
+  const std::string pipeline = frontend(40.0, "specresize width=16 height=16 window-frames=4") +
+                               " ! datasetsink key=000321 label=1 max-samples=8 location=";
+  ASSERT_TRUE(run(pipeline + t.sub("ref")).ok);
+  DatasetReader ref(t.sub("ref"));
+  const std::size_t want = ref.size("train");
+  ASSERT_GT(want, 100u);
+
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string cmd = "exec gst-launch-1.0 -q " + pipeline + t.sub("ds") + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Samples are committed at EOS (one clip): kill while the shard files are
+  // being written, or as late as possible before the process ends.
+  for (int i = 0; i < 4000; ++i) {
+    if (fs::exists(t.sub("ds/train-000003.tar"))) break;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  // What the killed run left in finalized shards must survive the rerun unchanged.
+  std::map<std::string, std::string> survived;
+  if (fs::exists(t.sub("ds"))) {
+    genre::shard::WriterOptions o;
+    o.dir = t.sub("ds");
+    genre::shard::DatasetWriter recover(o);  // re-registers shards the kill left unlisted
+    recover.close();
+    if (fs::exists(t.sub("ds/manifest.json"))) survived = digests(DatasetReader(t.sub("ds")));
+  }
+  EXPECT_LE(survived.size(), want);
+  ASSERT_TRUE(run(pipeline + t.sub("ds")).ok);
+  DatasetReader r(t.sub("ds"), ReaderOptions{true});
+  expect_same_samples(ref, r);
+  const auto after = digests(r);
+  for (const auto& [key, digest] : survived) EXPECT_EQ(after.at(key), digest) << key;
+  EXPECT_EQ(r.manifest().splits().at("train").samples, want);
+  for (const auto& e : fs::directory_iterator(t.sub("ds")))
+    EXPECT_EQ(e.path().string().find(".partial"), std::string::npos) << e.path();
+}
+
+TEST(DatasetSink, DiskFullIsAClearErrorAndFinalizedShardsStayValid) {
+  TempDir t;
+  const std::string pipeline = frontend(3.0, "specresize width=16 height=16 window-frames=10") +
+                               " ! datasetsink key=1 label=0 max-samples=2 location=" + t.sub("ds");
+  // The fault-injection hook of lib/shard: ENOSPC after 6000 bytes.
+  const std::string cmd = "GENRE_SHARD_FAIL_ENOSPC_AFTER_BYTES=20000 gst-launch-1.0 " + pipeline + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  const int status = pclose(f);
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(out.find("Disk full while writing samples"), std::string::npos) << out;
+  DatasetReader r(t.sub("ds"), ReaderOptions{true});
+  EXPECT_EQ(r.size("train"), 2u);  // the first shard (2 samples of ~5 KB, then its manifest) fit
+
+  // A real full filesystem, where this process may mount one (root).
+  const std::string mnt = t.sub("tiny");
+  fs::create_directory(mnt);
+  if (geteuid() != 0 || mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=40k") != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here; the injected ENOSPC above covered the error path";
+  const RunResult real = run(frontend(6.0, "specresize width=32 height=32 window-frames=10") +
+                             " ! datasetsink key=1 label=0 max-samples=2 location=" + mnt + "/ds");
+  EXPECT_FALSE(real.ok);
+  EXPECT_NE(real.error.find("Disk full"), std::string::npos) << real.error;
+  {
+    DatasetReader rr(mnt + "/ds", ReaderOptions{true});
+    EXPECT_GE(rr.size("train"), 2u);
+  }
+  umount(mnt.c_str());
+}
+
+TEST(DatasetSink, PythonReadsWhatThePipelineWrote) {
+  if (access("/usr/bin/python3", X_OK) != 0 || std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 with numpy is not installed";
+  TempDir t;
+  ASSERT_TRUE(run(frontend(3.0, "specresize width=24 height=16 window-frames=20") +
+                  " ! datasetsink key=000003 label=2 max-samples=3 location=" + t.sub("ds")).ok);
+  DatasetReader r(t.sub("ds"));
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < r.size("train"); ++i) {
+    const auto v = r.sample("train", i);
+    lines.push_back(std::string(v.key) + " " + std::to_string(v.fine) + " " + std::to_string(v.macro) + " " +
+                    genre::shard::Sha256::hex_of(v.data, v.data_size));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string want;
+  for (const auto& l : lines) want += l + "\n";
+  FILE* f = popen(("/usr/bin/python3 " SHARD_TEST_DIR "/read_with_python.py dataset " + t.sub("ds") + " -").c_str(), "r");
+  std::string got;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, f)) got.append(buf, n);
+  EXPECT_EQ(pclose(f), 0);
+  EXPECT_EQ(got, want);
+  EXPECT_GE(lines.size(), 4u);
+}
