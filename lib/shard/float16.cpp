@@ -3,6 +3,7 @@
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define GENRE_HAVE_X86 1
 #endif
@@ -109,8 +110,21 @@ __attribute__((target("avx,f16c"))) void halves_to_floats_f16c(const std::uint16
   for (; i < count; ++i) out[i] = half_to_float(in[i]);
 }
 
+// CPUID leaf 1: AVX (ecx 28) and F16C (ecx 29), with the OS saving YMM state
+// (OSXSAVE, ecx 27, and XCR0 bits 1-2). Spelled out because clang 14's
+// __builtin_cpu_supports does not know "f16c".
+bool detect_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool avx = (ecx >> 28) & 1u, f16c = (ecx >> 29) & 1u, osxsave = (ecx >> 27) & 1u;
+  if (!avx || !f16c || !osxsave) return false;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  return (xcr0_lo & 0x6u) == 0x6u;
+}
+
 bool cpu_has_f16c() {
-  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  static const bool has = detect_f16c();
   return has;
 }
 

@@ -61,14 +61,34 @@ std::vector<ClassEntry> classes_from_json(const json& j, bool fine, const std::s
   return out;
 }
 
-template <typename T>
-T get_field(const json& j, const char* key, const std::string& origin) {
+// Typed field access that never converts out of range (a float into an
+// integer field is an error, not undefined behaviour).
+const json& field(const json& j, const char* key, const std::string& origin) {
   if (!j.contains(key)) throw ShardError(origin + ": missing field '" + key + "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception& e) {
-    throw ShardError(origin + ": field '" + key + "' has the wrong type (" + e.what() + ")");
+  return j.at(key);
+}
+
+std::string get_string(const json& j, const char* key, const std::string& origin) {
+  const json& v = field(j, key, origin);
+  if (!v.is_string()) throw ShardError(origin + ": field '" + key + "' is not a string");
+  return v.get<std::string>();
+}
+
+std::uint64_t get_uint(const json& j, const char* key, const std::string& origin) {
+  const json& v = field(j, key, origin);
+  if (!v.is_number_unsigned()) throw ShardError(origin + ": field '" + key + "' is not a non-negative integer");
+  return v.get<std::uint64_t>();
+}
+
+std::vector<std::uint64_t> get_uint_list(const json& j, const char* key, const std::string& origin) {
+  const json& v = field(j, key, origin);
+  if (!v.is_array()) throw ShardError(origin + ": field '" + key + "' is not a list");
+  std::vector<std::uint64_t> out;
+  for (const json& e : v) {
+    if (!e.is_number_unsigned()) throw ShardError(origin + ": field '" + key + "' holds a non-integer");
+    out.push_back(e.get<std::uint64_t>());
   }
+  return out;
 }
 
 }  // namespace
@@ -130,17 +150,17 @@ json Manifest::to_json() const {
 
 Manifest Manifest::from_json(const json& j, const std::string& origin) {
   if (!j.is_object()) throw ShardError(origin + ": manifest is not a JSON object");
-  if (get_field<std::string>(j, "format", origin) != kManifestFormat)
+  if (get_string(j, "format", origin) != kManifestFormat)
     throw ShardError(origin + ": not a " + std::string(kManifestFormat) + " manifest");
-  const int version = get_field<int>(j, "version", origin);
-  if (version > kManifestVersion || version < 1)
+  const std::uint64_t version = get_uint(j, "version", origin);
+  if (version > std::uint64_t(kManifestVersion) || version < 1)
     throw ShardError(origin + ": manifest version " + std::to_string(version) +
                      " is not supported (this build reads version " + std::to_string(kManifestVersion) + ")");
   Manifest m;
-  m.dtype = get_field<std::string>(j, "dtype", origin);
+  m.dtype = get_string(j, "dtype", origin);
   if (!m.dtype.empty() && m.dtype != "float16" && m.dtype != "float32" && m.dtype != "float64")
     throw ShardError(origin + ": unknown dtype '" + m.dtype + "'");
-  m.sample_shape = get_field<std::vector<std::uint64_t>>(j, "sample_shape", origin);
+  m.sample_shape = get_uint_list(j, "sample_shape", origin);
   if (j.contains("classes") && !j["classes"].is_null()) {
     const json& c = j["classes"];
     if (!c.is_object() || !c.contains("fine") || !c.contains("macro"))
@@ -158,13 +178,13 @@ Manifest Manifest::from_json(const json& j, const std::string& origin) {
   for (const json& s : shards) {
     if (!s.is_object()) throw ShardError(origin + ": shard entry is not an object");
     ShardEntry e;
-    e.name = get_field<std::string>(s, "name", origin);
+    e.name = get_string(s, "name", origin);
     if (e.name.empty() || e.name.find('/') != std::string::npos || e.name[0] == '.')
       throw ShardError(origin + ": shard name '" + e.name + "' is not a plain file name");
-    e.split = get_field<std::string>(s, "split", origin);
-    e.samples = get_field<std::uint64_t>(s, "samples", origin);
-    e.bytes = get_field<std::uint64_t>(s, "bytes", origin);
-    e.sha256 = get_field<std::string>(s, "sha256", origin);
+    e.split = get_string(s, "split", origin);
+    e.samples = get_uint(s, "samples", origin);
+    e.bytes = get_uint(s, "bytes", origin);
+    e.sha256 = get_string(s, "sha256", origin);
     e.fine_counts = counts_from_json(s.value("fine_counts", json::object()), origin + " shard " + e.name);
     e.macro_counts = counts_from_json(s.value("macro_counts", json::object()), origin + " shard " + e.name);
     if (m.find_shard(e.name)) throw ShardError(origin + ": shard " + e.name + " is listed twice");
