@@ -340,9 +340,10 @@ PipelineRun run_pipeline(const std::string& desc) {
   PipelineRun run;
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
-  if (!pipeline) {
+  if (err) {  // also set, with a pipeline returned, when elements would not link
     run.error = err->message;
     g_error_free(err);
+    if (pipeline) gst_object_unref(pipeline);
     return run;
   }
   for (auto [name, target] : {std::pair{"pcm", &run.pcm}, std::pair{"mel", &run.frames}}) {
