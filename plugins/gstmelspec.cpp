@@ -33,6 +33,7 @@
 
 #include "dsp/mel_spectrogram_stream.h"
 #include "elements.h"
+#include "enum_type.h"
 #include "tensor_caps.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_melspec_debug);
@@ -121,28 +122,17 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PA
 
 // ---- enum property types -------------------------------------------------
 
-#define DEFINE_ENUM_TYPE(func, name, ...)                              \
-  static GType func(void) {                                            \
-    static GType type = 0;                                             \
-    static const GEnumValue values[] = {__VA_ARGS__, {0, nullptr, nullptr}}; \
-    if (g_once_init_enter(&type)) {                                    \
-      GType t = g_enum_register_static(name, values);                  \
-      g_once_init_leave(&type, t);                                     \
-    }                                                                  \
-    return type;                                                       \
-  }
-
-DEFINE_ENUM_TYPE(melspec_window_get_type, "GstMelspecWindow",
+GENRE_DEFINE_ENUM_TYPE(melspec_window_get_type, "GstMelspecWindow",
     {int(WindowType::Hann), "Periodic Hann (librosa 'hann')", "hann"},
     {int(WindowType::Hamming), "Periodic Hamming", "hamming"},
     {int(WindowType::Rectangular), "Rectangular (boxcar)", "rectangular"})
-DEFINE_ENUM_TYPE(melspec_pad_mode_get_type, "GstMelspecPadMode",
+GENRE_DEFINE_ENUM_TYPE(melspec_pad_mode_get_type, "GstMelspecPadMode",
     {int(PadMode::Constant), "Zeros (librosa's default since 0.9)", "constant"},
     {int(PadMode::Reflect), "Mirror the signal at its ends", "reflect"})
-DEFINE_ENUM_TYPE(melspec_norm_get_type, "GstMelspecNorm",
+GENRE_DEFINE_ENUM_TYPE(melspec_norm_get_type, "GstMelspecNorm",
     {int(MelNorm::Slaney), "Slaney area normalisation", "slaney"},
     {int(MelNorm::None), "Unnormalised triangles (peak 1)", "none"})
-DEFINE_ENUM_TYPE(melspec_output_get_type, "GstMelspecOutput",
+GENRE_DEFINE_ENUM_TYPE(melspec_output_get_type, "GstMelspecOutput",
     {int(MelOutput::Power), "Mel spectrogram |X|^power", "power"},
     {int(MelOutput::Decibel), "10*log10(max(S, amin)) - 10*log10(ref)", "db"})
 

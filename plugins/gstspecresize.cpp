@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "elements.h"
+#include "enum_type.h"
 #include "image/frame_windower.h"
 #include "image/spectrogram_renderer.h"
 #include "tensor_caps.h"
@@ -141,42 +142,31 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PA
 
 // ---- enum property types -------------------------------------------------
 
-#define DEFINE_ENUM_TYPE(func, name, ...)                                   \
-  static GType func(void) {                                                 \
-    static GType type = 0;                                                  \
-    static const GEnumValue values[] = {__VA_ARGS__, {0, nullptr, nullptr}}; \
-    if (g_once_init_enter(&type)) {                                         \
-      GType t = g_enum_register_static(name, values);                       \
-      g_once_init_leave(&type, t);                                          \
-    }                                                                       \
-    return type;                                                            \
-  }
-
-DEFINE_ENUM_TYPE(specresize_short_policy_get_type, "GstSpecresizeShortPolicy",
+GENRE_DEFINE_ENUM_TYPE(specresize_short_policy_get_type, "GstSpecresizeShortPolicy",
     {int(ShortPolicy::Pad), "Pad with the window's dB floor (its minimum after top-db)", "pad"},
     {int(ShortPolicy::Repeat), "Repeat the frames from the start until the window is full", "repeat"},
     {int(ShortPolicy::Drop), "Emit no image for it", "drop"})
-DEFINE_ENUM_TYPE(specresize_interpolation_get_type, "GstSpecresizeInterpolation",
+GENRE_DEFINE_ENUM_TYPE(specresize_interpolation_get_type, "GstSpecresizeInterpolation",
     {int(Interpolation::Area), "Area average on each shrinking axis (cv::INTER_AREA per axis)", "area"},
     {int(Interpolation::Linear), "Bilinear (cv::INTER_LINEAR)", "linear"},
     {int(Interpolation::Cubic), "Bicubic (cv::INTER_CUBIC)", "cubic"},
     {int(Interpolation::Nearest), "Nearest neighbour (cv::INTER_NEAREST)", "nearest"})
-DEFINE_ENUM_TYPE(specresize_low_freq_at_get_type, "GstSpecresizeLowFreqAt",
+GENRE_DEFINE_ENUM_TYPE(specresize_low_freq_at_get_type, "GstSpecresizeLowFreqAt",
     {int(LowFreqAt::Top), "Row 0 is mel bin 0 (array order, as librosa's matrix)", "top"},
     {int(LowFreqAt::Bottom), "Low frequencies at the bottom, as plotted images", "bottom"})
-DEFINE_ENUM_TYPE(specresize_db_ref_get_type, "GstSpecresizeDbRef",
+GENRE_DEFINE_ENUM_TYPE(specresize_db_ref_get_type, "GstSpecresizeDbRef",
     {int(DbRef::One), "0 dB is power 1 (librosa ref=1.0)", "one"},
     {int(DbRef::Max), "0 dB is the window's maximum (librosa ref=np.max)", "max"})
-DEFINE_ENUM_TYPE(specresize_input_scale_get_type, "GstSpecresizeInputScale",
+GENRE_DEFINE_ENUM_TYPE(specresize_input_scale_get_type, "GstSpecresizeInputScale",
     {int(InputScaleChoice::Auto), "Read melspec's spectrum-scale caps field", "auto"},
     {int(InputScaleChoice::Db), "The frames are decibels", "db"},
     {int(InputScaleChoice::Power), "The frames are (mel) power", "power"})
-DEFINE_ENUM_TYPE(specresize_normalization_get_type, "GstSpecresizeNormalization",
+GENRE_DEFINE_ENUM_TYPE(specresize_normalization_get_type, "GstSpecresizeNormalization",
     {int(Normalization::None), "Values as they are (dB, or colour map RGB in [0,1])", "none"},
     {int(Normalization::MinMax), "Min-max to [0,1] per image, like a rendered image", "minmax"},
     {int(Normalization::ImageNet), "Min-max, then (x - mean) / std with ImageNet's RGB statistics", "imagenet"},
     {int(Normalization::MeanStd), "(x - mean) / std with the mean and std properties", "mean-std"})
-DEFINE_ENUM_TYPE(specresize_colormap_get_type, "GstSpecresizeColormap",
+GENRE_DEFINE_ENUM_TYPE(specresize_colormap_get_type, "GstSpecresizeColormap",
     {int(Colormap::None), "No colour map: the plane in every channel", "none"},
     {int(Colormap::Viridis), "matplotlib viridis (needs channels=3)", "viridis"},
     {int(Colormap::Magma), "matplotlib magma (needs channels=3)", "magma"},
