@@ -33,12 +33,13 @@ for round in 1 2; do
     cat "$tmp/err" >&2; exit 1; }
   c=$(field "$tmp/out/summary.json" wall_time_s)
   rss=$(field "$tmp/out/summary.json" peak_rss_kb)
+  anon=$(field "$tmp/out/summary.json" peak_anon_rss_kb)
   best_decode=$($py -c "print(min(x for x in [$d, ${best_decode:-$d}]))")
   best_convert=$($py -c "print(min(x for x in [$c, ${best_convert:-$c}]))")
   echo "round $round: decode-only ${d}s, conversion ${c}s"
 done
 converted=$(field "$tmp/out/summary.json" converted)
-$py - "$tracks" "$workers" "$seconds" "$best_decode" "$best_convert" "$rss" "$converted" "$(nproc)" <<'PY'
+$py - "$tracks" "$workers" "$seconds" "$best_decode" "$best_convert" "$rss" "$converted" "$(nproc)" "$anon" <<'PY'
 import sys
 tracks, workers, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 dec, conv, rss, converted, cores = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
@@ -50,5 +51,6 @@ print(f"ratio conversion/decode-only: {conv / dec:.3f} (target <= 1.25)")
 print(f"throughput: {rate:.2f} tracks/s, {rate / min(workers, cores):.2f} tracks/s per core")
 print(f"projected on this machine with {workers} workers: fma_small (8,000) {hms(8000 / rate)}, "
       f"fma_large (106,574) {hms(106574 / rate)}")
-print(f"peak RSS of the conversion: {rss / 1024:.1f} MiB")
+print(f"peak RSS of the conversion: {rss / 1024:.1f} MiB (anonymous memory peak {int(sys.argv[9]) / 1024:.1f} MiB; "
+      "the rest is clean page cache of shards mapped by datasetsink, at most one shard per worker)")
 PY

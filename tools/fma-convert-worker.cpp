@@ -46,10 +46,24 @@ bool is_inside(GstObject* obj, GstElement* container) {
 }  // namespace
 
 ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
+  try {
+    build();
+  } catch (...) {  // nothing half-built stays behind
+    if (bus_) gst_object_unref(bus_);
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(pipeline_);
+    pipeline_ = nullptr;
+    throw;
+  }
+}
+
+void ConvertWorker::build() {
   pipeline_ = gst_pipeline_new(nullptr);
   src_ = gst_element_factory_make("filesrc", nullptr);
   decode_ = gst_element_factory_make("decodebin", nullptr);
   sink_ = gst_element_factory_make(config_.decode_only ? "fakesink" : "datasetsink", nullptr);
+  for (GstElement* e : {src_, decode_, sink_})  // owned by the pipeline from here on
+    if (e) gst_bin_add(GST_BIN(pipeline_), e);
   if (config_.decode_only) config_.middle = "audioconvert ! audioresample";
   if (!src_ || !decode_) throw std::runtime_error("filesrc/decodebin missing: install gstreamer1.0-plugins-base");
   if (!sink_)
@@ -68,8 +82,8 @@ ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
     gst_object_unref(gst_object_ref_sink(middle_));
     throw std::runtime_error("--pipeline \"" + config_.middle + "\": " + m);
   }
+  gst_bin_add(GST_BIN(pipeline_), middle_);
   if (!config_.decode_only) configure_sink();
-  gst_bin_add_many(GST_BIN(pipeline_), src_, decode_, middle_, sink_, nullptr);
   if (!gst_element_link(src_, decode_) || !gst_element_link(middle_, sink_))
     throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
                              "another element producing other/tensors?)");

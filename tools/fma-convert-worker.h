@@ -64,6 +64,7 @@ class ConvertWorker {
   void drain_bus();
   void discard_clip();
   void configure_sink();
+  void build();
 
   WorkerConfig config_;
   GstElement* pipeline_ = nullptr;

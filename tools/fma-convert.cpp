@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -220,6 +221,16 @@ json manifest_counts(const std::string& out, const genre::taxonomy::Taxonomy& ta
   return j;
 }
 
+// Anonymous (heap, stacks) resident memory from /proc/self/status, 0 where unavailable.
+// Peak RSS also counts clean file pages of shards datasetsink maps to checksum them.
+long anon_rss_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("RssAnon:", 0) == 0) return std::atol(line.c_str() + 8);
+  return 0;
+}
+
 long peak_rss_kb() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -423,9 +434,17 @@ int main(int argc, char** argv) {
       else std::fprintf(stderr, "fma-convert: %s\n", line.c_str());
       std::fflush(stderr);
     };
+    std::atomic<long> peak_anon{anon_rss_kb()};
     std::thread progress([&] {
       std::unique_lock<std::mutex> lock(pmu);
-      while (!pcv.wait_for(lock, std::chrono::duration<double>(interval), [&] { return finished; })) report(false);
+      auto last = std::chrono::steady_clock::now();
+      while (!pcv.wait_for(lock, std::chrono::milliseconds(200), [&] { return finished; })) {
+        peak_anon = std::max<long>(peak_anon, anon_rss_kb());
+        if (std::chrono::duration<double>(std::chrono::steady_clock::now() - last).count() >= interval) {
+          report(false);
+          last = std::chrono::steady_clock::now();
+        }
+      }
     });
     std::fprintf(stderr, "fma-convert: %zu tracks to convert (%zu already complete), %d workers, %zu fine / %zu macro classes, %zu outside the taxonomy\n",
                  items.size(), counts.skipped_done, n_workers, plan.taxonomy.fine.size(), plan.taxonomy.macro.size(),
@@ -462,6 +481,7 @@ int main(int argc, char** argv) {
                     {"wall_time_s", wall},
                     {"tracks_per_s", wall > 0 ? static_cast<double>(done) / wall : 0.0},
                     {"peak_rss_kb", peak_rss_kb()},
+                    {"peak_anon_rss_kb", std::max<long>(peak_anon, anon_rss_kb())},
                     {"interrupted", g_interrupts > 0}};
     if (!fatal.empty()) summary["fatal"] = fatal;
     write_json((fs::path(o.out) / ("summary" + suffix + ".json")).string(), summary);
