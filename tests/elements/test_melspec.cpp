@@ -191,6 +191,33 @@ TEST(Melspec, DiscontRestartsTheFrameGrid) {
   gst_harness_teardown(h);
 }
 
+TEST(Melspec, NewSegmentRestartsTheFrameGrid) {
+  const auto a = make_signal(kRate), b = make_signal(kRate / 3);
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  push_chunks(h, a, 3000);
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  segment.start = segment.time = segment.position = 20 * GST_SECOND;
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+  push_chunks(h, b, 3000, 20 * GST_SECOND);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  auto want = lib_frames(a);
+  const auto want_b = lib_frames(b);
+  want.insert(want.end(), want_b.begin(), want_b.end());
+  ASSERT_EQ(out.frames, want);
+  // The first signal's tail precedes the new segment; the second starts at 20 s, frame 0.
+  GstBuffer* last = out.buffers.back();
+  const guint64 n = gst_buffer_get_size(last) / (kMels * sizeof(float));
+  EXPECT_EQ(n, want_b.size() / kMels);  // 1 + 7350 // 512 = 15 frames: one short buffer
+  EXPECT_EQ(GST_BUFFER_PTS(last), 20 * GST_SECOND);
+  EXPECT_EQ(GST_BUFFER_OFFSET(last), 0u);
+  EXPECT_TRUE(GST_BUFFER_FLAG_IS_SET(last, GST_BUFFER_FLAG_DISCONT));
+  gst_harness_teardown(h);
+}
+
 TEST(Melspec, SmallTimestampGapIsZeroFilled) {
   const auto y = make_signal(kRate);
   const size_t gap = 3000;  // samples missing between the halves
