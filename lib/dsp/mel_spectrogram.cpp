@@ -1,5 +1,7 @@
 #include "dsp/mel_spectrogram.h"
 
+#include "dsp/decibels.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -29,7 +31,7 @@ void MelSpectrogram::compute(const float* frame, float* mel) {
   filterbank_.apply(bins_.data(), mel);
   if (config_.output == MelOutput::Decibel) {
     for (int m = 0; m < config_.n_mels; ++m)
-      mel[m] = 10.f * std::log10(std::max(mel[m], amin_)) - db_offset_;
+      mel[m] = power_to_decibels(std::max(mel[m], amin_)) - db_offset_;
   }
 }
 

@@ -29,7 +29,9 @@ void MelSpectrogramConfig::validate_rate_independent() const {
   if (!(fmax >= 0.0)) throw ConfigError("fmax", concat("fmax must not be negative, got ", fmax));
   if (fmax != 0.0 && fmin >= fmax)
     throw ConfigError("fmin", concat("fmin (", fmin, " Hz) must be below fmax (", fmax, " Hz)"));
-  if (!(amin > 0.0)) throw ConfigError("amin", concat("amin must be positive, got ", amin));
+  // The dB conversion runs in float32: amin must be a normal float.
+  if (!(amin >= 1.1754944e-38))
+    throw ConfigError("amin", concat("amin must be at least 1.2e-38 (float32's smallest normal), got ", amin));
   if (!(ref > 0.0)) throw ConfigError("ref", concat("ref must be positive, got ", ref));
 }
 

@@ -23,9 +23,9 @@ PowerSpectrum::PowerSpectrum(int n_fft, const std::vector<float>& window, double
   auto* out = fftwf_alloc_complex(n_bins());
   out_ = out;
   if (!in_ || !out) throw std::bad_alloc();
-  // MEASURE picks the fastest algorithm for this size once (tens of ms);
-  // every stream of the same size afterwards reuses FFTW's wisdom.
-  plan_ = fftwf_plan_dft_r2c_1d(n_fft_, in_, out, FFTW_MEASURE);
+  // ESTIMATE, not MEASURE: MEASURE costs ~150 ms per process and picks its
+  // algorithm by timing, so two runs could differ in the last bits.
+  plan_ = fftwf_plan_dft_r2c_1d(n_fft_, in_, out, FFTW_ESTIMATE);
   if (!plan_) throw std::bad_alloc();
 }
 
