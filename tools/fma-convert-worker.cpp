@@ -13,8 +13,7 @@
 namespace fma_convert {
 
 const char* const kDefaultMiddle =
-    "audioconvert ! audioresample ! audio/x-raw,channels=1,rate=22050 ! melspec ! "
-    "specresize width=224 height=224";
+    "audioconvert ! audioresample ! melspec sample-rate=22050 ! specresize width=224 height=224";
 
 namespace {
 
@@ -61,10 +60,13 @@ void ConvertWorker::build() {
   pipeline_ = gst_pipeline_new(nullptr);
   src_ = gst_element_factory_make("filesrc", nullptr);
   decode_ = gst_element_factory_make("decodebin", nullptr);
-  sink_ = gst_element_factory_make(config_.decode_only ? "fakesink" : "datasetsink", nullptr);
+  const bool decode_only = config_.decode_only != DecodeOnly::kOff;
+  sink_ = gst_element_factory_make(decode_only ? "fakesink" : "datasetsink", nullptr);
   for (GstElement* e : {src_, decode_, sink_})  // owned by the pipeline from here on
     if (e) gst_bin_add(GST_BIN(pipeline_), e);
-  if (config_.decode_only) config_.middle = "audioconvert ! audioresample";
+  if (config_.decode_only == DecodeOnly::kMelspecPcm)
+    config_.middle = "audioconvert ! audioresample ! capsfilter caps=audio/x-raw,format=F32LE,channels=1,rate=22050";
+  if (config_.decode_only == DecodeOnly::kPassthrough) config_.middle = "audioconvert ! audioresample";
   if (!src_ || !decode_) throw std::runtime_error("filesrc/decodebin missing: install gstreamer1.0-plugins-base");
   if (!sink_)
     throw std::runtime_error("the datasetsink element is missing: build the project and set GST_PLUGIN_PATH "
@@ -83,7 +85,7 @@ void ConvertWorker::build() {
     throw std::runtime_error("--pipeline \"" + config_.middle + "\": " + m);
   }
   gst_bin_add(GST_BIN(pipeline_), middle_);
-  if (!config_.decode_only) configure_sink();
+  if (!decode_only) configure_sink();
   if (!gst_element_link(src_, decode_) || !gst_element_link(middle_, sink_))
     throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
                              "another element producing other/tensors?)");
@@ -234,10 +236,10 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   const std::string key = genre::fma::track_key(item.track_id);
   g_object_set(src_, "location", item.path.c_str(), nullptr);
   // A null macro-label lets the sink take the taxonomy's macro class of the label (or none).
-  if (!config_.decode_only)
+  if (config_.decode_only == DecodeOnly::kOff)
     g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
                item.macro.empty() ? nullptr : item.macro.c_str(), nullptr);
-  if (config_.multi_label && !config_.decode_only) {
+  if (config_.multi_label && config_.decode_only == DecodeOnly::kOff) {
     std::string others;  // further labels by index: FMA titles may hold commas
     for (size_t i = 1; i < item.fine_all_index.size(); ++i)
       others += (others.empty() ? "" : ",") + std::to_string(item.fine_all_index[i]);
@@ -295,7 +297,7 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   }
   if (result.outcome == Outcome::kConverted && frames_ == 0)
     result = {Outcome::kFailed, "no-audio", "the file decoded to no audio samples"};
-  if (result.outcome != Outcome::kConverted && !config_.decode_only) discard_clip();
+  if (result.outcome != Outcome::kConverted && config_.decode_only == DecodeOnly::kOff) discard_clip();
   // READY keeps the sink's open shard; a clip that did not reach EOS is discarded by the sink.
   if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE &&
       result.outcome != Outcome::kFatal)

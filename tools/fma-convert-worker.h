@@ -15,6 +15,11 @@
 
 namespace fma_convert {
 
+// Benchmark baselines: decode into fakesink, either to exactly the PCM the
+// default conversion feeds melspec, or with `audioconvert ! audioresample`
+// left to negotiate passthrough (fakesink takes anything).
+enum class DecodeOnly { kOff, kMelspecPcm, kPassthrough };
+
 // The default middle part: mono 22050 Hz, log-mel, one 224x224 image per clip.
 extern const char* const kDefaultMiddle;
 
@@ -28,8 +33,8 @@ struct WorkerConfig {
   double min_duration_s = 0;
   double track_timeout_s = 300;
   bool multi_label = false;
-  // Benchmark baseline: filesrc ! decodebin ! audioconvert ! audioresample ! fakesink.
-  bool decode_only = false;
+  // Benchmark baselines instead of a conversion (see DecodeOnly).
+  DecodeOnly decode_only = DecodeOnly::kOff;
   const std::map<std::string, std::string>* checksums = nullptr;  // relative path -> sha1
 };
 

@@ -54,7 +54,7 @@ struct Options {
   double track_timeout = 300;
   bool merge = false;
   bool dry_run = false;
-  bool decode_only = false;
+  fma_convert::DecodeOnly decode_only = fma_convert::DecodeOnly::kOff;
   double progress_interval = -1;  // <0: 0.5 s on a terminal, 10 s otherwise
 };
 
@@ -84,8 +84,10 @@ Processing
   --track-timeout S                  fail a track that has not finished after S seconds (default 300)
   --resume                           skip tracks already complete in --out's finalized shards
   --dry-run                          print the plan (classes, splits, outside-taxonomy report) and exit
-  --decode-only                      benchmark baseline: decodebin ! audioconvert ! audioresample ! fakesink,
-                                     same workers and track list, nothing written but the summary
+  --decode-only                      benchmark baseline: decode to the PCM melspec gets (mono F32 at
+                                     22050 Hz) into fakesink, same workers and tracks, only the summary
+  --decode-only-passthrough          baseline: decodebin ! audioconvert ! audioresample ! fakesink taken
+                                     literally (fakesink accepts anything: no downmix, no resampling)
 Cluster
   --shard-index I --shard-count N    this job converts the tracks with splitmix64(id) %% N == I; all jobs
                                      write into the same --out (safe for concurrent writers)
@@ -139,7 +141,8 @@ void parse_args(int argc, char** argv, Options& o) {
     else if (a == "--progress-interval") o.progress_interval = std::stod(need(i));
     else if (a == "--merge") o.merge = true;
     else if (a == "--dry-run") o.dry_run = true;
-    else if (a == "--decode-only") o.decode_only = true;
+    else if (a == "--decode-only") o.decode_only = fma_convert::DecodeOnly::kMelspecPcm;
+    else if (a == "--decode-only-passthrough") o.decode_only = fma_convert::DecodeOnly::kPassthrough;
     else throw std::invalid_argument("unknown argument " + a);
   }
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
