@@ -18,7 +18,8 @@
  * A clip (everything up to EOS) is written atomically at EOS: a clip stopped
  * by an error or by going to READY without EOS leaves nothing behind. The open
  * shard survives READY<->PLAYING cycles (a converter reuses one pipeline for
- * many tracks) and is finalized when full or at READY->NULL. Keys already in
+ * many tracks, changing key and labels in READY) and is finalized when full,
+ * when split, dtype or the limits change, or at READY->NULL. Keys already in
  * the dataset's finalized shards are skipped, so a resumed conversion writes
  * exactly the missing samples.
  */
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "elements.h"
+#include "enum_type.h"
 #include "shard/dataset_writer.h"
 #include "shard/sample_key.h"
 #include "shard/shard_error.h"
@@ -59,7 +61,7 @@ const char* split_name(Split s) { return s == Split::Train ? "train" : s == Spli
 constexpr guint kDefaultMaxSamples = 1000;
 constexpr guint64 kDefaultMaxBytes = 0;
 
-// Properties, guarded by the object lock; copied at start and at each clip.
+// Properties, guarded by the object lock; copied at each READY->PAUSED and each clip.
 struct Settings {
   std::string location;
   Split split = Split::Train;
@@ -83,8 +85,7 @@ struct ClipInfo {
 // while streaming is stopped.
 struct State {
   std::unique_ptr<DatasetWriter> writer;
-  std::string writer_location, writer_taxonomy;
-  Dtype writer_dtype = Dtype::kFloat16;
+  Settings writer_settings;  // what the open writer was made with
   std::optional<genre::taxonomy::Taxonomy> taxonomy;
   std::vector<std::uint64_t> shape;     // from the current caps
   std::vector<std::uint64_t> clip_shape;  // of the samples staged for the clip
@@ -131,25 +132,13 @@ enum {
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(genre::kTensorTemplateCaps));
 
-static GType dataset_sink_split_get_type() {
-  static GType type = 0;
-  static const GEnumValue values[] = {{int(Split::Train), "Training split", "train"},
-                                      {int(Split::Val), "Validation split", "val"},
-                                      {int(Split::Test), "Test split", "test"},
-                                      {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstDatasetSinkSplit", values));
-  return type;
-}
-
-static GType dataset_sink_dtype_get_type() {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-      {int(Dtype::kFloat16), "IEEE half precision (round to nearest even; half the disk of float32)", "float16"},
-      {int(Dtype::kFloat32), "IEEE single precision, the tensors exactly as received", "float32"},
-      {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstDatasetSinkDtype", values));
-  return type;
-}
+GENRE_DEFINE_ENUM_TYPE(dataset_sink_split_get_type, "GstDatasetSinkSplit",
+    {int(Split::Train), "Training split", "train"},
+    {int(Split::Val), "Validation split", "val"},
+    {int(Split::Test), "Test split", "test"})
+GENRE_DEFINE_ENUM_TYPE(dataset_sink_dtype_get_type, "GstDatasetSinkDtype",
+    {int(Dtype::kFloat16), "IEEE half precision (round to nearest even; half the disk of float32)", "float16"},
+    {int(Dtype::kFloat32), "IEEE single precision, the tensors exactly as received", "float32"})
 
 // ---- helpers -------------------------------------------------------------------------
 
@@ -252,7 +241,7 @@ static void post_shard_messages(GstDatasetSink* self) {
     gst_element_post_message(GST_ELEMENT(self),
         gst_message_new_element(GST_OBJECT(self),
             gst_structure_new("genre/dataset-shard-finalized", "name", G_TYPE_STRING, name.c_str(),
-                "location", G_TYPE_STRING, st.writer_location.c_str(), nullptr)));
+                "location", G_TYPE_STRING, st.writer_settings.location.c_str(), nullptr)));
   }
 }
 
@@ -290,8 +279,10 @@ static bool ensure_writer(GstDatasetSink* self) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No dataset directory: set the location property"), (nullptr));
     return false;
   }
-  if (st.writer && (st.writer_location != s.location || st.writer_taxonomy != s.taxonomy ||
-                    st.writer_dtype != s.dtype))
+  // A shard holds one split with one set of limits: other settings finalize it.
+  const Settings& w = st.writer_settings;
+  if (st.writer && (w.location != s.location || w.taxonomy != s.taxonomy || w.dtype != s.dtype ||
+                    w.split != s.split || w.max_samples != s.max_samples || w.max_bytes != s.max_bytes))
     close_writer(self);
   if (!st.writer) {
     st.taxonomy.reset();
@@ -321,9 +312,7 @@ static bool ensure_writer(GstDatasetSink* self) {
     GST_INFO_OBJECT(self, "dataset %s: %zu samples present, %" G_GUINT64_FORMAT " stale partial shards removed, %"
         G_GUINT64_FORMAT " shards re-registered", s.location.c_str(), st.writer->durable_keys().size(),
         stats.stale_partials_removed, stats.shards_recovered);
-    st.writer_location = s.location;
-    st.writer_taxonomy = s.taxonomy;
-    st.writer_dtype = s.dtype;
+    st.writer_settings = s;
   }
   try {
     st.writer->set_split(split_name(s.split));  // finalizes the open shard when the split changes
@@ -345,7 +334,7 @@ static std::optional<int> resolve_label(GstDatasetSink* self, const std::string&
     if (!idx)
       GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
           ("%s '%s' is not a %s class of taxonomy %s", property, label.c_str(), macro ? "macro" : "fine",
-           st.writer_taxonomy.c_str()), (nullptr));
+           st.writer_settings.taxonomy.c_str()), (nullptr));
     return idx;
   }
   char* end = nullptr;
@@ -424,7 +413,7 @@ static bool begin_clip(GstDatasetSink* self) {
       for (const auto& g : st.tag_genres) tags += (tags.empty() ? "" : ", ") + g;
       GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
           ("None of the genre tags (%s) is a class of %s", tags.c_str(),
-           st.taxonomy ? st.writer_taxonomy.c_str() : "the dataset (no taxonomy: tags must be class indices)"),
+           st.taxonomy ? st.writer_settings.taxonomy.c_str() : "the dataset (no taxonomy: tags must be class indices)"),
           (nullptr));
       return false;
     }
@@ -652,25 +641,25 @@ static gboolean sink_event(GstBaseSink* sink, GstEvent* event) {
   return GST_BASE_SINK_CLASS(gst_dataset_sink_parent_class)->event(sink, event);
 }
 
-static gboolean start(GstBaseSink* sink) {
-  GstDatasetSink* self = GST_DATASET_SINK(sink);
+// basesink's start/stop run only at NULL<->READY, but a converter reuses one
+// pipeline for many tracks through READY: each READY->PAUSED takes the
+// settings anew (a new split or new limits finalize the open shard), each
+// PAUSED->READY drops a clip that did not reach EOS. The writer and its open
+// shard live until READY->NULL.
+static bool begin_run(GstDatasetSink* self) {
   State& st = *self->state;
   st.clip.reset();
   st.tag_genres.clear();
   st.params.clear();
   st.shape.clear();
-  return ensure_writer(self) ? TRUE : FALSE;
-}
-
-static gboolean stop(GstBaseSink* sink) {
-  GstDatasetSink* self = GST_DATASET_SINK(sink);
-  drop_clip(self, "stopped before EOS");
-  return TRUE;  // the writer and its open shard stay for the next run (see READY->NULL)
+  return ensure_writer(self);
 }
 
 static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
   GstDatasetSink* self = GST_DATASET_SINK(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !begin_run(self)) return GST_STATE_CHANGE_FAILURE;
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_dataset_sink_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) drop_clip(self, "stopped before EOS");
   if (transition == GST_STATE_CHANGE_READY_TO_NULL) close_writer(self);
   return ret;
 }
@@ -766,8 +755,6 @@ static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
   base_class->set_caps = GST_DEBUG_FUNCPTR(set_caps);
   base_class->render = GST_DEBUG_FUNCPTR(render);
   base_class->event = GST_DEBUG_FUNCPTR(sink_event);
-  base_class->start = GST_DEBUG_FUNCPTR(start);
-  base_class->stop = GST_DEBUG_FUNCPTR(stop);
 
   const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   const auto ro = GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -270,6 +271,54 @@ TEST(DatasetSink, ReusedPipelineKeepsOneShardOpenAcrossReadyCycles) {
   EXPECT_EQ(r.manifest().shards.size(), 1u);
   EXPECT_EQ(r.manifest().splits().at("train").fine_counts, (genre::shard::ClassCounts{{0, 1}, {2, 2}}));
   EXPECT_EQ(r.manifest().splits().at("train").macro_counts, (genre::shard::ClassCounts{{0, 1}, {1, 2}}));
+}
+
+// A converter changes split and key at READY between tracks, and stops a
+// failed track without EOS: the split change must reach the shards and the
+// stopped clip must leave nothing, not be committed by the next track.
+TEST(DatasetSink, ReusedPipelineTakesNewSplitsAndDropsStoppedClips) {
+  TempDir t;
+  const std::string tax = write_taxonomy(t);
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch((frontend(20.0, "specresize width=16 height=16 window-frames=43") +
+                                    " ! datasetsink name=sink location=" + t.sub("ds") + " taxonomy=" + tax).c_str(),
+                                   &err);
+  ASSERT_NE(p, nullptr);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
+  GstPad* sink_pad = gst_element_get_static_pad(sink, "sink");
+  std::atomic<int> buffers{0};
+  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer count) {
+        ++*static_cast<std::atomic<int>*>(count);
+        return GST_PAD_PROBE_OK;
+      }, &buffers, nullptr);
+  struct Track { const char* key; const char* split; bool complete; };
+  for (const Track& track : {Track{"000001", "train", true}, Track{"000002", "val", false},
+                             Track{"000003", "val", true}}) {
+    g_object_set(sink, "key", track.key, "label", "Punk", nullptr);
+    gst_util_set_object_arg(G_OBJECT(sink), "split", track.split);
+    buffers = 0;
+    ASSERT_NE(gst_element_set_state(p, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    if (track.complete) {
+      const RunResult r = wait_done(p);
+      ASSERT_TRUE(r.ok) << r.error;
+    } else {
+      for (int i = 0; i < 2000 && buffers < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ASSERT_GE(buffers.load(), 3) << "the stopped track never reached the sink";
+    }
+    gst_element_set_state(p, GST_STATE_READY);
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(sink_pad);
+  gst_object_unref(sink);
+  gst_object_unref(p);
+  DatasetReader r(t.sub("ds"));
+  const auto train = keys_of(r, "train"), val = keys_of(r, "val");
+  ASSERT_FALSE(train.empty());
+  ASSERT_FALSE(val.empty());
+  for (const auto& k : train) EXPECT_EQ(k.substr(0, 6), "000001") << k;
+  for (const auto& k : val) EXPECT_EQ(k.substr(0, 6), "000003") << k;
+  EXPECT_EQ(train.size(), val.size());
 }
 
 TEST(DatasetSink, RolloverByCountAndBytesInAPipeline) {
