@@ -15,7 +15,8 @@ mkdir -p "$out/corpus"
 lib=$src/lib/shard
 if ! "$CXX" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$src/lib" "$src/tests/shard/fuzz_shard.cpp" "$lib/tar_format.cpp" "$lib/npy_format.cpp" \
-    "$lib/float16.cpp" "$lib/shard_index.cpp" "$lib/manifest.cpp" "$lib/file_io.cpp" "$lib/sha256.cpp" \
+    "$lib/float16.cpp" "$lib/shard_index.cpp" "$lib/manifest.cpp" "$lib/file_io.cpp" \
+    "$src/lib/digest/digest.cpp" -lcrypto \
     -o "$out/fuzz_shard" 2>"$out/build.log"; then
   if grep -q "libclang_rt.fuzzer\|fsanitize=fuzzer" "$out/build.log"; then
     echo "SKIP: $CXX has no libFuzzer runtime (install libclang-rt-14-dev)"; cat "$out/build.log"; exit 77
