@@ -67,6 +67,7 @@ void ConvertWorker::build() {
   if (config_.decode_only == DecodeOnly::kMelspecPcm)
     config_.middle = "audioconvert ! audioresample ! capsfilter caps=audio/x-raw,format=F32LE,channels=1,rate=22050";
   if (config_.decode_only == DecodeOnly::kPassthrough) config_.middle = "audioconvert ! audioresample";
+  // kNoSink keeps the middle as it is.
   if (!src_ || !decode_) throw std::runtime_error("filesrc/decodebin missing: install gstreamer1.0-plugins-base");
   if (!sink_)
     throw std::runtime_error("the datasetsink element is missing: build the project and set GST_PLUGIN_PATH "

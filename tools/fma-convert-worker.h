@@ -17,8 +17,9 @@ namespace fma_convert {
 
 // Benchmark baselines: decode into fakesink, either to exactly the PCM the
 // default conversion feeds melspec, or with `audioconvert ! audioresample`
-// left to negotiate passthrough (fakesink takes anything).
-enum class DecodeOnly { kOff, kMelspecPcm, kPassthrough };
+// left to negotiate passthrough (fakesink takes anything); or the whole
+// conversion pipeline ending in fakesink instead of datasetsink.
+enum class DecodeOnly { kOff, kMelspecPcm, kPassthrough, kNoSink };
 
 // The default middle part: mono 22050 Hz, log-mel, one 224x224 image per clip.
 extern const char* const kDefaultMiddle;

@@ -88,6 +88,8 @@ Processing
                                      22050 Hz) into fakesink, same workers and tracks, only the summary
   --decode-only-passthrough          baseline: decodebin ! audioconvert ! audioresample ! fakesink taken
                                      literally (fakesink accepts anything: no downmix, no resampling)
+  --fakesink                         baseline: the whole conversion pipeline into fakesink instead of
+                                     datasetsink (the sink's share of the conversion)
 Cluster
   --shard-index I --shard-count N    this job converts the tracks with splitmix64(id) %% N == I; all jobs
                                      write into the same --out (safe for concurrent writers)
@@ -143,6 +145,7 @@ void parse_args(int argc, char** argv, Options& o) {
     else if (a == "--dry-run") o.dry_run = true;
     else if (a == "--decode-only") o.decode_only = fma_convert::DecodeOnly::kMelspecPcm;
     else if (a == "--decode-only-passthrough") o.decode_only = fma_convert::DecodeOnly::kPassthrough;
+    else if (a == "--fakesink") o.decode_only = fma_convert::DecodeOnly::kNoSink;
     else throw std::invalid_argument("unknown argument " + a);
   }
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
