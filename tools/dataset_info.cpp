@@ -1,0 +1,59 @@
+// dataset-info: opens a dataset written by datasetsink with the C++ reader
+// (checksums verified) and prints what a training run would see: splits,
+// sample shape and dtype, samples per macro and fine class, and the value
+// range of each split's first sample.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "shard/dataset_reader.h"
+
+namespace {
+
+std::string class_name(const std::vector<genre::shard::ClassEntry>& classes, int index) {
+  if (index >= 0 && size_t(index) < classes.size()) return classes[size_t(index)].name;
+  return index < 0 ? "(none)" : "#" + std::to_string(index);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+    std::fprintf(stderr, "usage: dataset-info DATASET-DIR\n");
+    return 2;
+  }
+  try {
+    genre::shard::DatasetReader reader(argv[1], genre::shard::ReaderOptions{true});
+    const auto& manifest = reader.manifest();
+    std::string shape;
+    for (auto d : reader.shape()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", argv[1],
+                manifest.shards.size(), shape.c_str(),
+                reader.dtype() == genre::shard::Dtype::kFloat16 ? "float16" : "float32");
+    std::vector<float> values(reader.element_count());
+    for (const std::string& split : reader.splits()) {
+      std::map<int, size_t> per_macro, per_fine;
+      for (size_t i = 0; i < reader.size(split); ++i) {
+        const auto s = reader.sample(split, i);
+        per_macro[s.macro]++;
+        per_fine[s.fine]++;
+      }
+      reader.read_float32(split, 0, values.data());
+      const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+      std::printf("  %-5s %5zu samples, %zu fine classes; first sample '%s' in [%.3f, %.3f]\n", split.c_str(),
+                  reader.size(split), per_fine.size(), std::string(reader.sample(split, 0).key).c_str(), *lo, *hi);
+      std::string macros;
+      for (const auto& [macro, n] : per_macro)
+        macros += "    " + class_name(manifest.classes.macro, macro) + " " + std::to_string(n) + "\n";
+      std::printf("%s", macros.c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dataset-info: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
