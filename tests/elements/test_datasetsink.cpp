@@ -286,25 +286,35 @@ TEST(DatasetSink, ReusedPipelineTakesNewSplitsAndDropsStoppedClips) {
   ASSERT_NE(p, nullptr);
   GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
   GstPad* sink_pad = gst_element_get_static_pad(sink, "sink");
-  std::atomic<int> buffers{0};
-  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad*, GstPadProbeInfo*, gpointer count) {
-        ++*static_cast<std::atomic<int>*>(count);
-        return GST_PAD_PROBE_OK;
-      }, &buffers, nullptr);
+  // For the stopped track the probe lets 3 buffers through and holds back
+  // the rest and EOS, so the clip is certainly unfinished when READY comes.
+  struct Gate {
+    std::atomic<int> buffers{0};
+    std::atomic<bool> stop_after_three{false};
+  } gate;
+  gst_pad_add_probe(sink_pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        auto* g = static_cast<Gate*>(data);
+        if (!g->stop_after_three) return GST_PAD_PROBE_OK;
+        if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
+          return ++g->buffers <= 3 ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+        return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
+                                                                                : GST_PAD_PROBE_OK;
+      }, &gate, nullptr);
   struct Track { const char* key; const char* split; bool complete; };
   for (const Track& track : {Track{"000001", "train", true}, Track{"000002", "val", false},
                              Track{"000003", "val", true}}) {
     g_object_set(sink, "key", track.key, "label", "Punk", nullptr);
     gst_util_set_object_arg(G_OBJECT(sink), "split", track.split);
-    buffers = 0;
+    gate.buffers = 0;
+    gate.stop_after_three = !track.complete;
     ASSERT_NE(gst_element_set_state(p, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
     if (track.complete) {
       const RunResult r = wait_done(p);
       ASSERT_TRUE(r.ok) << r.error;
     } else {
-      for (int i = 0; i < 2000 && buffers < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      ASSERT_GE(buffers.load(), 3) << "the stopped track never reached the sink";
+      for (int i = 0; i < 20000 && gate.buffers <= 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ASSERT_GT(gate.buffers.load(), 3) << "the stopped track never reached the sink";
     }
     gst_element_set_state(p, GST_STATE_READY);
   }
