@@ -117,8 +117,7 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink", GST_
                     "channels = (int) 1, rate = (int) [ 1, MAX ]"));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC,
-    GST_PAD_ALWAYS, GST_STATIC_CAPS("other/tensors, format = (string) static, "
-                                    "num_tensors = (int) 1, types = (string) float32"));
+    GST_PAD_ALWAYS, GST_STATIC_CAPS(genre::kTensorTemplateCaps));
 
 // ---- enum property types -------------------------------------------------
 
