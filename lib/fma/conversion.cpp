@@ -94,18 +94,6 @@ std::map<std::string, std::string> load_checksums(const std::string& path) {
   return out;
 }
 
-namespace {
-std::string quote(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
-}  // namespace
-
 void write_failures_csv(const std::vector<Failure>& failures, const std::string& path) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
@@ -113,7 +101,7 @@ void write_failures_csv(const std::vector<Failure>& failures, const std::string&
     if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
     out << "track_id,path,reason,detail\n";
     for (const auto& f : failures)
-      out << f.track_id << ',' << quote(f.path) << ',' << quote(f.reason) << ',' << quote(f.detail) << '\n';
+      out << f.track_id << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
     if (!out.flush()) throw std::runtime_error(tmp + ": write error");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename into place");

@@ -88,4 +88,14 @@ std::vector<std::vector<std::string>> read_csv_file(const std::string& path) {
   return rows;
 }
 
+std::string csv_quote(const std::string& field) {
+  if (field.find_first_of(",\"\n\r") == std::string::npos) return field;
+  std::string q = "\"";
+  for (char c : field) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
 }  // namespace genre::fma

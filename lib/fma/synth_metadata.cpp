@@ -1,3 +1,4 @@
+#include "fma/csv_reader.h"
 #include "fma/synth_metadata.h"
 
 #include "fma/prng.h"
@@ -54,15 +55,6 @@ int top_of(const std::map<int, int>& par, int g) {
   return g;
 }
 
-std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
 
 const char* kWords[] = {"Night", "River", "Glass", "Motor", "Paper", "Echo", "Static", "Harbor",
                         "Velvet", "Signal", "Hollow", "Ember", "Copper", "Drift", "Atlas", "Lantern"};
