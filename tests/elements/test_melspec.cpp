@@ -9,7 +9,11 @@
 #include <vector>
 
 #include "dsp/mel_spectrogram_stream.h"
+#include "gst_test_util.h"
 #include "test_paths.h"
+
+using genre::test::current_caps_string;
+using genre::test::ErrorBus;
 
 namespace {
 
@@ -69,30 +73,6 @@ void pull_all(GstHarness* h, Output* out) {
     gst_buffer_unmap(b, &map);
     out->buffers.push_back(b);
   }
-}
-
-std::string current_caps_string(GstHarness* h) {
-  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
-  if (!caps) return "";
-  gchar* s = gst_caps_to_string(caps);
-  std::string out(s);
-  g_free(s);
-  gst_caps_unref(caps);
-  return out;
-}
-
-// First error message on `bus`, or "" when there is none.
-std::string pop_error(GstBus* bus) {
-  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  if (!msg) return "";
-  GError* err = nullptr;
-  gchar* dbg = nullptr;
-  gst_message_parse_error(msg, &err, &dbg);
-  std::string text = err->message;
-  g_error_free(err);
-  g_free(dbg);
-  gst_message_unref(msg);
-  return text;
 }
 
 }  // namespace
@@ -312,15 +292,14 @@ TEST(Melspec, InvalidPropertiesFailAtStateChange) {
   };
   for (const Case& c : cases) {
     GstElement* e = gst_element_factory_make("melspec", nullptr);
-    GstBus* bus = gst_bus_new();
-    gst_element_set_bus(e, bus);
-    c.set(e);
-    EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE) << c.property;
-    const std::string error = pop_error(bus);
-    EXPECT_NE(error.find(c.property), std::string::npos) << c.property << ": " << error;
-    gst_element_set_state(e, GST_STATE_NULL);
-    gst_element_set_bus(e, nullptr);
-    gst_object_unref(bus);
+    {
+      ErrorBus bus(e);
+      c.set(e);
+      EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE) << c.property;
+      const std::string error = bus.errors();
+      EXPECT_NE(error.find(c.property), std::string::npos) << c.property << ": " << error;
+      gst_element_set_state(e, GST_STATE_NULL);
+    }
     gst_object_unref(e);
   }
 }
@@ -329,15 +308,14 @@ TEST(Melspec, InvalidPropertiesFailAtStateChange) {
 TEST(Melspec, RateDependentErrorAtCaps) {
   GstHarness* h = gst_harness_new("melspec");
   g_object_set(h->element, "fmax", 16000.0, nullptr);
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
-  gst_harness_set_src_caps_str(h, kMonoCaps);
-  const auto y = make_signal(4096);
-  EXPECT_EQ(gst_harness_push(h, audio_buffer(y.data(), y.size(), 0)), GST_FLOW_NOT_NEGOTIATED);
-  const std::string error = pop_error(bus);
-  EXPECT_NE(error.find("fmax"), std::string::npos) << error;
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
+  {
+    ErrorBus bus(h->element);
+    gst_harness_set_src_caps_str(h, kMonoCaps);
+    const auto y = make_signal(4096);
+    EXPECT_EQ(gst_harness_push(h, audio_buffer(y.data(), y.size(), 0)), GST_FLOW_NOT_NEGOTIATED);
+    const std::string error = bus.errors();
+    EXPECT_NE(error.find("fmax"), std::string::npos) << error;
+  }
   gst_harness_teardown(h);
 }
 

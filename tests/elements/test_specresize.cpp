@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "gst_test_util.h"
 #include "window_meta.h"
+
+using genre::test::current_caps_string;
+using genre::test::ErrorBus;
 
 namespace {
 
@@ -92,30 +96,6 @@ std::vector<float> floats_of(GstBuffer* b) {
   std::vector<float> out(v, v + map.size / sizeof(float));
   gst_buffer_unmap(b, &map);
   return out;
-}
-
-std::string current_caps_string(GstHarness* h) {
-  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
-  if (!caps) return "";
-  gchar* s = gst_caps_to_string(caps);
-  std::string out(s);
-  g_free(s);
-  gst_caps_unref(caps);
-  return out;
-}
-
-std::string pop_error(GstBus* bus) {
-  std::string text;
-  while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-    GError* err = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(msg, &err, &debug);
-    text += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
-    g_error_free(err);
-    g_free(debug);
-    gst_message_unref(msg);
-  }
-  return text;
 }
 
 // The sticky custom event named `name` on the harness's sink pad, or nullptr.
@@ -348,14 +328,13 @@ TEST(Specresize, PowerInputFromCaps) {
 
 TEST(Specresize, MissingSpectrumScaleNeedsInputScale) {
   GstHarness* h = gst_harness_new("specresize");
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
-  gst_harness_set_src_caps_str(h, frames_caps(kMels, 32, nullptr).c_str());
-  EXPECT_EQ(gst_harness_push(h, frames_buffer(0, 32)), GST_FLOW_NOT_NEGOTIATED);
-  const std::string error = pop_error(bus);
-  EXPECT_NE(error.find("input-scale"), std::string::npos) << error;
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
+  {
+    ErrorBus bus(h->element);
+    gst_harness_set_src_caps_str(h, frames_caps(kMels, 32, nullptr).c_str());
+    EXPECT_EQ(gst_harness_push(h, frames_buffer(0, 32)), GST_FLOW_NOT_NEGOTIATED);
+    const std::string error = bus.errors();
+    EXPECT_NE(error.find("input-scale"), std::string::npos) << error;
+  }
   gst_harness_teardown(h);
 
   h = gst_harness_new_parse("specresize input-scale=db window-frames=32");  // told explicitly: fine
@@ -367,14 +346,13 @@ TEST(Specresize, MissingSpectrumScaleNeedsInputScale) {
 
 TEST(Specresize, RejectsFramesThatAreNotMelspecs) {
   GstHarness* h = gst_harness_new("specresize");
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
+  {
+  ErrorBus bus(h->element);
   gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
                                   "dimensions=(string)3:224:224:1, framerate=0/1, spectrum-scale=db");
   EXPECT_EQ(gst_harness_push(h, frames_buffer(0, 1)), GST_FLOW_NOT_NEGOTIATED);
-  EXPECT_NE(pop_error(bus).find("n_mels:frames:1:1"), std::string::npos);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
+  EXPECT_NE(bus.errors().find("n_mels:frames:1:1"), std::string::npos);
+  }
   gst_harness_teardown(h);
 }
 
@@ -451,14 +429,13 @@ TEST(Specresize, InvalidPropertiesFailAtStateChange) {
     GError* err = nullptr;
     GstElement* e = gst_parse_launch((std::string("specresize ") + props).c_str(), &err);
     ASSERT_EQ(err, nullptr) << props;
-    GstBus* bus = gst_bus_new();
-    gst_element_set_bus(e, bus);
-    EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE) << props;
-    const std::string error = pop_error(bus);
-    EXPECT_NE(error.find(expected), std::string::npos) << props << ": " << error;
-    gst_element_set_state(e, GST_STATE_NULL);
-    gst_element_set_bus(e, nullptr);
-    gst_object_unref(bus);
+    {
+      ErrorBus bus(e);
+      EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE) << props;
+      const std::string error = bus.errors();
+      EXPECT_NE(error.find(expected), std::string::npos) << props << ": " << error;
+      gst_element_set_state(e, GST_STATE_NULL);
+    }
     gst_object_unref(e);
   }
 }

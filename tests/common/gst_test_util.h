@@ -1,0 +1,59 @@
+// Helpers shared by the element tests.
+#pragma once
+
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+
+#include <string>
+
+namespace genre::test {
+
+// The caps currently on the harness's sink pad, as a string ("" when none).
+inline std::string current_caps_string(GstHarness* h) {
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  if (!caps) return "";
+  gchar* s = gst_caps_to_string(caps);
+  std::string out(s);
+  g_free(s);
+  gst_caps_unref(caps);
+  return out;
+}
+
+// A private bus on an element for the length of a test, to read the errors it
+// posts. Detached before the element goes: queued messages hold references
+// to the element, and an element still holding its bus would leak with them.
+class ErrorBus {
+ public:
+  explicit ErrorBus(GstElement* element) : element_(GST_ELEMENT(gst_object_ref(element))), bus_(gst_bus_new()) {
+    gst_element_set_bus(element_, bus_);
+  }
+  ~ErrorBus() {
+    gst_element_set_bus(element_, nullptr);
+    gst_bus_set_flushing(bus_, TRUE);
+    gst_object_unref(bus_);
+    gst_object_unref(element_);
+  }
+  ErrorBus(const ErrorBus&) = delete;
+  ErrorBus& operator=(const ErrorBus&) = delete;
+
+  // Every error message posted so far, "message | debug" per line; "" when none.
+  std::string errors() {
+    std::string text;
+    while (GstMessage* msg = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
+      GError* err = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_error(msg, &err, &debug);
+      text += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
+      g_error_free(err);
+      g_free(debug);
+      gst_message_unref(msg);
+    }
+    return text;
+  }
+
+ private:
+  GstElement* element_;
+  GstBus* bus_;
+};
+
+}  // namespace genre::test
