@@ -347,11 +347,11 @@ TEST(Specresize, MissingSpectrumScaleNeedsInputScale) {
 TEST(Specresize, RejectsFramesThatAreNotMelspecs) {
   GstHarness* h = gst_harness_new("specresize");
   {
-  ErrorBus bus(h->element);
-  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
-                                  "dimensions=(string)3:224:224:1, framerate=0/1, spectrum-scale=db");
-  EXPECT_EQ(gst_harness_push(h, frames_buffer(0, 1)), GST_FLOW_NOT_NEGOTIATED);
-  EXPECT_NE(bus.errors().find("n_mels:frames:1:1"), std::string::npos);
+    ErrorBus bus(h->element);
+    gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                    "dimensions=(string)3:224:224:1, framerate=0/1, spectrum-scale=db");
+    EXPECT_EQ(gst_harness_push(h, frames_buffer(0, 1)), GST_FLOW_NOT_NEGOTIATED);
+    EXPECT_NE(bus.errors().find("n_mels:frames:1:1"), std::string::npos);
   }
   gst_harness_teardown(h);
 }
