@@ -79,6 +79,20 @@ void merge_params(std::vector<nlohmann::json>* into, const nlohmann::json& param
   if (std::find(into->begin(), into->end(), params) == into->end()) into->push_back(params);
 }
 
+// Sample keys of a shard from its tar headers alone: a writer opening a big
+// dataset learns which keys exist without pulling the shards into memory.
+std::vector<std::string> shard_keys(const std::string& path) {
+  std::vector<std::string> keys;
+  for (const TarMember& m : scan_tar_file(path)) {
+    const std::size_t dot = m.name.find('.');
+    if (dot == std::string::npos || dot == 0 || m.name.find('/') != std::string::npos)
+      throw ShardError(path + ": member '" + m.name + "' is not named '<key>.<extension>'");
+    std::string key = m.name.substr(0, dot);
+    if (keys.empty() || keys.back() != key) keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 }  // namespace
 
 struct DatasetWriter::Staged {
@@ -160,11 +174,14 @@ void DatasetWriter::recover() {
     std::string split;
     if (!parse_shard_file_name(name, &split, nullptr)) continue;
     const std::string path = opts_.dir + "/" + name;
+    if (m.find_shard(name)) {
+      for (std::string& key : shard_keys(path)) durable_keys_.insert(std::move(key));
+      continue;
+    }
+    // Renamed but never registered: the writer died in between. Register it.
     MappedFile file(path);
     const ShardIndex index = index_shard(file.data(), file.size(), path);
     for (const IndexedSample& s : index.samples) durable_keys_.insert(s.key);
-    if (m.find_shard(name)) continue;
-    // Renamed but never registered: the writer died in between. Register it.
     ShardEntry e;
     e.name = name;
     e.split = split;
@@ -467,11 +484,8 @@ std::vector<DatasetKey> list_dataset_keys(const std::string& dir) {
   for (const std::string& name : list_dir(dir)) {
     std::string split;
     if (!parse_shard_file_name(name, &split, nullptr)) continue;
-    const std::string path = dir + "/" + name;
-    MappedFile file(path);
-    const ShardIndex index = index_shard(file.data(), file.size(), path);
-    for (const IndexedSample& s : index.samples)
-      keys.push_back({s.key, parse_key(s.key).track_id, split, name});
+    for (const std::string& key : shard_keys(dir + "/" + name))
+      keys.push_back({key, parse_key(key).track_id, split, name});
   }
   return keys;
 }

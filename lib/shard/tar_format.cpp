@@ -1,7 +1,13 @@
 #include "shard/tar_format.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
+#include "shard/file_io.h"
 #include "shard/shard_error.h"
 
 namespace genre::shard {
@@ -80,14 +86,19 @@ std::size_t tar_padding(std::uint64_t size) {
   return static_cast<std::size_t>((kTarBlock - size % kTarBlock) % kTarBlock);
 }
 
-std::vector<TarMember> scan_tar(const std::uint8_t* data, std::size_t size, const std::string& origin) {
+namespace {
+
+// The scan itself, over any source of header blocks: `block(off)` gives the
+// kTarBlock bytes at `off` (which the caller has checked lie inside `size`).
+std::vector<TarMember> scan_blocks(const std::function<const std::uint8_t*(std::uint64_t)>& block,
+                                   std::uint64_t size, const std::string& origin) {
   std::vector<TarMember> members;
   std::uint64_t off = 0;
   bool saw_end = false;
   while (off < size) {
     if (size - off < kTarBlock)
       throw ShardError(origin + ": truncated tar header at offset " + std::to_string(off));
-    const std::uint8_t* h = data + off;
+    const std::uint8_t* h = block(off);
     if (all_zero(h, kTarBlock)) {
       saw_end = true;
       break;
@@ -127,6 +138,29 @@ std::vector<TarMember> scan_tar(const std::uint8_t* data, std::size_t size, cons
   if (!saw_end)
     throw ShardError(origin + ": truncated tar archive (no end-of-archive blocks)");
   return members;
+}
+
+}  // namespace
+
+std::vector<TarMember> scan_tar(const std::uint8_t* data, std::size_t size, const std::string& origin) {
+  return scan_blocks([data](std::uint64_t off) { return data + off; }, size, origin);
+}
+
+std::vector<TarMember> scan_tar_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
+    const int err = errno;
+    throw ShardError("cannot open shard " + path + ": " + errno_text(err), err);
+  }
+  std::uint8_t buf[kTarBlock];
+  return scan_blocks(
+      [&](std::uint64_t off) -> const std::uint8_t* {
+        if (::pread(fd.get(), buf, kTarBlock, static_cast<off_t>(off)) != static_cast<ssize_t>(kTarBlock))
+          throw ShardError(path + ": cannot read the tar header at offset " + std::to_string(off));
+        return buf;
+      },
+      static_cast<std::uint64_t>(st.st_size), path);
 }
 
 }  // namespace genre::shard
