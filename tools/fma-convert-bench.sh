@@ -68,7 +68,7 @@ print(f"throughput: {rate:.2f} tracks/s, {rate / min(workers, cores):.2f} tracks
 print(f"projected on this machine with {workers} workers: fma_small (8,000) {hms(8000 / rate)}, "
       f"fma_large (106,574) {hms(106574 / rate)}")
 print(f"peak RSS of the conversion: {rss / 1024:.1f} MiB (anonymous memory peak {int(sys.argv[9]) / 1024:.1f} MiB; "
-      "the rest is clean page cache of shards mapped by datasetsink, at most one shard per worker)")
+      "the rest is file-backed: the libraries and plugins)")
 PY
 
 # Wall times on a shared machine are noisy at the 2% level: count datasetsink's

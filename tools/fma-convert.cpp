@@ -227,8 +227,8 @@ json manifest_counts(const std::string& out, const genre::taxonomy::Taxonomy& ta
   return j;
 }
 
-// Anonymous (heap, stacks) resident memory from /proc/self/status, 0 where unavailable.
-// Peak RSS also counts clean file pages of shards datasetsink maps to checksum them.
+// Anonymous (heap, stacks) resident memory from /proc/self/status, 0 where unavailable;
+// peak RSS also counts the file-backed pages of the libraries and plugins.
 long anon_rss_kb() {
   std::ifstream in("/proc/self/status");
   std::string line;
