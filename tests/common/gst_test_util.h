@@ -19,6 +19,27 @@ inline std::string current_caps_string(GstHarness* h) {
   return out;
 }
 
+// Waits for EOS or an error on a playing pipeline's bus. Returns "" at EOS,
+// else the error ("message | debug") or "timeout".
+inline std::string wait_for_eos(GstElement* pipeline, GstClockTime timeout = 60 * GST_SECOND) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, timeout, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  if (!msg) return "timeout";
+  std::string error;
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    error = std::string(err->message) + " | " + (debug ? debug : "");
+    g_error_free(err);
+    g_free(debug);
+  }
+  gst_message_unref(msg);
+  return error;
+}
+
 // A private bus on an element for the length of a test, to read the errors it
 // posts. Detached before the element goes: queued messages hold references
 // to the element, and an element still holding its bus would leak with them.

@@ -75,22 +75,8 @@ struct RunResult {
 
 RunResult wait_done(GstElement* pipeline) {
   RunResult r;
-  GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
-    r.ok = true;
-  } else if (msg) {
-    GError* err = nullptr;
-    gchar* dbg = nullptr;
-    gst_message_parse_error(msg, &err, &dbg);
-    r.error = std::string(err->message) + " | " + (dbg ? dbg : "");
-    g_error_free(err);
-    g_free(dbg);
-  } else {
-    r.error = "timeout";
-  }
-  if (msg) gst_message_unref(msg);
-  gst_object_unref(bus);
+  r.error = genre::test::wait_for_eos(pipeline);
+  r.ok = r.error.empty();
   return r;
 }
 

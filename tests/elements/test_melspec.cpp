@@ -359,20 +359,7 @@ PipelineRun run_pipeline(const std::string& desc) {
     gst_object_unref(sink);
   }
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
-                                               GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  if (!msg) {
-    run.error = "timeout";
-  } else {
-    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-      gst_message_parse_error(msg, &err, nullptr);
-      run.error = err->message;
-      g_error_free(err);
-    }
-    gst_message_unref(msg);
-  }
-  gst_object_unref(bus);
+  run.error = genre::test::wait_for_eos(pipeline);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   return run;
