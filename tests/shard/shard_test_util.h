@@ -19,6 +19,7 @@
 
 #include "shard/dataset_writer.h"
 #include "shard/sample_key.h"
+#include "shard/shard_error.h"
 
 namespace genre::shard::test {
 
@@ -111,6 +112,17 @@ inline void write_bytes(const std::string& path, const void* data, std::size_t s
 inline std::string read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Runs f and expects a ShardError whose message contains `needle`.
+template <typename F>
+void expect_shard_error(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no ShardError; expected one mentioning '" << needle << "'";
+  } catch (const ShardError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace genre::shard::test

@@ -24,6 +24,8 @@ using namespace genre::shard;
 using namespace genre::shard::test;
 namespace fs = std::filesystem;
 
+using genre::shard::test::expect_shard_error;
+
 namespace {
 
 const std::vector<std::uint64_t> kShape{1, 4, 6};
@@ -51,16 +53,6 @@ std::string key_of(int i) {
 
 void write_samples(DatasetWriter& w, int from, int to) {
   for (int i = from; i < to; ++i) put_sample(w, key_of(i), kShape, i % 3, (i % 3) / 2, static_cast<std::uint32_t>(i));
-}
-
-template <typename F>
-void expect_shard_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no ShardError; expected one mentioning '" << needle << "'";
-  } catch (const ShardError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 // Every sample of the reader's split, checked against the deterministic data.

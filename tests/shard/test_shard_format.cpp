@@ -13,8 +13,11 @@
 #include "shard/shard_error.h"
 #include "shard/shard_index.h"
 #include "shard/tar_format.h"
+#include "shard_test_util.h"
 
 using namespace genre::shard;
+
+using genre::shard::test::expect_shard_error;
 
 namespace {
 
@@ -44,16 +47,6 @@ std::string make_tar(const std::vector<std::pair<std::string, std::string>>& mem
 
 std::string make_npy(Dtype dtype, const std::vector<std::uint64_t>& shape, const std::string& payload) {
   return npy_header(dtype, shape) + payload;
-}
-
-template <typename F>
-void expect_shard_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no ShardError; expected one mentioning '" << needle << "'";
-  } catch (const ShardError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 const std::uint8_t* u8(const std::string& s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
