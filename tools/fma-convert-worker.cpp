@@ -109,9 +109,6 @@ void ConvertWorker::build() {
 
 void ConvertWorker::configure_sink() {
   g_object_set(sink_, "location", config_.out_dir.c_str(), "taxonomy", config_.taxonomy_path.c_str(), nullptr);
-  // The split is fixed per pipeline: basesink reads settings at NULL->READY, and a
-  // shard holds one split, so the caller builds one pipeline per split it meets.
-  gst_util_set_object_arg(G_OBJECT(sink_), "split", config_.split.c_str());
   if (!config_.sink_properties.empty()) {
     gchar** pairs = g_strsplit(config_.sink_properties.c_str(), " ", -1);
     for (gchar** p = pairs; *p; ++p) {
@@ -215,15 +212,14 @@ TrackResult ConvertWorker::precheck(const genre::fma::WorkItem& item) const {
   return {Outcome::kConverted, "", ""};
 }
 
-// A clip that did not reach EOS must leave nothing in the dataset. A flush
-// makes the sink drop what it staged for it (READY alone does not reach it:
-// basesink only starts/stops at NULL<->READY, and the next STREAM_START would
-// otherwise keep the staged samples).
-void ConvertWorker::discard_clip() {
-  GstPad* pad = gst_element_get_static_pad(sink_, "sink");
-  gst_pad_send_event(pad, gst_event_new_flush_start());
-  gst_pad_send_event(pad, gst_event_new_flush_stop(TRUE));
-  gst_object_unref(pad);
+// When a file fails while the pipeline is still prerolling (decodebin finds no
+// decoder), the aborted asynchronous change leaves a FAILURE return behind
+// although every element reaches READY: what counts is the state it is in.
+bool ConvertWorker::reset_to_ready() {
+  gst_element_set_state(pipeline_, GST_STATE_READY);
+  GstState state = GST_STATE_VOID_PENDING;
+  gst_element_get_state(pipeline_, &state, nullptr, 5 * GST_SECOND);
+  return state == GST_STATE_READY;
 }
 
 void ConvertWorker::drain_bus() {
@@ -237,9 +233,11 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   const std::string key = genre::fma::track_key(item.track_id);
   g_object_set(src_, "location", item.path.c_str(), nullptr);
   // A null macro-label lets the sink take the taxonomy's macro class of the label (or none).
-  if (config_.decode_only == DecodeOnly::kOff)
+  if (config_.decode_only == DecodeOnly::kOff) {
     g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
-               item.macro.empty() ? nullptr : item.macro.c_str(), nullptr);
+                 item.macro.empty() ? nullptr : item.macro.c_str(), nullptr);
+    gst_util_set_object_arg(G_OBJECT(sink_), "split", item.split.c_str());
+  }
   if (config_.multi_label && config_.decode_only == DecodeOnly::kOff) {
     std::string others;  // further labels by index: FMA titles may hold commas
     for (size_t i = 1; i < item.fine_all_index.size(); ++i)
@@ -298,10 +296,9 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   }
   if (result.outcome == Outcome::kConverted && frames_ == 0)
     result = {Outcome::kFailed, "no-audio", "the file decoded to no audio samples"};
-  if (result.outcome != Outcome::kConverted && config_.decode_only == DecodeOnly::kOff) discard_clip();
-  // READY keeps the sink's open shard; a clip that did not reach EOS is discarded by the sink.
-  if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE &&
-      result.outcome != Outcome::kFatal)
+  // READY keeps the sink's open shard; a clip that did not reach EOS (error,
+  // timeout, too short) is dropped by the sink at PAUSED->READY.
+  if (!reset_to_ready() && result.outcome != Outcome::kFatal)
     result = {Outcome::kFatal, "sink-error", "the pipeline failed to reset to READY"};
   drain_bus();
   return result;

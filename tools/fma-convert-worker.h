@@ -30,7 +30,6 @@ struct WorkerConfig {
   std::string middle = kDefaultMiddle;
   std::string sink_properties;  // extra "name=value" pairs for datasetsink (e.g. dtype=float32)
   std::string audio_dir;
-  std::string split = "train";  // the sink's split for every track of this pipeline
   double min_duration_s = 0;
   double track_timeout_s = 300;
   bool multi_label = false;
@@ -56,9 +55,8 @@ class ConvertWorker {
   ConvertWorker(const ConvertWorker&) = delete;
   ConvertWorker& operator=(const ConvertWorker&) = delete;
 
-  // item.split must equal the configured split.
+  // The sink takes the item's split; a change of split finalizes its open shard.
   TrackResult convert(const genre::fma::WorkItem& item);
-  const std::string& split() const { return config_.split; }
   // Sets the pipeline to NULL so the sink finalizes its shard; returns the
   // sink's error, if any.
   std::string finish();
@@ -68,7 +66,7 @@ class ConvertWorker {
   static GstPadProbeReturn on_middle_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   TrackResult precheck(const genre::fma::WorkItem& item) const;
   void drain_bus();
-  void discard_clip();
+  bool reset_to_ready();
   void configure_sink();
   void build();
 

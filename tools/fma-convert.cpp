@@ -378,36 +378,21 @@ int main(int argc, char** argv) {
     std::vector<Failure> failures;
     std::string fatal;
     std::atomic<bool> stop{false};
-    // Each worker owns one pipeline at a time. The queue is ordered by split, so
-    // when a worker meets a new split it finalizes its pipeline and builds the
-    // next one (at most three per worker over the run).
+    // Each worker reuses one pipeline for all its tracks. The queue is ordered
+    // by split, so a worker's sink finalizes a shard at most twice for a change
+    // of split, and once more when the pipeline goes to NULL.
     auto worker = [&] {
       std::unique_ptr<fma_convert::ConvertWorker> w;
-      auto close_current = [&] {
-        if (!w) return;
-        const std::string err = w->finish();
-        w.reset();
-        if (!err.empty()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (fatal.empty()) fatal = "closing the dataset: " + err;
-          stop = true;
-        }
-      };
+      try {
+        w = std::make_unique<fma_convert::ConvertWorker>(wc);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (fatal.empty()) fatal = e.what();
+        stop = true;
+        return;
+      }
       for (size_t i; !stop && g_interrupts == 0 && (i = next++) < items.size();) {
         const WorkItem& item = items[i];
-        if (!w || w->split() != item.split) {
-          close_current();
-          try {
-            fma_convert::WorkerConfig split_config = wc;
-            split_config.split = item.split;
-            w = std::make_unique<fma_convert::ConvertWorker>(split_config);
-          } catch (const std::exception& e) {
-            std::lock_guard<std::mutex> lock(mu);
-            if (fatal.empty()) fatal = e.what();
-            stop = true;
-            break;
-          }
-        }
         fma_convert::TrackResult r = w->convert(item);
         std::lock_guard<std::mutex> lock(mu);
         if (r.outcome == fma_convert::Outcome::kConverted) {
@@ -423,7 +408,12 @@ int main(int argc, char** argv) {
         }
         ++done;
       }
-      close_current();
+      const std::string err = w->finish();  // NULL: the sink finalizes its last shard
+      if (!err.empty()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (fatal.empty()) fatal = "closing the dataset: " + err;
+        stop = true;
+      }
     };
 
     // Progress: rewritten in place on a terminal, plain lines otherwise.
