@@ -15,6 +15,20 @@ bool CsvReader::next(std::vector<std::string>& fields) {
   record_line_ = line_;
   std::string field;
   enum class State { FieldStart, Unquoted, Quoted, QuoteInQuoted } state = State::FieldStart;
+  auto is_delimiter = [](char ch) { return ch == ',' || ch == '\n' || ch == '\r'; };
+  // Ends the current field at a delimiter; true when it also ends the record
+  // (a line break, CRLF taken as one).
+  auto end_field = [&](char ch) {
+    fields.push_back(std::move(field));
+    field.clear();
+    if (ch == ',') {
+      state = State::FieldStart;
+      return false;
+    }
+    if (ch == '\r' && sb->sgetc() == '\n') sb->sbumpc();
+    ++line_;
+    return true;
+  };
   while (true) {
     c = sb->sbumpc();
     if (c == std::char_traits<char>::eof()) {
@@ -34,15 +48,8 @@ bool CsvReader::next(std::vector<std::string>& fields) {
         state = State::Unquoted;
         [[fallthrough]];
       case State::Unquoted:
-        if (ch == ',') {
-          fields.push_back(std::move(field));
-          field.clear();
-          state = State::FieldStart;
-        } else if (ch == '\n' || ch == '\r') {
-          if (ch == '\r' && sb->sgetc() == '\n') sb->sbumpc();
-          ++line_;
-          fields.push_back(std::move(field));
-          return true;
+        if (is_delimiter(ch)) {
+          if (end_field(ch)) return true;
         } else {
           field.push_back(ch);
         }
@@ -59,15 +66,8 @@ bool CsvReader::next(std::vector<std::string>& fields) {
         if (ch == '"') {
           field.push_back('"');
           state = State::Quoted;
-        } else if (ch == ',') {
-          fields.push_back(std::move(field));
-          field.clear();
-          state = State::FieldStart;
-        } else if (ch == '\n' || ch == '\r') {
-          if (ch == '\r' && sb->sgetc() == '\n') sb->sbumpc();
-          ++line_;
-          fields.push_back(std::move(field));
-          return true;
+        } else if (is_delimiter(ch)) {
+          if (end_field(ch)) return true;
         } else {
           throw std::runtime_error(origin_ + ":" + std::to_string(line_) +
                                    ": unexpected character after closing quote (field " +
