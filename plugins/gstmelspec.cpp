@@ -251,25 +251,7 @@ static GstFlowReturn push_waiting(GstMelspec* self, bool all) {
   return ret;
 }
 
-// Ends the current signal: end padding, last frames, everything sent. The
-// next samples start a new frame grid.
-static GstFlowReturn finish_signal(GstMelspec* self) {
-  State& st = *self->state;
-  if (!st.stream) return GST_FLOW_OK;
-  GstFlowReturn ret = GST_FLOW_OK;
-  if (st.stream->samples_in_signal() > 0) {
-    st.stream->finish(st.frames);
-    ret = push_waiting(self, true);
-  }
-  st.stream->reset();
-  st.frames.clear();
-  st.frames_read = 0;
-  st.frames_pushed = 0;
-  st.signal_start = GST_CLOCK_TIME_NONE;
-  st.discont = true;
-  return ret;
-}
-
+// Forgets the current signal (flush); the next samples start a new frame grid.
 static void drop_signal(State& st) {
   if (st.stream) st.stream->reset();
   st.frames.clear();
@@ -277,6 +259,19 @@ static void drop_signal(State& st) {
   st.frames_pushed = 0;
   st.signal_start = GST_CLOCK_TIME_NONE;
   st.discont = true;
+}
+
+// Ends the current signal: end padding, last frames, everything sent. The
+// next samples start a new frame grid.
+static GstFlowReturn finish_signal(GstMelspec* self) {
+  State& st = *self->state;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (st.stream && st.stream->samples_in_signal() > 0) {
+    st.stream->finish(st.frames);
+    ret = push_waiting(self, true);
+  }
+  drop_signal(st);
+  return ret;
 }
 
 // ---- configuration -----------------------------------------------------------
