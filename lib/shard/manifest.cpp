@@ -36,31 +36,6 @@ ClassCounts counts_from_json(const json& j, const std::string& origin) {
   return c;
 }
 
-json class_to_json(const ClassEntry& c, bool fine) {
-  json j = {{"index", c.index}, {"name", c.name}, {"fma_genre_id", c.fma_genre_id}};
-  if (fine) j["macro"] = c.macro;
-  return j;
-}
-
-std::vector<ClassEntry> classes_from_json(const json& j, bool fine, const std::string& origin) {
-  if (!j.is_array()) throw ShardError(origin + ": class list must be an array");
-  std::vector<ClassEntry> out;
-  for (const json& e : j) {
-    if (!e.is_object() || !e.contains("index") || !e.contains("name") || !e["index"].is_number_integer() ||
-        !e["name"].is_string())
-      throw ShardError(origin + ": class entry without integer 'index' and string 'name'");
-    ClassEntry c;
-    c.index = e["index"].get<int>();
-    c.name = e["name"].get<std::string>();
-    if (e.contains("fma_genre_id") && e["fma_genre_id"].is_number_integer()) c.fma_genre_id = e["fma_genre_id"].get<int>();
-    if (fine && e.contains("macro") && e["macro"].is_number_integer()) c.macro = e["macro"].get<int>();
-    if (c.index != static_cast<int>(out.size()))
-      throw ShardError(origin + ": class indices must be 0, 1, 2, ... in order (class '" + c.name + "')");
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
 // Typed field access that never converts out of range (a float into an
 // integer field is an error, not undefined behaviour).
 const json& field(const json& j, const char* key, const std::string& origin) {
@@ -91,7 +66,50 @@ std::vector<std::uint64_t> get_uint_list(const json& j, const char* key, const s
   return out;
 }
 
+json class_to_json(const ClassEntry& c, bool fine) {
+  json j = {{"index", c.index}, {"name", c.name}, {"fma_genre_id", c.fma_genre_id}};
+  if (fine) j["macro"] = c.macro;
+  return j;
+}
+
+std::vector<ClassEntry> class_list_from_json(const json& j, bool fine, const std::string& origin) {
+  if (!j.is_array()) throw ShardError(origin + ": class list must be an array");
+  std::vector<ClassEntry> out;
+  for (const json& e : j) {
+    if (!e.is_object() || !e.contains("index") || !e.contains("name") || !e["index"].is_number_integer() ||
+        !e["name"].is_string())
+      throw ShardError(origin + ": class entry without integer 'index' and string 'name'");
+    ClassEntry c;
+    c.index = e["index"].get<int>();
+    c.name = e["name"].get<std::string>();
+    if (e.contains("fma_genre_id") && e["fma_genre_id"].is_number_integer()) c.fma_genre_id = e["fma_genre_id"].get<int>();
+    if (fine && e.contains("macro") && e["macro"].is_number_integer()) c.macro = e["macro"].get<int>();
+    if (c.index != static_cast<int>(out.size()))
+      throw ShardError(origin + ": class indices must be 0, 1, 2, ... in order (class '" + c.name + "')");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
+
+nlohmann::json classes_to_json(const ClassLists& classes) {
+  json cls = json::object();
+  cls["fine"] = json::array();
+  for (const ClassEntry& c : classes.fine) cls["fine"].push_back(class_to_json(c, true));
+  cls["macro"] = json::array();
+  for (const ClassEntry& c : classes.macro) cls["macro"].push_back(class_to_json(c, false));
+  return cls;
+}
+
+ClassLists classes_from_json(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object() || !j.contains("fine") || !j.contains("macro"))
+    throw ShardError(origin + ": 'classes' must be an object with 'fine' and 'macro' lists");
+  ClassLists classes;
+  classes.fine = class_list_from_json(j["fine"], true, origin);
+  classes.macro = class_list_from_json(j["macro"], false, origin);
+  return classes;
+}
 
 std::map<std::string, SplitSummary> Manifest::splits() const {
   std::map<std::string, SplitSummary> out;
@@ -119,11 +137,7 @@ json Manifest::to_json() const {
   j["sample_shape"] = sample_shape;
   json cls = nullptr;
   if (has_classes) {
-    cls = json::object();
-    cls["fine"] = json::array();
-    for (const ClassEntry& c : classes.fine) cls["fine"].push_back(class_to_json(c, true));
-    cls["macro"] = json::array();
-    for (const ClassEntry& c : classes.macro) cls["macro"].push_back(class_to_json(c, false));
+    cls = classes_to_json(classes);
   }
   j["classes"] = cls;
   j["preprocessing"] = preprocessing;
@@ -166,8 +180,8 @@ Manifest Manifest::from_json(const json& j, const std::string& origin) {
     if (!c.is_object() || !c.contains("fine") || !c.contains("macro"))
       throw ShardError(origin + ": 'classes' must hold 'fine' and 'macro' lists");
     m.has_classes = true;
-    m.classes.fine = classes_from_json(c["fine"], true, origin);
-    m.classes.macro = classes_from_json(c["macro"], false, origin);
+    m.classes.fine = class_list_from_json(c["fine"], true, origin);
+    m.classes.macro = class_list_from_json(c["macro"], false, origin);
   }
   if (j.contains("preprocessing")) {
     if (!j["preprocessing"].is_array()) throw ShardError(origin + ": 'preprocessing' must be an array");

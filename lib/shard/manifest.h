@@ -34,6 +34,11 @@ struct ClassLists {
   bool operator!=(const ClassLists& o) const { return !(*this == o); }
 };
 
+// The JSON form of class lists, as in manifest.json's "classes" (and in model bundles).
+nlohmann::json classes_to_json(const ClassLists& classes);
+// Throws ShardError naming `origin` for a malformed list or indices out of order.
+ClassLists classes_from_json(const nlohmann::json& j, const std::string& origin);
+
 using ClassCounts = std::map<int, std::uint64_t>;  // class index -> samples
 
 struct ShardEntry {
