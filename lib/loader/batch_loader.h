@@ -1,0 +1,74 @@
+// Batches for the trainer: background threads read float16 samples through
+// shard::DatasetReader, convert them to float32, augment them and assemble
+// batches ahead of the consumer, which receives them strictly in order.
+//
+// Determinism: the epoch's order is a seeded permutation of positions, each
+// sample's augmentation is seeded by (seed, epoch, position) and mixup by
+// (seed, epoch, batch index), so the batches are byte-identical for any
+// number of workers. Memory: at most prefetch_batches batches are claimed
+// ahead of the consumer (plus one mixup copy per worker).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "loader/augment.h"
+#include "loader/sample_table.h"
+#include "shard/dataset_reader.h"
+
+namespace genre::loader {
+
+struct Batch {
+  std::int64_t size = 0;             // samples in this batch
+  std::vector<float> images;         // [size][C][H][W] float32
+  std::vector<std::int64_t> fine, macro;
+  std::vector<float> multi_hot;      // [size][fine_classes] when LoaderOptions::fine_classes > 0, else empty
+  std::vector<std::int64_t> positions;  // of each sample in the loader's sample list
+  // Mixup: images = lambda * x + (1 - lambda) * x[perm]; empty perm = no mixup.
+  // Labels are left unmixed: the trainer mixes its loss with lambda and perm.
+  float mix_lambda = 1.0f;
+  std::vector<std::int64_t> mix_perm;
+};
+
+struct LoaderOptions {
+  std::int64_t batch_size = 32;
+  bool shuffle = false;
+  bool drop_last = false;
+  std::uint64_t seed = 42;
+  std::int64_t epoch = 0;
+  AugmentConfig augment;
+  int workers = 2;            // 0: batches are built in next() on the caller's thread
+  int prefetch_batches = 4;   // >= 1
+  std::int64_t fine_classes = 0;  // > 0: fill Batch::multi_hot from SampleInfo::fine_labels
+};
+
+class BatchLoader {
+ public:
+  // `reader` and the SampleInfos behind `samples` must outlive the loader.
+  // Throws std::invalid_argument for bad options, a null sample, a fine label
+  // outside [0, fine_classes), or augmentation of a dataset whose samples are
+  // not at least 2-D. The first epoch starts at once.
+  BatchLoader(const shard::DatasetReader& reader, std::vector<const SampleInfo*> samples, LoaderOptions options);
+  ~BatchLoader();  // stops and joins the workers, even mid-epoch
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // The next batch in order; nullopt after the last one. A worker's exception
+  // (e.g. shard::ShardError) is rethrown here when its batch is due, and again
+  // by every later call.
+  std::optional<Batch> next();
+  // Abandons the current epoch and starts `epoch` (new order and augmentation).
+  void reset(std::int64_t epoch);
+
+  std::int64_t batches() const;  // per epoch
+  std::int64_t samples() const;  // per epoch, drop_last applied
+  const std::vector<std::int64_t>& order() const;  // this epoch's positions, in batch order
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace genre::loader

@@ -1,0 +1,124 @@
+#include "loader/sample_table.h"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "shard/sample_key.h"
+#include "shard/shard_error.h"
+
+namespace genre::loader {
+
+namespace {
+
+using nlohmann::json;
+
+int to_int(const json& value, const std::string& where, const char* field) {
+  if (!value.is_number_integer())
+    throw shard::ShardError(where + ": '" + field + "' is " + value.dump() + ", not an integer");
+  const auto v = value.get<long long>();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    throw shard::ShardError(where + ": '" + field + "' " + value.dump() + " is out of range");
+  return static_cast<int>(v);
+}
+
+// datasetsink writes {"index": i, "name": ...} per label; plain integers are accepted too.
+std::vector<int> parse_fine_labels(const json& meta, int fine, const std::string& where) {
+  const auto it = meta.find("fine_labels");
+  if (it == meta.end() || it->is_null()) return {fine};
+  if (!it->is_array()) throw shard::ShardError(where + ": 'fine_labels' is not an array");
+  std::vector<int> out;
+  for (const json& label : *it) {
+    if (label.is_object()) {
+      const auto index = label.find("index");
+      if (index == label.end()) throw shard::ShardError(where + ": a 'fine_labels' entry has no 'index'");
+      out.push_back(to_int(*index, where, "fine_labels[].index"));
+    } else {
+      out.push_back(to_int(label, where, "fine_labels[]"));
+    }
+    if (out.back() < 0) throw shard::ShardError(where + ": 'fine_labels' holds the negative class " +
+                                                std::to_string(out.back()));
+  }
+  if (out.empty()) out.push_back(fine);
+  return out;
+}
+
+// window null or a whole-clip window meta (no index): the whole clip. A JSON
+// without the field falls back on the key's "_w<n>" suffix.
+int parse_window(const json& meta, const shard::ParsedKey& key, const std::string& where) {
+  const auto it = meta.find("window");
+  if (it == meta.end()) {
+    if (!key.window) return -1;
+    if (*key.window > std::uint64_t(std::numeric_limits<int>::max()))
+      throw shard::ShardError(where + ": window index is out of range");
+    return static_cast<int>(*key.window);
+  }
+  if (it->is_null()) return -1;
+  if (!it->is_object()) throw shard::ShardError(where + ": 'window' is neither null nor an object");
+  const auto whole = it->find("whole_clip");
+  if (whole != it->end() && whole->is_boolean() && whole->get<bool>()) return -1;
+  const auto index = it->find("index");
+  if (index == it->end()) return -1;
+  const int w = to_int(*index, where, "window.index");
+  if (w < 0) throw shard::ShardError(where + ": 'window.index' is negative");
+  return w;
+}
+
+SampleInfo parse_sample(const shard::DatasetReader& reader, const std::string& split, std::size_t index) {
+  const shard::SampleView view = reader.sample(split, index);
+  const std::string key(view.key);
+  const std::string where = "split '" + split + "' sample '" + key + "' (shard " + std::string(view.shard) + ")";
+  json meta = json::parse(view.json.begin(), view.json.end(), nullptr, /*allow_exceptions=*/false);
+  if (meta.is_discarded() || !meta.is_object()) throw shard::ShardError(where + ": its .json is not a JSON object");
+  const shard::ParsedKey parsed = shard::parse_key(key);
+
+  SampleInfo info;
+  info.split = split;
+  info.index = index;
+  const auto track = meta.find("track_id");
+  if (track != meta.end() && !track->is_null()) {
+    if (!track->is_string()) throw shard::ShardError(where + ": 'track_id' is not a string");
+    info.track_id = track->get<std::string>();
+  } else {
+    info.track_id = parsed.track_id;
+  }
+  info.window = parse_window(meta, parsed, where);
+  info.fine = view.fine;
+  info.macro = view.macro;
+  info.fine_labels = parse_fine_labels(meta, view.fine, where);
+  return info;
+}
+
+}  // namespace
+
+SampleTable::SampleTable(const shard::DatasetReader& reader) {
+  for (const std::string& split : reader.splits()) {
+    std::vector<SampleInfo>& list = splits_[split];
+    const std::size_t n = reader.size(split);
+    list.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      list.push_back(parse_sample(reader, split, i));
+      windowed_ = windowed_ || list.back().window >= 0;
+    }
+  }
+}
+
+const std::vector<SampleInfo>& SampleTable::split(const std::string& name) const {
+  static const std::vector<SampleInfo> kEmpty;
+  const auto it = splits_.find(name);
+  return it == splits_.end() ? kEmpty : it->second;
+}
+
+std::vector<std::string> SampleTable::split_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, list] : splits_) out.push_back(name);
+  return out;
+}
+
+std::vector<const SampleInfo*> SampleTable::select(const std::vector<std::string>& names) const {
+  std::vector<const SampleInfo*> out;
+  for (const std::string& name : names)
+    for (const SampleInfo& s : split(name)) out.push_back(&s);
+  return out;
+}
+
+}  // namespace genre::loader
