@@ -1,0 +1,202 @@
+#include "tags/genre_tags.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <optional>
+
+#include "tags/atomic_replace.h"
+#include "tags/audio_format.h"
+#include "tags/file_reader.h"
+#include "tags/id3v1_genre.h"
+#include "tags/preserved_bytes.h"
+#include "tags/tagged_file.h"
+#include "tags/unique_fd.h"
+#include "tags/write_hooks.h"
+
+namespace genre::tags {
+namespace {
+
+constexpr std::size_t kMaxGenreBytes = 1024;
+
+bool valid_utf8_without_controls(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    const int extra = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (extra < 0 || (extra == 1 && c < 0xc2) || i + static_cast<std::size_t>(extra) >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k)
+      if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0xc0) != 0x80) return false;
+    i += 1 + static_cast<std::size_t>(extra);
+  }
+  return true;
+}
+
+void check_genre_text(const std::string& path, const std::string& genre) {
+  if (genre.empty()) throw file_error(path, "refusing to write an empty genre");
+  if (genre.size() > kMaxGenreBytes)
+    throw file_error(path, "refusing to write a genre of more than " + std::to_string(kMaxGenreBytes) + " bytes");
+  if (!valid_utf8_without_controls(genre))
+    throw file_error(path, "refusing to write a genre that is not UTF-8 text without control characters");
+}
+
+std::string join(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : "; ") + v;
+  return out;
+}
+
+std::string dir_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The file a symlink points to: renaming over the link would replace the link.
+std::string resolve(const std::string& display) {
+  char buf[PATH_MAX];
+  if (!::realpath(display.c_str(), buf)) {
+    const int err = errno;
+    throw file_error(display, "cannot resolve its path: " + errno_text(err), err);
+  }
+  return buf;
+}
+
+// access() lets root write anything; a file or directory with no write bit at
+// all is taken as one its owner protected, for root too.
+void check_writable(const std::string& display, const std::string& path, bool is_dir) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    throw file_error(display, "cannot stat " + path + ": " + errno_text(err), err);
+  }
+  const int mode = is_dir ? (W_OK | X_OK) : W_OK;
+  int err = ::access(path.c_str(), mode) == 0 ? 0 : errno;
+  if (err == 0 && (st.st_mode & 0222) == 0) err = EACCES;
+  if (err == 0) return;
+  if (err == EROFS) throw file_error(display, "is on a read-only file system", err);
+  if (is_dir) throw file_error(display, "cannot be replaced: its directory " + path + " is read-only", err);
+  throw file_error(display, "is read-only", err);
+}
+
+std::string disk_full_hint(const std::string& dir) {
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) == 0 && vfs.f_bavail == 0) return "; the disk is full";
+  return "";
+}
+
+struct OriginalTags {
+  AudioFormat format;
+  std::string preserved;
+  std::string others;
+  std::vector<std::string> genres;
+  std::string field;
+  int id3v2_version_to_write = 0;
+  bool has_id3v1 = false;
+};
+
+// The edited copy must read back as the same format, with the new genre,
+// the same other tags and the same preserved bytes, before it may replace
+// the original. TagLib ignores failed writes (a full disk, say): this catches them.
+void verify_copy(const std::string& display, const AtomicReplacement& copy, const OriginalTags& original,
+                 const std::string& genre) {
+  const auto fail = [&](const std::string& what) {
+    throw file_error(display, "the edited copy failed verification (" + what + ")" +
+                                  disk_full_hint(dir_of(copy.temp_path())) + "; the original is untouched");
+  };
+  FileReader reader(copy.temp_path());
+  std::string preserved, others;
+  std::vector<std::string> genres;
+  int id3v2_version = 0;
+  std::optional<AudioFormat> format;
+  try {
+    format = sniff_format(reader);
+    if (format == original.format) {
+      preserved = preserved_digest(original.format, reader);
+      TaggedFile edited = TaggedFile::open_read_only(copy.temp_path(), original.format);
+      genres = edited.genres();
+      others = edited.other_tags_snapshot();
+      id3v2_version = edited.id3v2_version();
+    }
+  } catch (const TagError& e) {
+    fail(e.what());
+  }
+  if (format != original.format) fail("its format changed");
+  if (preserved != original.preserved) fail("audio or other bytes changed");
+  if (genres != std::vector<std::string>{genre}) fail("the genre reads back as \"" + join(genres) + "\"");
+  if (others != original.others) fail("other tags changed");
+  if (original.format == AudioFormat::kMp3) {
+    if (id3v2_version != original.id3v2_version_to_write) fail("the ID3v2 version is not the one written");
+    if (original.has_id3v1 && read_id3v1_genre_byte(reader.fd(), copy.temp_path()) != id3v1_genre_number(genre))
+      fail("the ID3v1 genre was not updated");
+  }
+}
+
+}  // namespace
+
+TagWriteResult write_genre(const std::string& path, const std::string& genre, bool dry_run) {
+  check_genre_text(path, genre);
+  FileReader reader(path);
+  const std::string target = resolve(path);
+
+  OriginalTags original;
+  original.format = sniff_format(reader);
+  original.preserved = preserved_digest(original.format, reader);
+  {
+    TaggedFile tags = TaggedFile::open_read_only(path, original.format);
+    original.genres = tags.genres();
+    original.others = tags.other_tags_snapshot();
+    original.field = tags.genre_field();
+    original.id3v2_version_to_write = tags.id3v2_version_to_write();
+    original.has_id3v1 = tags.has_id3v1();
+  }
+
+  TagWriteResult result;
+  result.path = path;
+  result.format = format_name(original.format);
+  result.field = original.field + (original.has_id3v1 ? " + ID3v1 genre" : "");
+  result.old_genre = join(original.genres);
+  result.new_genre = genre;
+  result.dry_run = dry_run;
+  result.changed = original.genres != std::vector<std::string>{genre};
+  if (!result.changed) return result;
+
+  check_writable(path, target, false);
+  check_writable(path, dir_of(target), true);
+  if (dry_run) return result;
+
+  remove_stale_temporaries_once(dir_of(target));
+  AtomicReplacement copy(reader, target, path);
+  {
+    TaggedFile edit = TaggedFile::open_for_edit(copy.fd(), path, original.format);
+    edit.set_genre(genre);
+    edit.save();
+  }  // TagLib's FILE is flushed and closed here
+  if (original.has_id3v1) write_id3v1_genre_byte(copy.fd(), path, id3v1_genre_number(genre));
+  reached(WriteStep::kEdited);
+  verify_copy(path, copy, original, genre);
+  copy.commit();
+  return result;
+}
+
+std::vector<std::string> read_genres(const std::string& path) {
+  FileReader reader(path);
+  const AudioFormat format = sniff_format(reader);
+  return TaggedFile::open_read_only(path, format).genres();
+}
+
+std::string read_genre(const std::string& path) { return join(read_genres(path)); }
+
+std::string describe(const TagWriteResult& r) {
+  std::string line = r.path + ": " + (r.old_genre.empty() ? "(none)" : r.old_genre) + " -> " + r.new_genre + " (" +
+                     r.format + ", " + r.field + ")";
+  if (!r.changed) line += " unchanged";
+  else if (r.dry_run) line += " dry run";
+  return line;
+}
+
+}  // namespace genre::tags
