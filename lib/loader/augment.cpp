@@ -95,24 +95,31 @@ CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitt
   return CropBox{0, 0, shape.height, shape.width};
 }
 
-void resize_crop_bilinear(const float* src, const ImageShape& shape, const CropBox& box, float* dst) {
+void resize_crop_bilinear(const float* src, const ImageShape& shape, const CropBox& box, float* dst,
+                          std::vector<float>& rows) {
   const Taps xs = axis_taps(shape.width, box.left, box.width);
   const Taps ys = axis_taps(shape.height, box.top, box.height);
   const std::size_t plane = shape.height * shape.width;
+  // Separable: each source row of the box is interpolated along x once, then
+  // output rows blend two of those (contiguous, vectorisable).
+  rows.resize(box.height * shape.width);
   for (std::size_t c = 0; c < shape.channels; ++c) {
     const float* in = src + c * plane;
+    for (std::size_t r = 0; r < box.height; ++r) {
+      const float* __restrict row = in + (box.top + r) * shape.width;
+      float* __restrict t = rows.data() + r * shape.width;
+      for (std::size_t x = 0; x < shape.width; ++x) {
+        const float a = row[xs.lo[x]], b = row[xs.hi[x]];
+        t[x] = a + xs.frac[x] * (b - a);
+      }
+    }
     float* out = dst + c * plane;
     for (std::size_t y = 0; y < shape.height; ++y) {
-      const float* __restrict r0 = in + ys.lo[y] * shape.width;
-      const float* __restrict r1 = in + ys.hi[y] * shape.width;
+      const float* __restrict t0 = rows.data() + (ys.lo[y] - box.top) * shape.width;
+      const float* __restrict t1 = rows.data() + (ys.hi[y] - box.top) * shape.width;
       const float fy = ys.frac[y];
       float* __restrict o = out + y * shape.width;
-      for (std::size_t x = 0; x < shape.width; ++x) {
-        const float fx = xs.frac[x];
-        const float top = r0[xs.lo[x]] + fx * (r0[xs.hi[x]] - r0[xs.lo[x]]);
-        const float bottom = r1[xs.lo[x]] + fx * (r1[xs.hi[x]] - r1[xs.lo[x]]);
-        o[x] = top + fy * (bottom - top);
-      }
+      for (std::size_t x = 0; x < shape.width; ++x) o[x] = t0[x] + fy * (t1[x] - t0[x]);
     }
   }
 }
@@ -127,8 +134,13 @@ void flip_time(float* image, const ImageShape& shape) {
 double image_mean(const float* image, const ImageShape& shape) {
   const std::size_t n = shape.size();
   if (n == 0) return 0.0;
-  double sum = 0.0;
-  for (std::size_t i = 0; i < n; ++i) sum += image[i];
+  // Eight independent sums in a fixed order: vectorisable and the same on every run.
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t k = 0; k < 8; ++k) lane[k] += double(image[i + k]);
+  double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  for (; i < n; ++i) sum += double(image[i]);
   return sum / double(n);
 }
 
@@ -175,7 +187,7 @@ void Augmenter::apply(float* image, std::uint64_t sample_seed) {
     fma::Xoshiro256 rng = step_rng(sample_seed, Step::kCrop);
     const CropBox box = choose_crop(shape_, config_.crop_scale_min, config_.crop_ratio_jitter, rng);
     std::memcpy(scratch_.data(), image, shape_.size() * sizeof(float));
-    resize_crop_bilinear(scratch_.data(), shape_, box, image);
+    resize_crop_bilinear(scratch_.data(), shape_, box, image, rows_);
   }
   if (config_.hflip) {
     fma::Xoshiro256 rng = step_rng(sample_seed, Step::kFlip);
@@ -203,17 +215,18 @@ void Augmenter::apply(float* image, std::uint64_t sample_seed) {
   }
 }
 
-void mix_images(float* images, std::size_t n, std::size_t image_size, float lambda,
-                const std::vector<std::int64_t>& perm, std::vector<float>& scratch) {
-  if (perm.size() != n) throw std::invalid_argument("mix_images: perm must have one entry per image");
-  scratch.assign(images, images + n * image_size);
+void mix_images(const std::vector<float>& images, std::size_t n, std::size_t image_size, float lambda,
+                const std::vector<std::int64_t>& perm, std::vector<float>& mixed) {
+  if (perm.size() != n || images.size() != n * image_size)
+    throw std::invalid_argument("mix_images: perm and images must hold n entries");
+  mixed.resize(n * image_size);
   const float other = 1.0f - lambda;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t j = static_cast<std::size_t>(perm[i]);
     if (j >= n) throw std::invalid_argument("mix_images: perm entry out of range");
-    float* __restrict out = images + i * image_size;
-    const float* __restrict a = scratch.data() + i * image_size;
-    const float* __restrict b = scratch.data() + j * image_size;
+    float* __restrict out = mixed.data() + i * image_size;
+    const float* __restrict a = images.data() + i * image_size;
+    const float* __restrict b = images.data() + j * image_size;
     for (std::size_t e = 0; e < image_size; ++e) out[e] = lambda * a[e] + other * b[e];
   }
 }

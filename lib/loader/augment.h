@@ -45,7 +45,9 @@ struct CropBox {
 CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitter, fma::Xoshiro256& rng);
 // dst[C][H][W] = the box of src[C][H][W] resized bilinearly (align_corners=false, as
 // torch's interpolate and cv::resize INTER_LINEAR). A full-image box copies exactly.
-void resize_crop_bilinear(const float* src, const ImageShape& shape, const CropBox& box, float* dst);
+// `rows` is scratch memory (the box's rows interpolated along x).
+void resize_crop_bilinear(const float* src, const ImageShape& shape, const CropBox& box, float* dst,
+                          std::vector<float>& rows);
 void flip_time(float* image, const ImageShape& shape);
 // Mean over all pixels; for 3 channels the mean of torchvision's grayscale (ColorJitter's contrast reference).
 double jitter_reference_mean(const float* image, const ImageShape& shape);
@@ -69,12 +71,12 @@ class Augmenter {
  private:
   AugmentConfig config_;
   ImageShape shape_;
-  std::vector<float> scratch_;
+  std::vector<float> scratch_, rows_;
 };
 
 // Mixup over a batch of n images of `image_size` floats:
-// images[i] = lambda * images[i] + (1 - lambda) * original images[perm[i]].
-void mix_images(float* images, std::size_t n, std::size_t image_size, float lambda,
-                const std::vector<std::int64_t>& perm, std::vector<float>& scratch);
+// mixed[i] = lambda * images[i] + (1 - lambda) * images[perm[i]]; `mixed` is resized.
+void mix_images(const std::vector<float>& images, std::size_t n, std::size_t image_size, float lambda,
+                const std::vector<std::int64_t>& perm, std::vector<float>& mixed);
 
 }  // namespace genre::loader

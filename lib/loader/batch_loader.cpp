@@ -56,6 +56,7 @@ struct BatchLoader::Impl {
   std::int64_t epoch_batches = 0;
 
   // Per epoch; written only while no worker runs.
+  std::int64_t epoch = 0;
   std::uint64_t epoch_seed = 0;
   std::vector<std::int64_t> order;
   std::vector<Slot> ring;  // batch b waits in ring[b % prefetch_batches]
@@ -71,10 +72,12 @@ struct BatchLoader::Impl {
   bool stopping = false;             // destructor / reset
   bool failed = false;               // a batch failed: claim no more
   std::exception_ptr sticky_error;   // delivered to the consumer, rethrown ever after
+  std::vector<Batch> pool;           // recycled batches
   std::atomic<bool> abort{false};    // lets a worker drop a half-built batch
   std::vector<std::thread> threads;
 
-  void start(std::int64_t epoch) {
+  void start(std::int64_t new_epoch) {
+    epoch = new_epoch;
     epoch_seed = fma::mix_seed(options.seed, static_cast<std::uint64_t>(epoch));
     order.resize(samples.size());
     std::iota(order.begin(), order.end(), std::int64_t(0));
@@ -115,7 +118,9 @@ struct BatchLoader::Impl {
     const std::size_t classes = static_cast<std::size_t>(options.fine_classes);
     const bool augment = options.augment.any_per_sample();
     batch.size = static_cast<std::int64_t>(n);
-    batch.images.resize(n * image_size);
+    batch.images.resize(n * image_size);  // a recycled batch keeps its memory, unzeroed
+    batch.mix_lambda = 1.0f;
+    batch.mix_perm.clear();
     batch.fine.resize(n);
     batch.macro.resize(n);
     batch.positions.resize(n);
@@ -140,7 +145,8 @@ struct BatchLoader::Impl {
       batch.mix_perm.resize(n);
       std::iota(batch.mix_perm.begin(), batch.mix_perm.end(), std::int64_t(0));
       shuffle_in_place(batch.mix_perm, rng);
-      mix_images(batch.images.data(), n, image_size, batch.mix_lambda, batch.mix_perm, scratch);
+      mix_images(batch.images, n, image_size, batch.mix_lambda, batch.mix_perm, scratch);
+      batch.images.swap(scratch);  // the unmixed buffer becomes the next batch's scratch
     }
   }
 
@@ -154,8 +160,12 @@ struct BatchLoader::Impl {
       });
       if (stopping || failed || next_claim >= epoch_batches) return;
       const std::int64_t b = next_claim++;
-      lock.unlock();
       Batch batch;
+      if (!pool.empty()) {
+        batch = std::move(pool.back());
+        pool.pop_back();
+      }
+      lock.unlock();
       std::exception_ptr error;
       try {
         build(b, batch, augmenter, scratch);
@@ -182,6 +192,10 @@ struct BatchLoader::Impl {
     Batch batch;
     std::exception_ptr error;
     if (threads.empty()) {
+      if (!pool.empty()) {
+        batch = std::move(pool.back());
+        pool.pop_back();
+      }
       if (!caller_augmenter) caller_augmenter = std::make_unique<Augmenter>(options.augment, shape);
       try {
         build(next_yield, batch, *caller_augmenter, caller_scratch);
@@ -236,7 +250,18 @@ BatchLoader::~BatchLoader() { impl_->stop(); }
 
 std::optional<Batch> BatchLoader::next() { return impl_->next(); }
 
+void BatchLoader::recycle(Batch&& used) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const std::size_t cap = std::size_t(impl_->options.prefetch_batches) + std::size_t(impl_->options.workers);
+  if (impl_->pool.size() < cap) impl_->pool.push_back(std::move(used));
+}
+
 void BatchLoader::reset(std::int64_t epoch) {
+  {
+    // The epoch it already started, untouched: keep the batches prefetched so far.
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (epoch == impl_->epoch && impl_->next_yield == 0 && !impl_->stopping) return;
+  }
   impl_->stop();
   impl_->start(epoch);
 }

@@ -6,7 +6,8 @@
 // sample's augmentation is seeded by (seed, epoch, position) and mixup by
 // (seed, epoch, batch index), so the batches are byte-identical for any
 // number of workers. Memory: at most prefetch_batches batches are claimed
-// ahead of the consumer (plus one mixup copy per worker).
+// ahead of the consumer, plus one mixup buffer per worker and the batches
+// handed back through recycle() (at most prefetch_batches + workers).
 #pragma once
 
 #include <cstdint>
@@ -59,7 +60,12 @@ class BatchLoader {
   // (e.g. shard::ShardError) is rethrown here when its batch is due, and again
   // by every later call.
   std::optional<Batch> next();
-  // Abandons the current epoch and starts `epoch` (new order and augmentation).
+  // Optional: hands a consumed batch back so a worker refills its vectors
+  // instead of allocating (a fresh multi-megabyte vector costs page faults and
+  // zeroing, a large share of an unaugmented batch's time).
+  void recycle(Batch&& used);
+  // Abandons the current epoch and starts `epoch` (new order and augmentation);
+  // a no-op for the epoch already started when no batch of it was taken yet.
   void reset(std::int64_t epoch);
 
   std::int64_t batches() const;  // per epoch

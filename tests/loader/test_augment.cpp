@@ -224,7 +224,8 @@ TEST(Augment, BilinearCropOfARampIsTheRampAtTheSourcePositions) {
     for (std::size_t y = 0; y < 8; ++y)
       for (std::size_t x = 0; x < 10; ++x) src[(c * 8 + y) * 10 + x] = float(x) + 10.0f * float(y) + 100.0f * float(c);
   const CropBox box{2, 3, 4, 5};  // rows 2..5, columns 3..7
-  resize_crop_bilinear(src.data(), shape, box, dst.data());
+  std::vector<float> rows;
+  resize_crop_bilinear(src.data(), shape, box, dst.data(), rows);
   for (std::size_t c = 0; c < 2; ++c)
     for (std::size_t y = 0; y < 8; ++y)
       for (std::size_t x = 0; x < 10; ++x) {

@@ -153,6 +153,20 @@ TEST_F(LoaderTest, IdenticalBatchesForAnyWorkerCount) {
   }
   o.prefetch_batches = 1;
   expect_identical(one, epoch(o));
+  // Recycled batches are refilled completely (the last, short batch included).
+  o.workers = 2;
+  {
+    BatchLoader loader(*reader_, samples_, o);
+    std::vector<Batch> copies;
+    for (int pass = 0; pass < 2; ++pass) {
+      while (auto b = loader.next()) {
+        if (pass == 1) copies.push_back(*b);
+        loader.recycle(std::move(*b));
+      }
+      loader.reset(3);
+    }
+    expect_identical(one, copies);
+  }
   // Augmentation did change the images.
   o.augment = AugmentConfig{};
   const auto plain = epoch(o);
