@@ -70,7 +70,8 @@ bool is_temporary_name(const std::string& name) {
   return name.compare(name.size() - suffix - kRandomChars - marker, marker, kTempMarker) == 0;
 }
 
-AtomicReplacement::AtomicReplacement(FileReader& source, const std::string& target, const std::string& display)
+AtomicReplacement::AtomicReplacement(FileReader& source, const std::string& target, const std::string& display,
+                                     const std::string& head, std::uint64_t skip)
     : target_(target), display_(display), dir_(dir_of(target)) {
   if (::fstat(source.fd(), &original_) != 0) {
     const int err = errno;
@@ -97,7 +98,7 @@ AtomicReplacement::AtomicReplacement(FileReader& source, const std::string& targ
   if (fd_.get() < 0) throw file_error(display_, "cannot keep a temporary copy in " + dir_);
   try {
     reached(WriteStep::kTempCreated);
-    copy_from(source);
+    copy_from(source, head, skip);
     copy_attributes(source.fd());
     reached(WriteStep::kCopied);
   } catch (...) {
@@ -110,8 +111,9 @@ AtomicReplacement::~AtomicReplacement() {
   if (!renamed_ && !temp_.empty()) ::unlink(temp_.c_str());
 }
 
-void AtomicReplacement::copy_from(FileReader& source) {
-  std::uint64_t copied = 0;
+void AtomicReplacement::copy_from(FileReader& source, const std::string& head, std::uint64_t skip) {
+  write_all(fd_.get(), reinterpret_cast<const std::uint8_t*>(head.data()), head.size(), display_);
+  std::uint64_t copied = std::min(skip, source.size());
   while (copied < source.size()) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(source.size() - copied, kCopyChunk));
     write_all(fd_.get(), source.read(copied, n), n, display_);

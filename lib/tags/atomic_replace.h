@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "tags/unique_fd.h"
@@ -24,8 +25,10 @@ class AtomicReplacement {
   // Copies `source` (open on `target`, a path with no symlink in its last
   // component) to a new temporary beside `target`, with the original's
   // permission bits, owner and group where allowed, and extended attributes
-  // (ACLs included) where allowed. Throws TagError naming `display_path`.
-  AtomicReplacement(FileReader& source, const std::string& target, const std::string& display_path);
+  // (ACLs included) where allowed. With `head`, the copy is `head` followed
+  // by the source from byte `skip` on. Throws TagError naming `display_path`.
+  AtomicReplacement(FileReader& source, const std::string& target, const std::string& display_path,
+                    const std::string& head = "", std::uint64_t skip = 0);
   ~AtomicReplacement();  // removes the temporary unless committed
   AtomicReplacement(const AtomicReplacement&) = delete;
   AtomicReplacement& operator=(const AtomicReplacement&) = delete;
@@ -38,7 +41,7 @@ class AtomicReplacement {
   void commit();
 
  private:
-  void copy_from(FileReader& source);
+  void copy_from(FileReader& source, const std::string& head, std::uint64_t skip);
   void copy_attributes(int source_fd);
 
   std::string target_, display_, dir_, temp_;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <memory>
 #include <cstdlib>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "tags/audio_format.h"
 #include "tags/file_reader.h"
 #include "tags/id3v1_genre.h"
+#include "tags/id3v2_genre.h"
 #include "tags/preserved_bytes.h"
 #include "tags/tagged_file.h"
 #include "tags/unique_fd.h"
@@ -95,7 +97,6 @@ struct OriginalTags {
   std::string others;
   std::vector<std::string> genres;
   std::string field;
-  int id3v2_version_to_write = 0;
   bool has_id3v1 = false;
 };
 
@@ -103,7 +104,7 @@ struct OriginalTags {
 // the same other tags and the same preserved bytes, before it may replace
 // the original. TagLib ignores failed writes (a full disk, say): this catches them.
 void verify_copy(const std::string& display, const AtomicReplacement& copy, const OriginalTags& original,
-                 const std::string& genre) {
+                 const std::string& genre, int id3v2_version_written) {
   const auto fail = [&](const std::string& what) {
     throw file_error(display, "the edited copy failed verification (" + what + ")" +
                                   disk_full_hint(dir_of(copy.temp_path())) + "; the original is untouched");
@@ -130,7 +131,7 @@ void verify_copy(const std::string& display, const AtomicReplacement& copy, cons
   if (genres != std::vector<std::string>{genre}) fail("the genre reads back as \"" + join(genres) + "\"");
   if (others != original.others) fail("other tags changed");
   if (original.format == AudioFormat::kMp3) {
-    if (id3v2_version != original.id3v2_version_to_write) fail("the ID3v2 version is not the one written");
+    if (id3v2_version != id3v2_version_written) fail("the ID3v2 version is not the one written");
     if (original.has_id3v1 && read_id3v1_genre_byte(reader.fd(), copy.temp_path()) != id3v1_genre_number(genre))
       fail("the ID3v1 genre was not updated");
   }
@@ -151,7 +152,6 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
     original.genres = tags.genres();
     original.others = tags.other_tags_snapshot();
     original.field = tags.genre_field();
-    original.id3v2_version_to_write = tags.id3v2_version_to_write();
     original.has_id3v1 = tags.has_id3v1();
   }
 
@@ -165,21 +165,27 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
   result.changed = original.genres != std::vector<std::string>{genre};
   if (!result.changed) return result;
 
+  // MP3: the new ID3v2 tag, built now so a dry run meets its errors too.
+  std::optional<Id3v2Rewrite> id3v2;
+  if (original.format == AudioFormat::kMp3) id3v2 = rewrite_id3v2_genre(reader, genre);
   check_writable(path, target, false);
   check_writable(path, dir_of(target), true);
   if (dry_run) return result;
 
   remove_stale_temporaries_once(dir_of(target));
-  AtomicReplacement copy(reader, target, path);
-  {
-    TaggedFile edit = TaggedFile::open_for_edit(copy.fd(), path, original.format);
+  std::unique_ptr<AtomicReplacement> copy;
+  if (id3v2) {
+    copy = std::make_unique<AtomicReplacement>(reader, target, path, id3v2->tag, id3v2->replaces);
+    if (original.has_id3v1) write_id3v1_genre_byte(copy->fd(), path, id3v1_genre_number(genre));
+  } else {
+    copy = std::make_unique<AtomicReplacement>(reader, target, path);
+    TaggedFile edit = TaggedFile::open_for_edit(copy->fd(), path, original.format);
     edit.set_genre(genre);
     edit.save();
   }  // TagLib's FILE is flushed and closed here
-  if (original.has_id3v1) write_id3v1_genre_byte(copy.fd(), path, id3v1_genre_number(genre));
   reached(WriteStep::kEdited);
-  verify_copy(path, copy, original, genre);
-  copy.commit();
+  verify_copy(path, *copy, original, genre, id3v2 ? id3v2->version : 0);
+  copy->commit();
   return result;
 }
 

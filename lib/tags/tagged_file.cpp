@@ -81,12 +81,31 @@ void put_xiph(std::string& out, TagLib::Ogg::XiphComment& comment) {
   for (TagLib::FLAC::Picture* picture : comment.pictureList()) put(out, picture->render());
 }
 
+// An item's value lives in the accessor its key implies: MP4::Item keeps its
+// numbers in one union, so the other numeric accessors return stale bytes.
+std::string mp4_number(const std::string& key, const TagLib::MP4::Item& item) {
+  const auto is = [&](std::initializer_list<const char*> keys) {
+    for (const char* k : keys)
+      if (key == k) return true;
+    return false;
+  };
+  if (is({"trkn", "disk"}))
+    return std::to_string(item.toIntPair().first) + "/" + std::to_string(item.toIntPair().second);
+  if (is({"cpil", "pgap", "pcst", "hdvd", "shwm"})) return item.toBool() ? "true" : "false";
+  if (is({"rtng", "stik", "akID"})) return std::to_string(item.toByte());
+  if (is({"tmpo", "\251mvi", "\251mvc"})) return std::to_string(item.toInt());
+  if (is({"tvsn", "tves", "cnID", "sfID", "atID", "geID", "cmID"})) return std::to_string(item.toUInt());
+  if (is({"plID"})) return std::to_string(item.toLongLong());
+  return "";
+}
+
 void put_mp4(std::string& out, const TagLib::MP4::Tag& tag) {
   put(out, "mp4");
   for (const auto& entry : tag.itemMap()) {
     if (entry.first == kMp4Genre || entry.first == "gnre") continue;
     const TagLib::MP4::Item& item = entry.second;
-    put(out, utf8(entry.first));
+    const std::string key = entry.first.to8Bit(false);  // Latin-1 atom names, '\251' kept as one byte
+    put(out, key);
     put(out, std::to_string(static_cast<int>(item.atomDataType())));
     for (const auto& s : item.toStringList()) put(out, utf8(s));
     for (const auto& b : item.toByteVectorList()) put(out, b);
@@ -94,11 +113,7 @@ void put_mp4(std::string& out, const TagLib::MP4::Tag& tag) {
       put(out, std::to_string(static_cast<int>(art.format())));
       put(out, art.data());
     }
-    const auto pair = item.toIntPair();
-    put(out, std::to_string(item.toLongLong()) + "/" + std::to_string(item.toInt()) + "/" +
-                 std::to_string(item.toUInt()) + "/" + std::to_string(item.toByte()) + "/" +
-                 std::to_string(item.toBool()) + "/" + std::to_string(pair.first) + "/" +
-                 std::to_string(pair.second));
+    put(out, mp4_number(key, item));
   }
 }
 
@@ -177,12 +192,8 @@ std::vector<std::string> TaggedFile::genres() {
 void TaggedFile::set_genre(const std::string& genre) {
   const TagLib::String value = from_utf8(genre);
   switch (format_) {
-    case AudioFormat::kMp3: {
-      TagLib::ID3v2::Tag* tag = static_cast<TagLib::MPEG::File*>(file_.get())->ID3v2Tag(true);
-      tag->removeFrames("TCON");  // setGenre alone would keep any second TCON frame
-      tag->setGenre(value);
-      break;
-    }
+    case AudioFormat::kMp3:
+      throw file_error(path_, "internal error: MP3 genres are written by rewrite_id3v2_genre");
     case AudioFormat::kFlac:
       static_cast<TagLib::FLAC::File*>(file_.get())->xiphComment(true)->addField("GENRE", value, true);
       break;
@@ -238,13 +249,12 @@ bool TaggedFile::has_id3v1() const {
   return format_ == AudioFormat::kMp3 && static_cast<TagLib::MPEG::File*>(file_.get())->hasID3v1Tag();
 }
 
-int TaggedFile::id3v2_version_to_write() const {
-  return id3v2_version_on_open_ == 0 ? 4 : std::max(3, id3v2_version_on_open_);
-}
-
 std::string TaggedFile::genre_field() const {
   switch (format_) {
-    case AudioFormat::kMp3: return "ID3v2." + std::to_string(id3v2_version_to_write()) + " TCON";
+    case AudioFormat::kMp3: {
+      const int version = id3v2_version_on_open_ == 0 ? 4 : id3v2_version_on_open_;
+      return "ID3v2." + std::to_string(version) + (version == 2 ? " TCO" : " TCON");
+    }
     case AudioFormat::kFlac:
     case AudioFormat::kOggVorbis:
     case AudioFormat::kOggOpus: return "Vorbis comment GENRE";
@@ -254,15 +264,7 @@ std::string TaggedFile::genre_field() const {
 }
 
 void TaggedFile::save() {
-  bool saved = false;
-  if (format_ == AudioFormat::kMp3) {
-    const auto version = id3v2_version_to_write() == 3 ? TagLib::ID3v2::v3 : TagLib::ID3v2::v4;
-    saved = static_cast<TagLib::MPEG::File*>(file_.get())
-                ->save(TagLib::MPEG::File::ID3v2, TagLib::File::StripNone, version, TagLib::File::DoNotDuplicate);
-  } else {
-    saved = file_->save();
-  }
-  if (!saved) throw file_error(path_, "TagLib could not save the " + genre_field() + " tag");
+  if (!file_->save()) throw file_error(path_, "TagLib could not save the " + genre_field() + " tag");
 }
 
 }  // namespace genre::tags

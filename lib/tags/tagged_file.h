@@ -32,6 +32,8 @@ class TaggedFile {
   // TCON (ID3v1 genre numbers resolved to names), else ID3v1's genre.
   std::vector<std::string> genres();
   // Makes `genre` the one and only genre value of the format's main tag.
+  // Not for MP3: TagLib would re-render every ID3v2 frame (id3v2_genre.h
+  // rewrites the tag frame by frame instead).
   void set_genre(const std::string& genre);
   // Every tag but the genre, as canonical bytes: equal snapshots mean equal tags.
   std::string other_tags_snapshot();
@@ -39,14 +41,11 @@ class TaggedFile {
   // MP3 only: the ID3v2 major version on disk (2, 3 or 4), 0 when there is none.
   int id3v2_version() const;
   bool has_id3v1() const;
-  // The ID3v2 version save() writes: the file's own, 3 for ID3v2.2 (which
-  // TagLib cannot write), 4 for a file without ID3v2.
-  int id3v2_version_to_write() const;
-  // Where the genre lives, for reports: "ID3v2.4 TCON", "Vorbis comment GENRE", "MP4 ©gen".
+  // Where the genre lives, for reports: "ID3v2.4 TCON" (the file's version,
+  // 2.4 for a file without ID3v2), "Vorbis comment GENRE", "MP4 ©gen".
   std::string genre_field() const;
 
-  // Writes the genre's tag back; for MP3 only the ID3v2 tag, in
-  // id3v2_version_to_write(). Throws TagError when TagLib refuses.
+  // Writes the tags back after set_genre. Throws TagError when TagLib refuses.
   void save();
 
  private:
