@@ -34,12 +34,13 @@ inline shard::ClassLists classes(int fine_count, int macro_count) {
 // Writes the tracks (float16 data from shard::test::sample_data, seeded per sample
 // in writing order) into `dir`, a few samples per shard so batches cross shards.
 inline void write_tracks(const std::string& dir, const std::vector<TrackSpec>& tracks,
-                         const std::vector<std::uint64_t>& shape, int fine_count = 8, int macro_count = 3) {
+                         const std::vector<std::uint64_t>& shape, int fine_count = 8, int macro_count = 3,
+                         std::uint64_t samples_per_shard = 7) {
   std::size_t n = 1;
   for (auto d : shape) n *= d;
   shard::WriterOptions o;
   o.dir = dir;
-  o.max_samples = 7;
+  o.max_samples = samples_per_shard;
   o.classes = classes(fine_count, macro_count);
   shard::DatasetWriter w(o);
   std::uint32_t seed = 1;

@@ -134,3 +134,19 @@ TEST(SampleTable, MalformedFieldsAreShardErrorsNamingTheSample) {
     shard::test::expect_shard_error([&] { SampleTable table(reader); }, "sample 'bad7'");
   }
 }
+
+TEST(SampleTable, LargeSplitsParsedInParallelKeepEverySampleInPlace) {
+  shard::test::TempDir tmp;
+  std::vector<TrackSpec> tracks = plain_tracks(900);
+  for (TrackSpec& t : tracks) t.windows = 10;  // 9,000 samples: several parsing threads
+  write_tracks(tmp.path(), tracks, {1, 1, 2}, 8, 3, 3000);
+  shard::DatasetReader reader(tmp.path());
+  const SampleTable table(reader);
+  const auto& train = table.split("train");
+  ASSERT_EQ(train.size(), 9000u);
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    ASSERT_EQ(train[i].index, i);
+    ASSERT_EQ(train[i].track_id + "_w" + std::to_string(train[i].window), std::string(reader.sample("train", i).key));
+    ASSERT_EQ(train[i].fine_labels, std::vector<int>{train[i].fine});
+  }
+}
