@@ -1,0 +1,75 @@
+#include "infer/preprocessing_check.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace genre::infer {
+
+using nlohmann::json;
+
+namespace {
+
+const std::set<std::string> kExempt = {"frames-per-buffer", "hop-frames"};
+
+std::string element_of(const std::string& params_name) {
+  const auto slash = params_name.find('/');
+  const auto dash = params_name.rfind("-params");
+  if (slash == std::string::npos || dash == std::string::npos || dash <= slash) return params_name;
+  return params_name.substr(slash + 1, dash - slash - 1);
+}
+
+std::string show(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+bool same_value(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    return std::fabs(x - y) <= 1e-6 * std::max({1.0, std::fabs(x), std::fabs(y)});
+  }
+  return a == b;
+}
+
+unsigned uint_field(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number()) return 0;
+  const double v = j[key].get<double>();
+  return v > 0 ? unsigned(v) : 0;
+}
+
+std::string span_text(const json& params) {
+  const unsigned window = uint_field(params, "window-frames");
+  if (window > 0) return "sliding windows of window-frames=" + std::to_string(window);
+  const unsigned max = uint_field(params, "max-frames");
+  if (max > 0) return "one image per clip cut to max-frames=" + std::to_string(max);
+  return "one image per whole clip (window-frames=0, max-frames=0)";
+}
+
+}  // namespace
+
+unsigned image_span_frames(const json& params) {
+  const unsigned window = uint_field(params, "window-frames");
+  return window > 0 ? window : uint_field(params, "max-frames");
+}
+
+std::string check_preprocessing(const std::string& params_name, const json& upstream,
+                                const json& bundle_preprocessing) {
+  if (!bundle_preprocessing.is_object() || !bundle_preprocessing.contains(params_name)) return "";
+  const json& expected = bundle_preprocessing[params_name];
+  if (!expected.is_object()) return "";
+  const std::string element = element_of(params_name);
+  const bool specresize = params_name == kSpecresizeParams;
+  if (specresize && image_span_frames(upstream) != image_span_frames(expected))
+    return element + " makes " + span_text(upstream) + ", but the model was trained on " + span_text(expected) +
+           ": the images would cover a different stretch of time";
+  for (const auto& [key, want] : expected.items()) {
+    if (kExempt.count(key)) continue;
+    if (specresize && (key == "window-frames" || key == "max-frames")) continue;  // compared as the span
+    if (!upstream.contains(key))
+      return element + " does not report '" + key + "', which the model was trained with (" + key + "=" + show(want) +
+             ")";
+    if (!same_value(upstream[key], want))
+      return element + " " + key + "=" + show(upstream[key]) + ", but the model expects " + key + "=" + show(want);
+  }
+  return "";
+}
+
+}  // namespace genre::infer

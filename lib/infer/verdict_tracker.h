@@ -1,0 +1,109 @@
+// Turns per-window probabilities into what a listener wants: the window's
+// top-k classes and macrogenre, a smoothed running verdict, and the
+// whole-stream verdict (the mean of every window's probabilities, the rule the
+// trainer uses for track-level accuracy).
+//
+// Macrogenre scores come from the model's macro head when it has one. Without
+// one they are derived from the fine probabilities through each fine class's
+// macro index: summed for softmax models (fine classes without a macrogenre
+// contribute to none), noisy-OR (1 - prod(1 - p)) for multi-label models,
+// whose sigmoid outputs do not add up. A macro-target model's classes are the
+// macrogenres themselves.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infer/model_description.h"
+
+namespace genre::infer {
+
+enum class Smoothing {
+  None,  // the verdict is the latest window's
+  Mean,  // running mean of every window since the last reset
+  Ema    // exponential moving average: s = alpha * p + (1 - alpha) * s, s0 = the first window
+};
+const char* to_string(Smoothing s);
+
+struct TrackerOptions {
+  int top_k = 5;
+  Smoothing smoothing = Smoothing::Ema;
+  double ema_alpha = 0.3;
+  double min_confidence = 0.0;  // a verdict scoring below this is uncertain (reported, never tagged)
+
+  // Throws InferError naming the offending setting.
+  void validate() const;
+};
+
+struct RankedClass {
+  int index = -1;  // in its class list
+  std::string name;
+  int fma_genre_id = -1;
+  float score = 0.0f;
+};
+
+struct WindowResult {
+  uint64_t window = 0;                  // windows seen since the last full reset, this one included (1-based)
+  std::vector<RankedClass> top;         // this window's top-k target classes, best first
+  std::optional<RankedClass> macro;     // this window's best macrogenre; none without macrogenres
+  RankedClass verdict;                  // best class of the smoothed probabilities
+  std::optional<RankedClass> verdict_macro;
+  bool confident = false;               // verdict.score >= min_confidence
+  bool verdict_changed = false;         // confident, and not the last confident verdict's class
+  std::vector<float> target;            // this window's full distributions
+  std::vector<float> macro_scores;
+};
+
+struct StreamVerdict {
+  uint64_t windows = 0;
+  std::vector<RankedClass> top;  // top-k of the mean probabilities
+  std::optional<RankedClass> macro;
+  bool confident = false;
+  std::vector<float> target;  // the mean distributions
+  std::vector<float> macro_scores;
+};
+
+class VerdictTracker {
+ public:
+  // Throws InferError for invalid options or a description without target classes.
+  VerdictTracker(const ModelDescription& model, const TrackerOptions& options);
+
+  // Takes effect from the next window (top-k, min-confidence; a smoothing change restarts the running verdict).
+  void set_options(const TrackerOptions& options);
+  const TrackerOptions& options() const { return options_; }
+
+  WindowResult add(const HeadProbabilities& window);
+
+  // The whole-stream verdict: nullopt before the first window.
+  std::optional<StreamVerdict> stream_verdict() const;
+
+  // A gap in the stream (DISCONT): the smoothed verdict starts afresh; the
+  // whole-stream mean keeps its windows.
+  void reset_running();
+  // A new stream portion (FLUSH, new segment): everything starts afresh.
+  void reset();
+
+  // Macro probabilities of one window (see the file comment); empty without macrogenres.
+  std::vector<float> macro_scores(const HeadProbabilities& window) const;
+
+ private:
+  std::vector<RankedClass> ranked(const std::vector<float>& scores, const std::vector<shard::ClassEntry>& classes,
+                                  int k) const;
+  std::optional<RankedClass> best_macro(const std::vector<float>& scores) const;
+
+  std::vector<shard::ClassEntry> target_classes_;
+  std::vector<shard::ClassEntry> macro_classes_;
+  bool target_is_macro_ = false;
+  bool multi_label_ = false;
+  TrackerOptions options_;
+
+  uint64_t windows_ = 0;          // since reset()
+  uint64_t running_windows_ = 0;  // since reset_running()
+  std::vector<double> smoothed_target_, smoothed_macro_;
+  std::vector<double> sum_target_, sum_macro_;
+  std::string last_confident_;    // class name of the last confident verdict
+};
+
+}  // namespace genre::infer
