@@ -1,0 +1,49 @@
+// One training regime on one set of splits, into one directory:
+//   standard   fine genres from scratch (or from --init);
+//   two-stage  macrogenres first, then every backbone tensor whose shape
+//              matches carried over, the head re-initialised, fine genres;
+//   multitask  every head of a multihead model at once, weighted losses.
+// Writes DIR/stages/<stage>/{last,best}.pt, DIR/model.pt (the bundle),
+// DIR/report.json, DIR/report.md, confusion matrices, learning curves and
+// metrics; resumes from the stage checkpoints already in DIR.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "train/stage_trainer.h"
+
+namespace genre::train {
+
+struct RegimeOutcome {
+  nlohmann::json report;   // {"test": {"fine": {...}, "macro": {...}}, ...}: see README "report.json"
+  nlohmann::json history;  // every stage's epochs
+};
+
+class RegimeRunner {
+ public:
+  RegimeRunner(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device, Progress& progress);
+
+  // `label` prefixes the stage names in progress and metrics ("" for a plain run, "fold 2", "standard").
+  // `test_split` names what the test samples are in the report ("test", or "held_out" in cross-validation).
+  RegimeOutcome run(const std::string& regime, const SampleSplits& splits, const std::string& dir,
+                    const std::string& label, const std::string& test_split = "test");
+
+ private:
+  model::BuiltModel build(int64_t classes_or_zero, uint64_t seed_offset) const;
+  nlohmann::json test_report(torch::jit::Module& module, const std::string& target, const SampleList& test,
+                             const std::string& dir, const std::string& title, const std::string& macro_stem);
+  void save_model_bundle(model::BuiltModel& built, const std::string& regime, const nlohmann::json& history,
+                         const std::string& path) const;
+
+  const TrainConfig& config_;
+  const TrainingData& data_;
+  ComputeDevice device_;
+  Progress& progress_;
+  StageTrainer trainer_;
+};
+
+// The samples usable for a stage's target (macro: those with a macrogenre).
+SampleList usable_for(const SampleList& samples, const std::string& target);
+
+}  // namespace genre::train

@@ -1,0 +1,251 @@
+#include "train/stage_trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "loader/batch_loader.h"
+#include "report/metrics.h"
+#include "train/checkpoint.h"
+#include "train/lr_schedule.h"
+#include "train/module_state.h"
+#include "train/optimizer.h"
+
+namespace genre::train {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::vector<at::Tensor> forward_heads(torch::jit::Module& module, const at::Tensor& x) {
+  return module.get_method("forward_heads")({x}).toTensorVector();
+}
+
+at::Tensor labels_tensor(const std::vector<int64_t>& labels, const c10::Device& device) {
+  return torch::from_blob(const_cast<int64_t*>(labels.data()), {static_cast<int64_t>(labels.size())}, at::kLong)
+      .to(device);
+}
+
+bool any_valid(const std::vector<int64_t>& labels) {
+  for (int64_t l : labels)
+    if (l >= 0) return true;
+  return false;
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+int64_t target_label(const loader::SampleInfo& s, const std::string& target) {
+  return target == "macro" ? s.macro : s.fine;
+}
+
+StageTrainer::StageTrainer(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device,
+                           Progress& progress)
+    : config_(config), data_(data), device_(device), progress_(progress) {}
+
+// bce's per-class pos_weight from the training samples' label counts:
+// inverse = negatives/positives (torch's recommendation), log-inverse = its
+// log1p (milder for rare classes), none.
+void StageTrainer::set_pos_weight(const SampleList& train) {
+  const int64_t classes = static_cast<int64_t>(data_.classes.fine.size());
+  if (config_.pos_weight == "none") {
+    pos_weight_ = at::Tensor();
+    return;
+  }
+  std::vector<double> positives(classes, 0.0);
+  for (const loader::SampleInfo* s : train)
+    for (int label : s->fine_labels)
+      if (label >= 0 && label < classes) positives[label] += 1;
+  std::vector<float> weights(classes);
+  const double n = static_cast<double>(train.size());
+  for (int64_t c = 0; c < classes; ++c) {
+    const double ratio = positives[c] > 0 ? (n - positives[c]) / positives[c] : 1.0;
+    weights[c] = static_cast<float>(config_.pos_weight == "log-inverse" ? std::log1p(ratio) : ratio);
+  }
+  pos_weight_ = torch::tensor(weights).to(device_.device);
+}
+
+at::Tensor StageTrainer::loss(const std::vector<at::Tensor>& heads, const loader::Batch& b, const std::string& target,
+                              double smoothing, bool mix) const {
+  at::Tensor perm;
+  if (mix) perm = labels_tensor(b.mix_perm, device_.device);
+  const double lambda = mix ? b.mix_lambda : 1.0;
+  auto cross_entropy = [&](const at::Tensor& logits, const std::vector<int64_t>& labels) {
+    const at::Tensor z = logits.to(at::kFloat);
+    const at::Tensor y = labels_tensor(labels, device_.device);
+    at::Tensor l = at::cross_entropy_loss(z, y, {}, at::Reduction::Mean, -1, smoothing);
+    if (mix) l = lambda * l + (1 - lambda) * at::cross_entropy_loss(z, y.index_select(0, perm), {}, at::Reduction::Mean, -1, smoothing);
+    return l;
+  };
+  if (target == "multitask") {
+    at::Tensor total = at::zeros({}, heads.front().options().dtype(at::kFloat));
+    const std::vector<int64_t>* labels[] = {&b.macro, &b.fine};
+    for (size_t i = 0; i < heads.size() && i < 2; ++i)
+      if (any_valid(*labels[i])) total = total + config_.task_weights.at(i) * cross_entropy(heads[i], *labels[i]);
+    return total;
+  }
+  if (config_.loss == "bce") {
+    const int64_t classes = static_cast<int64_t>(data_.classes.fine.size());
+    at::Tensor t = torch::from_blob(const_cast<float*>(b.multi_hot.data()), {b.size, classes}, at::kFloat)
+                       .to(device_.device);
+    if (mix) t = lambda * t + (1 - lambda) * t.index_select(0, perm);
+    return at::binary_cross_entropy_with_logits(heads.back().to(at::kFloat), t, {}, pos_weight_,
+                                                at::Reduction::Mean);
+  }
+  return cross_entropy(heads.back(), target == "macro" ? b.macro : b.fine);
+}
+
+Evaluation StageTrainer::evaluate(torch::jit::Module& module, const std::string& target, const SampleList& samples,
+                                  double smoothing) {
+  module.eval();
+  torch::NoGradGuard no_grad;
+  loader::LoaderOptions options;
+  options.batch_size = std::max<int64_t>(config_.batch_size, 64);
+  options.workers = config_.workers;
+  options.fine_classes = config_.loss == "bce" ? static_cast<int64_t>(data_.classes.fine.size()) : 0;
+  loader::BatchLoader batches(*data_.reader, samples, options);
+  const auto& shape = data_.input_shape;
+  Evaluation ev;
+  double loss_sum = 0;
+  while (auto b = batches.next()) {
+    const at::Tensor x = batch_to_device(b->images, {b->size, shape[0], shape[1], shape[2]}, device_);
+    std::vector<at::Tensor> heads;
+    {
+      AutocastScope autocast(device_);
+      heads = forward_heads(module, x);
+    }
+    if (ev.probs.empty()) {
+      ev.probs.resize(heads.size());
+      for (const at::Tensor& h : heads) ev.classes.push_back(h.size(1));
+    }
+    loss_sum += loss(heads, *b, target, smoothing, false).item<double>() * static_cast<double>(b->size);
+    for (size_t i = 0; i < heads.size(); ++i) {
+      const bool sigmoid = config_.loss == "bce" && target != "multitask";
+      at::Tensor p = (sigmoid ? heads[i].to(at::kFloat).sigmoid() : heads[i].to(at::kFloat).softmax(1)).cpu().contiguous();
+      ev.probs[i].insert(ev.probs[i].end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
+    ev.samples += b->size;
+    batches.recycle(std::move(*b));
+  }
+  ev.loss = ev.samples > 0 ? loss_sum / static_cast<double>(ev.samples) : NAN;
+  return ev;
+}
+
+json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const SampleList& train, const SampleList& val) {
+  std::filesystem::create_directories(task.dir);
+  const std::string last_path = task.dir + "/last.pt", best_path = task.dir + "/best.pt";
+  torch::jit::Module& module = model.module;
+  model_to_device(module, device_);
+  std::vector<at::Tensor> trainable;
+  if (config_.freeze.empty())
+    for (const at::Tensor& p : module.parameters(true)) trainable.push_back(p);
+  else
+    trainable = freeze_up_to(module, config_.freeze);
+  Optimizer optimizer(task.setup, trainable);
+
+  loader::LoaderOptions options;
+  options.batch_size = config_.batch_size;
+  options.shuffle = true;
+  options.seed = config_.seed;
+  options.augment = config_.augmentation;
+  options.workers = config_.workers;
+  options.fine_classes = config_.loss == "bce" ? static_cast<int64_t>(data_.classes.fine.size()) : 0;
+  loader::BatchLoader batches(*data_.reader, train, options);
+  const int64_t steps = batches.batches();
+  const int epochs = task.setup.epochs;
+
+  ScheduleSetup schedule_setup = task.setup.schedule;
+  schedule_setup.total_steps = steps * epochs;
+  auto schedule = make_schedule(schedule_setup);
+  TrainerState state;
+  if (auto resumed = load_checkpoint(last_path, module, optimizer)) {
+    state = *resumed;
+    schedule->restore(state.schedule);
+  }
+  if (state.finished) {
+    load_weights(best_path, module);
+    return state.history;
+  }
+  if (config_.loss == "bce") set_pos_weight(train);
+  GradScaler scaler(device_.amp == "fp16", state.grad_scale);
+  std::vector<int64_t> val_labels;
+  for (const loader::SampleInfo* s : val) val_labels.push_back(task.target == "multitask" ? s->fine : target_label(*s, task.target));
+  const auto& shape = data_.input_shape;
+
+  for (int epoch = state.next_epoch; epoch < epochs; ++epoch) {
+    module.train(true);
+    batches.reset(epoch);
+    const auto start = Clock::now();
+    double loss_sum = 0;
+    int64_t seen = 0, step = 0;
+    while (auto b = batches.next()) {
+      optimizer.set_lr(schedule->lr());
+      const at::Tensor x = batch_to_device(b->images, {b->size, shape[0], shape[1], shape[2]}, device_);
+      std::vector<at::Tensor> heads;
+      {
+        AutocastScope autocast(device_);
+        heads = forward_heads(module, x);
+      }
+      const at::Tensor l = loss(heads, *b, task.target, task.setup.label_smoothing, !b->mix_perm.empty());
+      optimizer.zero_grad();
+      scaler.scale(l).backward();
+      if (scaler.unscale(trainable)) optimizer.step();
+      schedule->after_step();
+      const double value = l.item<double>();
+      if (!std::isfinite(value))
+        throw std::runtime_error(task.label + ": the training loss became " + std::to_string(value) +
+                                 " at epoch " + std::to_string(epoch + 1) + " (learning rate too high?)");
+      loss_sum += value * static_cast<double>(b->size);
+      seen += b->size;
+      ++step;
+      batches.recycle(std::move(*b));
+      const double elapsed = seconds_since(start);
+      const double per_step = elapsed / static_cast<double>(step);
+      progress_.step(task.label, epoch + 1, epochs, step, steps, loss_sum / static_cast<double>(seen),
+                     static_cast<double>(seen) / elapsed,
+                     per_step * static_cast<double>((steps - step) + (epochs - epoch - 1) * steps));
+    }
+    const double train_seconds = seconds_since(start);
+    const Evaluation ev = evaluate(module, task.target, val, task.setup.label_smoothing);
+    const report::ClassificationMetrics vm =
+        report::evaluate(ev.probs.back().data(), ev.samples, ev.classes.back(), val_labels.data());
+    schedule->after_epoch(ev.loss);
+    if (ev.loss < state.best_val_loss) {
+      state.best_val_loss = ev.loss;
+      state.best_epoch = epoch + 1;
+      state.bad_epochs = 0;
+      save_weights(best_path, module);
+    } else {
+      ++state.bad_epochs;
+    }
+    const bool early_stop = task.setup.patience > 0 && state.bad_epochs >= task.setup.patience;
+    state.history.push_back({{"epoch", epoch + 1},
+                             {"stage", task.label},
+                             {"train_loss", loss_sum / std::max<double>(1, static_cast<double>(seen))},
+                             {"val_loss", ev.loss},
+                             {"val_top1", vm.top1},
+                             {"train_samples_per_s", static_cast<double>(seen) / train_seconds},
+                             {"lr", schedule->lr()},
+                             {"seconds", seconds_since(start)}});
+    state.next_epoch = epoch + 1;
+    state.finished = early_stop || epoch + 1 == epochs;
+    state.schedule = schedule->state();
+    state.grad_scale = scaler.value();
+    save_checkpoint(last_path, module, optimizer, state);
+    const std::string note =
+        early_stop ? " (early stop: no better val_loss for " + std::to_string(task.setup.patience) + " epochs)" : "";
+    char line[256];
+    std::snprintf(line, sizeof line, "[%s] epoch %d/%d train_loss %.4f val_loss %.4f val_top1 %.2f%% %.1f samples/s",
+                  task.label.c_str(), epoch + 1, epochs, loss_sum / std::max<double>(1, static_cast<double>(seen)),
+                  ev.loss, 100 * vm.top1, static_cast<double>(seen) / train_seconds);
+    progress_.line(line + note);
+    if (state.finished) break;
+  }
+  load_weights(best_path, module);
+  return state.history;
+}
+
+}  // namespace genre::train

@@ -1,0 +1,105 @@
+#include "train/train_config.h"
+
+#include <stdexcept>
+
+namespace genre::loader {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AugmentConfig, random_resized_crop, crop_scale_min, crop_ratio_jitter, time_masks,
+                                   time_mask_max, freq_masks, freq_mask_max, mixup_alpha, hflip, color_jitter)
+}  // namespace genre::loader
+
+namespace genre::train {
+
+using nlohmann::json;
+
+namespace {
+
+bool is_resnet(const std::string& model) { return model.rfind("resnet", 0) == 0; }
+bool is_vit(const std::string& model) { return model.rfind("vit", 0) == 0; }
+
+// The study's recipes. "from scratch" runs (the macro stage, the standard
+// regime) train with the first-stage optimiser; fine-tuning after the macro
+// stage uses the second-stage one (ResNet: lr 5e-5 and ReduceLROnPlateau).
+StageSetup study_recipe(const std::string& model, const std::string& stage) {
+  StageSetup s;
+  s.name = stage;
+  const bool fine_tuning = stage == "fine";
+  const bool first_stage = stage == "macro" || stage == "standard";
+  if (model == "cnn") {
+    s.optimizer = first_stage ? "adam" : "adamw";
+    s.lr = first_stage ? 1e-3 : 1e-4;
+    s.weight_decay = first_stage ? 0.0 : 1e-2;
+    s.epochs = stage == "macro" ? 10 : 20;
+  } else if (is_vit(model)) {
+    s.optimizer = "adamw";
+    s.lr = 1e-4;
+    s.weight_decay = 5e-3;
+    s.epochs = stage == "macro" ? 10 : 20;
+    s.schedule.kind = fine_tuning ? "plateau" : "none";
+  } else if (model == "gru") {
+    s.optimizer = "adam";
+    s.lr = 1e-3;
+    s.weight_decay = 0.0;
+    s.epochs = 20;
+  } else if (stage == "multitask") {  // the second study: Adam with OneCycle (max lr 3e-3)
+    s.optimizer = "adam";
+    s.lr = 3e-3;
+    s.weight_decay = 0.0;
+    s.schedule.kind = "onecycle";
+    s.epochs = 20;
+  } else {  // resnet*, multihead trunks
+    s.optimizer = "adamw";
+    s.lr = fine_tuning ? 5e-5 : 1e-4;
+    s.weight_decay = 1e-2;
+    s.label_smoothing = 0.1;
+    s.schedule.kind = stage == "macro" ? "none" : "plateau";
+    s.epochs = 20;
+  }
+  return s;
+}
+
+}  // namespace
+
+StageSetup reference_stage(const TrainConfig& c, const std::string& stage) {
+  StageSetup s = study_recipe(c.model, stage);
+  if (!c.optimizer.empty()) s.optimizer = c.optimizer;
+  if (c.lr > 0) s.lr = c.lr;
+  if (!c.scheduler.empty()) s.schedule.kind = c.scheduler;
+  if (c.epochs > 0) s.epochs = c.epochs;
+  if (c.patience >= 0) s.patience = c.patience;
+  s.schedule.base_lr = s.lr;
+  s.schedule.max_lr = s.lr;
+  if (s.optimizer != "adam" && s.optimizer != "adamw" && s.optimizer != "sgd")
+    throw std::invalid_argument("unknown optimizer '" + s.optimizer + "' (adam, adamw, sgd)");
+  make_schedule(s.schedule);  // validates the kind
+  return s;
+}
+
+void apply_augment_preset(TrainConfig& c) {
+  loader::AugmentConfig& a = c.augmentation;
+  if (c.augment == "none") return;
+  if (c.augment == "reference") {  // the study's torchvision flip and colour jitter
+    a.hflip = true;
+    a.color_jitter = 0.2;
+  } else if (c.augment == "specaugment") {
+    a.time_masks = 2;
+    a.time_mask_max = 20;
+    a.freq_masks = 2;
+    a.freq_mask_max = 16;
+  } else if (c.augment == "mixup") {
+    a.time_masks = 2;
+    a.time_mask_max = 20;
+    a.freq_masks = 2;
+    a.freq_mask_max = 16;
+    a.mixup_alpha = 0.2;
+  } else {
+    throw std::invalid_argument("unknown --augment preset '" + c.augment + "' (none, reference, specaugment, mixup)");
+  }
+}
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, data, out, model, regime, device, init, freeze, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, epochs, batch_size, lr, optimizer, scheduler, patience, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
+
+json TrainConfig::to_json() const { return *this; }
+
+TrainConfig TrainConfig::from_json(const json& j) { return j.get<TrainConfig>(); }
+
+}  // namespace genre::train

@@ -1,0 +1,70 @@
+// Everything a genre-train run is configured with, resolved (command line over
+// the reference setup of the model) and written to RUN/config.json, which is
+// also what --resume reads back.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "loader/augment.h"
+#include "train/lr_schedule.h"
+
+namespace genre::train {
+
+// One training stage: which labels it learns and with what optimiser.
+struct StageSetup {
+  std::string name;              // macro | fine | multitask
+  std::string optimizer = "adamw";  // adam | adamw | sgd
+  double lr = 1e-4;
+  double weight_decay = 1e-2;
+  double momentum = 0.9;         // sgd
+  ScheduleSetup schedule;        // base_lr follows lr
+  int epochs = 20;
+  int patience = 3;              // early stopping on validation loss; 0 = off
+  double label_smoothing = 0.0;
+};
+
+struct TrainConfig {
+  std::string data, out, model = "cnn", regime = "standard";
+  std::string device = "auto";   // auto | cpu | cuda
+  std::string init;              // torchvision weights (tools/export_torchvision_weights.py)
+  std::string freeze;            // freeze parameters up to and including this block, e.g. layer4.0
+  std::string loss = "ce";       // ce | bce (multi-label over all fine labels)
+  std::string pos_weight = "inverse";  // bce: inverse | log-inverse | none
+  std::string augment = "none";  // preset: none | reference | specaugment | mixup
+  loader::AugmentConfig augmentation;  // resolved from the preset and the flags
+  int cv = 0;                    // K-fold cross-validation over train+val (0 = off)
+  double cv_val_fraction = 0.1;
+  int epochs = -1;               // per stage; -1 = the reference budget
+  int64_t batch_size = 32;
+  double lr = -1;                // -1 = the reference learning rate of each stage
+  std::string optimizer;         // empty = the reference optimiser of each stage
+  std::string scheduler;         // empty = the reference scheduler of each stage
+  int patience = -1;             // -1 = reference (3)
+  uint64_t seed = 42;
+  int threads = 0;               // 0 = the number of cores
+  int workers = 2;               // data loader threads
+  bool repeat_gray = false;
+  int64_t gru_hidden = 256;
+  double head_dropout = 0.5;
+  std::string trunk = "resnet18";
+  std::vector<double> task_weights{1.0, 1.0};  // multitask: weight of each head's loss, coarse to fine
+  std::string amp = "auto";      // CUDA mixed precision: auto (bf16 where supported, else fp16) | bf16 | fp16 | off
+  bool channels_last = true;     // CUDA, convolutional models
+  std::string trainer_version = "1";
+
+  nlohmann::json to_json() const;
+  static TrainConfig from_json(const nlohmann::json& j);
+};
+
+// The reference setups of ../shared/spec (batch 32, AdamW 1e-4 wd 1e-2,
+// early stopping patience 3, macro stage 10 epochs (ResNet 20), fine stage up
+// to 20, ...), then the command line's overrides.
+StageSetup reference_stage(const TrainConfig& config, const std::string& stage);
+
+// Resolves the augmentation preset into config.augmentation (flags already set stay).
+void apply_augment_preset(TrainConfig& config);
+
+}  // namespace genre::train

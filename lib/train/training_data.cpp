@@ -1,0 +1,57 @@
+#include "train/training_data.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "digest/digest.h"
+#include "shard/shard_error.h"
+
+namespace genre::train {
+
+TrainingData open_training_data(const std::string& dir, const std::vector<std::string>& required_splits,
+                                bool verify_checksums) {
+  const std::string manifest_path = shard::Manifest::path_in(dir);
+  if (!std::filesystem::is_regular_file(manifest_path))
+    throw std::runtime_error(manifest_path + ": no dataset here (manifest.json missing; make one with fma-convert)");
+  TrainingData data;
+  data.dir = dir;
+  try {
+    data.reader = std::make_unique<shard::DatasetReader>(dir, shard::ReaderOptions{verify_checksums});
+  } catch (const shard::ShardError& e) {
+    throw std::runtime_error(e.what());
+  }
+  const shard::Manifest& m = data.reader->manifest();
+  if (!m.has_classes) throw std::runtime_error(manifest_path + ": the dataset has no class lists (no taxonomy)");
+  data.classes = m.classes;
+  if (m.sample_shape.size() != 3)
+    throw std::runtime_error(manifest_path + ": samples must be [C, H, W] images (specresize output), not a tensor of " +
+                             std::to_string(m.sample_shape.size()) + " dimensions");
+  data.input_shape.assign(m.sample_shape.begin(), m.sample_shape.end());
+  if (m.preprocessing.size() > 1)
+    throw std::runtime_error(manifest_path + ": the samples were made with " + std::to_string(m.preprocessing.size()) +
+                             " different preprocessing settings; one model needs one");
+  data.preprocessing = m.preprocessing.empty() ? nlohmann::json::object() : m.preprocessing.front();
+  for (const std::string& split : required_splits)
+    if (data.reader->size(split) == 0)
+      throw std::runtime_error(manifest_path + ": the dataset has no '" + split + "' split");
+  try {
+    data.table = std::make_unique<loader::SampleTable>(*data.reader);
+  } catch (const shard::ShardError& e) {
+    throw std::runtime_error(e.what());
+  }
+  data.manifest_sha256 = digest::file_hex(digest::Algorithm::Sha256, manifest_path);
+  return data;
+}
+
+SampleSplits dataset_splits(const TrainingData& data) {
+  SampleSplits s;
+  auto list = [&](const std::string& name, SampleList& out) {
+    for (const loader::SampleInfo& info : data.table->split(name)) out.push_back(&info);
+  };
+  list("train", s.train);
+  list("val", s.val);
+  list("test", s.test);
+  return s;
+}
+
+}  // namespace genre::train

@@ -1,0 +1,40 @@
+// A dataset opened for training: the validated reader, the per-sample table,
+// and what a bundle must record about it (classes, input shape, the single
+// preprocessing the images were made with, the manifest's digest).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "loader/sample_table.h"
+#include "shard/dataset_reader.h"
+
+namespace genre::train {
+
+struct TrainingData {
+  std::string dir;
+  std::unique_ptr<shard::DatasetReader> reader;
+  std::unique_ptr<loader::SampleTable> table;
+  shard::ClassLists classes;
+  std::vector<int64_t> input_shape;  // [C, H, W]
+  nlohmann::json preprocessing;      // the one parameter set every sample was made with
+  std::string manifest_sha256;
+};
+
+// Throws std::runtime_error naming the file and what is wrong: no dataset,
+// a corrupt or truncated shard, a checksum mismatch, no class lists, mixed
+// preprocessing, images that are not [C, H, W], a required split missing.
+TrainingData open_training_data(const std::string& dir, const std::vector<std::string>& required_splits,
+                                bool verify_checksums = true);
+
+// The splits a run uses: lists of samples (pointers into the table).
+using SampleList = std::vector<const loader::SampleInfo*>;
+struct SampleSplits {
+  SampleList train, val, test;
+};
+SampleSplits dataset_splits(const TrainingData& data);
+
+}  // namespace genre::train

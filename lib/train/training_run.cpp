@@ -1,0 +1,205 @@
+#include "train/training_run.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "loader/folds.h"
+#include "report/markdown.h"
+#include "train/regime_runner.h"
+#include "train/run_files.h"
+
+namespace genre::train {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ../shared/spec/README.md: fma_small, single-label top-1 test accuracy.
+json reference_row(double macro, double scratch, double pretrained) {
+  return {{"macro_top1", macro}, {"fine_scratch_top1", scratch}, {"fine_pretrained_top1", pretrained},
+          {"gain", pretrained - scratch}, {"source", "reference study, fma_small, 80/10/10 split, seed 42"}};
+}
+
+double number_at(const json& j, const std::vector<std::string>& path) {
+  const json* p = &j;
+  for (const std::string& key : path) {
+    if (!p->is_object() || !p->contains(key)) return NAN;
+    p = &(*p)[key];
+  }
+  return p->is_number() ? p->get<double>() : NAN;
+}
+
+// The fine figure a table leads with: per track when the data has windows.
+double headline_fine(const json& report, const std::string& split) {
+  const double track = number_at(report, {split, "fine", "track_top1"});
+  return std::isfinite(track) ? track : number_at(report, {split, "fine", "top1"});
+}
+
+json mean_std(const std::vector<double>& values) {
+  double sum = 0, sq = 0;
+  for (double v : values) sum += v;
+  const double mean = sum / static_cast<double>(values.size());
+  for (double v : values) sq += (v - mean) * (v - mean);
+  // Sample standard deviation (n - 1), as usually reported for K folds.
+  const double sd = values.size() > 1 ? std::sqrt(sq / static_cast<double>(values.size() - 1)) : 0.0;
+  return {{"mean", mean}, {"std", sd}, {"values", values}};
+}
+
+std::string pct(double v) { return std::isfinite(v) ? report::format_percent(v) : "n/a"; }
+
+json run_compare(const TrainConfig& c, const TrainingData& data, RegimeRunner& runner, const SampleSplits& splits,
+                 const std::string& dir, const std::string& label, std::string& md, json& history) {
+  json out;
+  for (const char* regime : {"standard", "two-stage"}) {
+    const std::string key = std::string(regime) == "standard" ? "standard" : "two_stage";
+    const RegimeOutcome r = runner.run(regime, splits, dir + "/" + key, label.empty() ? key : label + "/" + key);
+    out[key] = r.report;
+    for (const json& row : r.history) history.push_back(row);
+  }
+  const std::string split = "test";
+  const double macro = number_at(out, {"two_stage", split, "macro", "top1"});
+  const double scratch = headline_fine(out["standard"], split), pretrained = headline_fine(out["two_stage"], split);
+  out["table"] = {{"macro_top1", macro}, {"fine_scratch_top1", scratch}, {"fine_pretrained_top1", pretrained},
+                  {"gain", pretrained - scratch}, {"per_track", data.table->windowed()}};
+  const json ref = reference_results(c.model);
+  out["reference"] = ref;
+  std::vector<std::vector<std::string>> rows = {
+      {"this run (" + c.model + ")", pct(macro), pct(scratch), pct(pretrained), pct(pretrained - scratch)}};
+  if (!ref.is_null())
+    rows.push_back({"reference (" + c.model + ", fma_small)", pct(ref["macro_top1"]), pct(ref["fine_scratch_top1"]),
+                    pct(ref["fine_pretrained_top1"]), pct(ref["gain"])});
+  md += "## Standard vs two-stage\n\n" +
+        report::markdown_table({"", "12 macrogenres", "fine, from scratch", "fine, after macro pre-training", "gain"},
+                               rows, {report::Align::Left, report::Align::Right, report::Align::Right,
+                                      report::Align::Right, report::Align::Right}) +
+        (data.table->windowed() ? "\nFine accuracies are per track (mean of each track's window probabilities).\n"
+                                : "") +
+        "\nDetails: [standard](standard/report.md), [two-stage](two_stage/report.md).\n\n";
+  return out;
+}
+
+void print_summary(const std::string& md) { std::fprintf(stdout, "%s", md.c_str()); }
+
+json run(const TrainConfig& c) {
+  const std::vector<std::string> required =
+      c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "val", "test"};
+  const TrainingData data = open_training_data(c.data, required);
+  at::set_num_threads(c.threads);
+  Progress progress;
+  const ComputeDevice device = select_device(c.device, c.amp, c.channels_last, c.model != "gru" && c.model.rfind("vit", 0) != 0);
+  progress.line("genre-train: " + c.model + ", " + c.regime + (c.cv > 0 ? ", " + std::to_string(c.cv) + "-fold CV" : "") +
+                ", " + std::to_string(data.reader->size("train")) + " training samples, " +
+                std::to_string(data.classes.fine.size()) + " fine / " + std::to_string(data.classes.macro.size()) +
+                " macro classes, input " + std::to_string(data.input_shape[0]) + "x" +
+                std::to_string(data.input_shape[1]) + "x" + std::to_string(data.input_shape[2]) + ", " +
+                device.describe() + ", " + std::to_string(c.threads) + " threads");
+  RegimeRunner runner(c, data, device, progress);
+  json report = {{"model", c.model}, {"regime", c.regime}, {"data", c.data}, {"windowed", data.table->windowed()},
+                 {"manifest_sha256", data.manifest_sha256}};
+  json history = json::array();
+  std::string md = "# genre-train: " + c.model + ", " + c.regime + "\n\n";
+
+  auto run_one = [&](const SampleSplits& splits, const std::string& dir, const std::string& label,
+                     const std::string& split) {
+    if (c.regime == "compare") return json{{"compare", run_compare(c, data, runner, splits, dir, label, md, history)}};
+    const RegimeOutcome r = runner.run(c.regime, splits, dir, label, split);
+    for (const json& row : r.history) history.push_back(row);
+    return r.report;
+  };
+
+  if (c.cv > 0) {
+    if (c.regime == "compare") throw std::runtime_error("--cv with --regime compare is not supported: run each regime with --cv");
+    const SampleSplits all = dataset_splits(data);
+    SampleList pool = all.train;
+    pool.insert(pool.end(), all.val.begin(), all.val.end());
+    const std::vector<loader::Fold> folds = loader::make_folds(pool, c.cv, c.cv_val_fraction, c.seed);
+    std::vector<double> top1, track_top1, f1, macro_top1;
+    json fold_reports = json::array();
+    for (size_t k = 0; k < folds.size(); ++k) {
+      const SampleSplits s{folds[k].train, folds[k].val, folds[k].held_out};
+      const std::string label = "fold " + std::to_string(k + 1);
+      const json r = run_one(s, c.out + "/folds/fold-" + std::to_string(k + 1), label, "held_out");
+      fold_reports.push_back(r);
+      top1.push_back(number_at(r, {"held_out", "fine", "top1"}));
+      track_top1.push_back(headline_fine(r, "held_out"));
+      f1.push_back(number_at(r, {"held_out", "fine", "macro_f1"}));
+      macro_top1.push_back(number_at(r, {"held_out", "macro", "top1"}));
+    }
+    report["cv"] = {{"folds", c.cv},
+                    {"fine", {{"top1", mean_std(top1)}, {"track_top1", mean_std(track_top1)}, {"macro_f1", mean_std(f1)}}},
+                    {"macro", {{"top1", mean_std(macro_top1)}}},
+                    {"per_fold", fold_reports}};
+    std::vector<std::vector<std::string>> rows;
+    for (size_t k = 0; k < folds.size(); ++k)
+      rows.push_back({std::to_string(k + 1), pct(top1[k]), pct(track_top1[k]), pct(f1[k]), pct(macro_top1[k])});
+    auto ms = [&](const std::vector<double>& v) {
+      const json j = mean_std(v);
+      return pct(j["mean"]) + " ± " + pct(j["std"]);
+    };
+    rows.push_back({"mean ± std", ms(top1), ms(track_top1), ms(f1), ms(macro_top1)});
+    md += "## " + std::to_string(c.cv) + "-fold cross-validation (train+val, by track, stratified; test untouched)\n\n" +
+          report::markdown_table({"fold", "fine top-1", "fine top-1 per track", "fine macro-F1", "macro top-1"}, rows) +
+          "\nEach fold: [folds/fold-N/report.md](folds/fold-1/report.md).\n";
+  } else {
+    const json r = run_one(dataset_splits(data), c.out, "", "test");
+    report.update(r);
+    if (c.regime != "compare") {
+      std::ifstream sub(c.out + "/report.md");
+      std::stringstream text;
+      text << sub.rdbuf();
+      md = text.str();
+    }
+  }
+  write_metrics(c.out, history);
+  write_text_atomically(c.out + "/report.json", report.dump(2) + "\n");
+  write_text_atomically(c.out + "/report.md", md);
+  print_summary(md);
+  return report;
+}
+
+}  // namespace
+
+json reference_results(const std::string& model) {
+  if (model == "cnn") return reference_row(0.5000, 0.3179, 0.3342);
+  if (model == "vit_b16") return reference_row(0.5186, 0.3192, 0.3565);
+  if (model == "resnet18") return reference_row(0.5953, 0.4006, 0.4293);
+  return nullptr;
+}
+
+json start_training(TrainConfig c) {
+  if (c.threads <= 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  apply_augment_preset(c);
+  c.augmentation.validate();
+  reference_stage(c, "fine");  // validates optimiser and scheduler names early
+  if (fs::exists(c.out + "/config.json"))
+    throw std::runtime_error(c.out + ": already holds a run (config.json); continue it with --resume " + c.out +
+                             " or choose another --out");
+  fs::create_directories(c.out);
+  write_text_atomically(c.out + "/config.json", c.to_json().dump(2) + "\n");
+  return run(c);
+}
+
+json resume_training(const std::string& dir, int threads) {
+  const std::string path = dir + "/config.json";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": no run to resume here");
+  TrainConfig c;
+  try {
+    c = TrainConfig::from_json(json::parse(in));
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path + ": not a genre-train configuration: " + e.what());
+  }
+  c.out = dir;
+  if (threads > 0) c.threads = threads;
+  return run(c);
+}
+
+}  // namespace genre::train

@@ -1,0 +1,25 @@
+// A whole genre-train run: the regime (or `compare`: standard and two-stage
+// with the same seed and data), optionally inside K-fold cross-validation,
+// into a run directory with the resolved configuration, metrics, bundles and
+// the top-level report.json / report.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "train/train_config.h"
+
+namespace genre::train {
+
+// Starts a run in config.out (which must not hold one already). Returns the
+// top-level report. Throws std::runtime_error with a one-line message.
+nlohmann::json start_training(TrainConfig config);
+
+// Continues the run in `dir` from its last checkpoints; `threads` > 0
+// overrides the saved thread count (the same count gives the same weights).
+nlohmann::json resume_training(const std::string& dir, int threads);
+
+// The reference study's fma_small figures for a model (empty when it has none).
+nlohmann::json reference_results(const std::string& model);
+
+}  // namespace genre::train

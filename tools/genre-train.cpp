@@ -1,0 +1,127 @@
+// genre-train: trains a genre classifier on a dataset made by fma-convert
+// (shards + manifest.json) and exports the TorchScript bundle that
+// genreclassify, genre-classify and Python's torch.jit.load run.
+// Exit status: 0 success, 1 training failed (one-line message), 2 usage.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "model/model_factory.h"
+#include "train/training_run.h"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume) {
+  using genre::train::TrainConfig;
+  app.add_option("--data", c.data, "Dataset directory (fma-convert --out: manifest.json + shards)");
+  app.add_option("--out", c.out, "Run directory to create (config, metrics, checkpoints, model.pt, report)");
+  app.add_option("--resume", resume, "Continue the interrupted run in this directory from its last checkpoints");
+  app.add_option("--model", c.model, "cnn, resnet18, resnet34, resnet50, resnet101, vit_b16, vit_ti16, gru, multihead")
+      ->capture_default_str()
+      ->check(CLI::IsMember(genre::model::model_names()));
+  app.add_option("--regime", c.regime,
+                 "standard (fine genres), two-stage (macrogenres, then fine genres), multitask (multihead: every "
+                 "head at once), compare (standard and two-stage with the same seed and data)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"standard", "two-stage", "multitask", "compare"}));
+  app.add_option("--epochs", c.epochs, "Epochs per stage (default: the reference budget: macro 10, ResNet 20; fine up to 20)");
+  app.add_option("--batch-size", c.batch_size, "Samples per step")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr", c.lr, "Learning rate of every stage (default: each stage's reference rate)");
+  app.add_option("--optimizer", c.optimizer, "adam, adamw or sgd (default: each stage's reference optimiser)")
+      ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
+  app.add_option("--scheduler", c.scheduler, "none, plateau (ReduceLROnPlateau), onecycle or cosine (default: reference)")
+      ->check(CLI::IsMember({"none", "plateau", "onecycle", "cosine"}));
+  app.add_option("--patience", c.patience, "Early stopping: epochs without a better validation loss (0 = off; default 3)");
+  app.add_option("--seed", c.seed, "Seed of initialisation, shuffling, augmentation and folds")->capture_default_str();
+  app.add_option("--threads", c.threads, "Compute threads (default: the number of cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--workers", c.workers, "Data loader threads")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--device", c.device, "auto, cpu or cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--amp", c.amp, "CUDA mixed precision: auto (bf16), bf16, fp16 (with loss scaling) or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "bf16", "fp16", "off"}));
+  app.add_flag("!--no-channels-last", c.channels_last, "CUDA: keep convolutional models in NCHW instead of channels-last");
+  app.add_option("--cv", c.cv, "K-fold cross-validation by track over train+val (test untouched); 0 = off")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--cv-val-fraction", c.cv_val_fraction, "Share of each fold's training tracks kept for validation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9));
+  app.add_option("--init", c.init, "Start from torchvision weights (tools/export_torchvision_weights.py)");
+  app.add_option("--freeze", c.freeze, "Freeze every parameter up to and including this block (e.g. layer4.0)");
+  app.add_flag("--repeat-gray", c.repeat_gray, "1-channel images on resnet/vit: repeat the plane to 3 channels "
+                                               "(default: a 1-channel stem; --init sums the RGB kernels)");
+  app.add_option("--loss", c.loss, "ce (cross-entropy, label smoothing per stage) or bce (multi-label over all fine labels)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ce", "bce"}));
+  app.add_option("--pos-weight", c.pos_weight, "bce class weights: inverse, log-inverse or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"inverse", "log-inverse", "none"}));
+  app.add_option("--augment", c.augment,
+                 "Training augmentation preset: none, reference (the study's flip + colour jitter), specaugment "
+                 "(time and frequency masks), mixup (masks + mixup 0.2)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "reference", "specaugment", "mixup"}));
+  auto& a = c.augmentation;
+  app.add_flag("--crop", a.random_resized_crop, "Random resized crop");
+  app.add_option("--time-masks", a.time_masks, "SpecAugment time masks per image");
+  app.add_option("--time-mask-max", a.time_mask_max, "Widest time mask, in columns");
+  app.add_option("--freq-masks", a.freq_masks, "SpecAugment frequency masks per image");
+  app.add_option("--freq-mask-max", a.freq_mask_max, "Widest frequency mask, in rows");
+  app.add_option("--mixup", a.mixup_alpha, "Mixup with lambda ~ Beta(alpha, alpha)");
+  app.add_flag("--flip", a.hflip, "Random time reversal (the reference's horizontal flip)");
+  app.add_option("--color-jitter", a.color_jitter, "Brightness/contrast jitter amplitude (the reference's)");
+  app.add_option("--gru-hidden", c.gru_hidden, "gru: hidden units (256 or 512 in the study)")->capture_default_str();
+  app.add_option("--head-dropout", c.head_dropout, "Dropout before the head (resnet, vit, gru, multihead)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
+  app.add_option("--trunk", c.trunk, "multihead: its resnet trunk")->capture_default_str();
+  app.add_option("--task-weights", c.task_weights, "multitask: loss weight of each head, coarse to fine")
+      ->expected(2)
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Trains a music genre classifier on a dataset made by fma-convert and exports the TorchScript bundle "
+      "(RUN/model.pt) that genreclassify, genre-classify and torch.jit.load run.\n"
+      "  genre-train --data DS --model cnn --regime two-stage --out RUN\n"
+      "  genre-train --data DS --model resnet18 --regime compare --out RUN\n"
+      "  genre-train --data DS --model cnn --regime two-stage --cv 5 --out RUN\n"
+      "  genre-train --resume RUN\n"
+      "Exit status: 0 success, 1 training failed, 2 usage error.",
+      "genre-train"};
+  genre::train::TrainConfig config;
+  std::string resume;
+  add_flags(app, config, resume);
+  try {
+    app.parse(argc, argv);
+    if (resume.empty() && (config.data.empty() || config.out.empty()))
+      throw CLI::ValidationError("--data and --out are required (or --resume RUN)");
+    if (!resume.empty() && (!config.data.empty() || !config.out.empty()))
+      throw CLI::ValidationError("--resume RUN takes its settings from RUN/config.json; drop --data/--out");
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "genre-train: %s (see --help)\n", e.what());
+    return kExitUsage;
+  }
+  try {
+    if (!resume.empty())
+      genre::train::resume_training(resume, config.threads);
+    else
+      genre::train::start_training(config);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "genre-train: %s\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "genre-train: %s\n", e.what());
+    return kExitFailure;
+  }
+  return 0;
+}
