@@ -30,7 +30,8 @@ std::string confusion_csv(const ClassificationMetrics& m, const std::vector<std:
   return out;
 }
 
-void write_confusion_csv(const std::string& path, const ClassificationMetrics& m, const std::vector<std::string>& names) {
+void write_confusion_csv(const std::string& path, const ClassificationMetrics& m,
+                         const std::vector<std::string>& names) {
   const std::string text = confusion_csv(m, names);
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));

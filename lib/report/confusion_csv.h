@@ -14,7 +14,8 @@ std::string confusion_csv(const ClassificationMetrics& m, const std::vector<std:
 
 // Throws std::invalid_argument on a name count mismatch and std::runtime_error
 // naming the path when the file cannot be written.
-void write_confusion_csv(const std::string& path, const ClassificationMetrics& m, const std::vector<std::string>& names);
+void write_confusion_csv(const std::string& path, const ClassificationMetrics& m,
+                         const std::vector<std::string>& names);
 
 // RFC 4180 field: as is, or in double quotes with inner quotes doubled.
 std::string csv_field(const std::string& s);

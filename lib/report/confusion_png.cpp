@@ -18,42 +18,54 @@ using namespace plot;
 constexpr size_t kMaxDrawnClasses = 1000;
 constexpr size_t kMaxLabelChars = 28;
 constexpr size_t kMaxListedOmissions = 8;
+constexpr int kMinWidth = 720;
+constexpr char kKeep = '\x1f';  // a space that wrap_text does not break at
+
+std::string keep_together(std::string s) {
+  std::replace(s.begin(), s.end(), ' ', kKeep);
+  return s;
+}
 
 // Cells shrink with the class count so that ~110 classes still make a
 // ~3000 px figure; beyond ~136 classes they shrink further and labels go
 // once they would be unreadable.
 int cell_size(size_t k) {
+  if (k <= 3) return int(240 / k);  // room for the axis titles beside a tiny matrix
   if (k <= 20) return 72;
   if (k <= 136) return std::max(22, int(1500 / k));
   return std::max(2, int(3000 / k));
 }
 
-std::string fixed(double v, int decimals) {
-  if (!std::isfinite(v)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::vector<std::string> figure_notes(const ClassificationMetrics& m, const std::vector<std::string>& names,
                                       const std::vector<int64_t>& shown, const std::vector<int64_t>& omitted,
-                                      bool grey_rows, bool counts) {
+                                      bool grey_rows, bool counts, bool labels) {
   std::vector<std::string> notes;
-  const std::string classes = omitted.empty() ? std::to_string(m.classes) + " classes"
-                                              : std::to_string(shown.size()) + " of " + std::to_string(m.classes) +
-                                                    " classes shown";
-  notes.push_back(std::to_string(m.samples) + " samples, " + classes + "  |  top-1 " + format_percent(m.top1, 1) + "  |  top-" +
-                  std::to_string(m.top5_k) + " " + format_percent(m.top5, 1) + "  |  macro-F1 " +
-                  fixed(m.macro_f1, 3));
+  const std::string classes =
+      omitted.empty() ? std::to_string(m.classes) + " classes"
+                      : std::to_string(shown.size()) + " of " + std::to_string(m.classes) + " classes shown";
+  // Wrapping may break between the figures, never inside one.
+  std::vector<std::string> items = {std::to_string(m.samples) + " samples, " + classes,
+                                    "top-1 " + format_percent(m.top1, 1)};
+  if (m.top5_k > 1) items.push_back("top-" + std::to_string(m.top5_k) + " " + format_percent(m.top5, 1));
+  items.push_back("macro-F1 " + format_fixed(m.macro_f1, 3));
+  std::string figures;
+  for (size_t i = 0; i < items.size(); ++i)
+    figures += keep_together(items[i] + (i + 1 < items.size() ? " |" : "")) + " ";
+  notes.push_back(figures);
   notes.push_back("Colour: fraction of the row's true class predicted as each column (diagonal = recall).");
-  notes.push_back(counts ? "Numbers: sample counts (blank = 0)." : "Too many classes to print counts: see the confusion CSV.");
+  if (!labels)
+    notes.push_back("Too many classes for names: rows and columns are in class-index order; see the confusion CSV.");
+  else
+    notes.push_back(counts ? "Numbers: sample counts (blank = 0)."
+                           : "Too many classes to print counts: see the confusion CSV.");
   if (!omitted.empty()) {
     std::string list;
     for (size_t i = 0; i < omitted.size() && i < kMaxListedOmissions; ++i)
       list += (i ? ", " : "") + names[size_t(omitted[i])];
-    if (omitted.size() > kMaxListedOmissions) list += " and " + std::to_string(omitted.size() - kMaxListedOmissions) + " more";
-    notes.push_back("Not shown: " + std::to_string(omitted.size()) +
-                    (omitted.size() == 1 ? " class" : " classes") + " with no samples and no predictions (" + list + ").");
+    if (omitted.size() > kMaxListedOmissions)
+      list += " and " + std::to_string(omitted.size() - kMaxListedOmissions) + " more";
+    notes.push_back("Not shown: " + std::to_string(omitted.size()) + (omitted.size() == 1 ? " class" : " classes") +
+                    " with no samples and no predictions (" + list + ").");
   }
   if (grey_rows) notes.push_back("Grey rows: classes that were predicted but have no samples.");
   return notes;
@@ -106,7 +118,7 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
   std::vector<std::string> labels;
   int label_w = 0;
   for (int64_t t : fig.shown) {
-    labels.push_back(printable(ellipsize(names[size_t(t)], kMaxLabelChars)));
+    labels.push_back(printable(ellipsize_middle(names[size_t(t)], kMaxLabelChars)));
     label_w = std::max(label_w, measure(labels.back(), label).width);
   }
   if (!fig.labels_drawn) label_w = 0;
@@ -130,7 +142,8 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
   const VAlign top_v = angle == 0.0 ? VAlign::Bottom : VAlign::Middle;
   double col_top = 0;  // extent of the top labels above the matrix (negative)
   if (four_sides)
-    for (int j = 0; j < k; ++j) col_top = std::min(col_top, text_extent(labels[size_t(j)], label, top_h, top_v, angle).y);
+    for (int j = 0; j < k; ++j)
+      col_top = std::min(col_top, text_extent(labels[size_t(j)], label, top_h, top_v, angle).y);
 
   const TextMetrics axis_m = measure("Ag", axis);
   const int axis_h = axis_m.ascent + axis_m.descent;
@@ -139,13 +152,13 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
   const int bar_x = x0 + side + right_labels_w + int(30 * big), bar_w = int(22 * big);
   const int tick_label_w = measure("1.0", tick).width;
   const int bar_title_x = bar_x + bar_w + 6 + tick_label_w + 14;
-  const int width = std::max(bar_title_x + axis_h + pad, 640);
+  const int width = std::max(bar_title_x + axis_h + pad, kMinWidth);
 
   const int text_width = width - 2 * pad;
-  std::vector<std::string> title_lines = wrap_text(printable(title), heading, text_width);
+  std::vector<std::string> title_lines = wrap_text(title, heading, text_width);
   std::vector<std::string> note_lines;
-  for (const auto& n : figure_notes(m, names, fig.shown, omitted, grey_rows, fig.counts_printed))
-    for (auto& line : wrap_text(printable(n), note, text_width)) note_lines.push_back(line);
+  for (const auto& n : figure_notes(m, names, fig.shown, omitted, grey_rows, fig.counts_printed, fig.labels_drawn))
+    for (auto& line : wrap_text(n, note, text_width, kKeep)) note_lines.push_back(line);
   const TextMetrics head_m = measure("Ag", heading), note_m = measure("Ag", note);
   const int head_line = head_m.ascent + head_m.descent + int(10 * big);
   const int note_line = note_m.ascent + note_m.descent + int(8 * big);
@@ -154,7 +167,9 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
                  int(18 * big) + top_labels_h;
   const int col_label_top = y0 + side + tick_len + label_gap - 4;
   const int x_title_y = col_label_top + int(std::ceil(col_bottom)) + int(14 * big);
-  const int height = x_title_y + axis_h + pad;
+  const std::string bar_title = "fraction of the true class";
+  const int bar_h = std::max(side, measure(bar_title, axis).width + 30);
+  const int height = std::max(x_title_y + axis_h, y0 + bar_h) + pad;
 
   fig.matrix = cv::Rect(x0, y0, side, side);
   fig.image = cv::Mat(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
@@ -197,7 +212,8 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
       const double centre = c * (i + 0.5);
       const cv::Scalar ink = m.support[size_t(fig.shown[size_t(i)])] > 0 ? kBlack : kGrey;
       cv::line(img, cv::Point2d(x0 - 1 - tick_len, y0 + centre), cv::Point2d(x0 - 1, y0 + centre), kDarkGrey, 1);
-      draw_text(img, labels[size_t(i)], {double(x0 - label_gap), y0 + centre}, label, ink, HAlign::Right, VAlign::Middle);
+      draw_text(img, labels[size_t(i)], {double(x0 - label_gap), y0 + centre}, label, ink, HAlign::Right,
+                VAlign::Middle);
       cv::line(img, cv::Point2d(x0 + centre, y0 + side), cv::Point2d(x0 + centre, y0 + side + tick_len), kDarkGrey, 1);
       draw_text(img, labels[size_t(i)], {x0 + centre, double(col_label_top)}, label, kBlack, col_h, col_v, angle);
       if (!four_sides) continue;
@@ -205,25 +221,24 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
       draw_text(img, labels[size_t(i)], {double(x0 + side + tick_len + label_gap), y0 + centre}, label, ink,
                 HAlign::Left, VAlign::Middle);
       cv::line(img, cv::Point2d(x0 + centre, y0 - 1), cv::Point2d(x0 + centre, y0 - 1 - tick_len), kDarkGrey, 1);
-      draw_text(img, labels[size_t(i)], {x0 + centre, double(y0 - 1 - tick_len - 4)}, label, kBlack, top_h,
-                top_v, angle);
+      draw_text(img, labels[size_t(i)], {x0 + centre, double(y0 - 1 - tick_len - 4)}, label, kBlack, top_h, top_v,
+                angle);
     }
   draw_text(img, "Predicted class", {x0 + side / 2.0, double(x_title_y)}, axis, kBlack, HAlign::Center, VAlign::Top);
   draw_text(img, "True class", {double(pad), y0 + side / 2.0}, axis, kBlack, HAlign::Center, VAlign::Top, 90);
 
-  // Colour bar: 1 at the top, 0 at the bottom, as tall as the matrix.
-  for (int r = 0; r < side; ++r)
-    cv::line(img, {bar_x, y0 + r}, {bar_x + bar_w - 1, y0 + r}, viridis(1.0 - (r + 0.5) / side), 1);
-  cv::rectangle(img, cv::Rect(bar_x - 1, y0 - 1, bar_w + 2, side + 2), kDarkGrey, 1);
-  const std::vector<double> ticks = nice_ticks(0.0, 1.0, std::clamp(side / 45, 2, 6));
+  // Colour bar: 1 at the top, 0 at the bottom, as tall as the matrix (or its title).
+  for (int r = 0; r < bar_h; ++r)
+    cv::line(img, {bar_x, y0 + r}, {bar_x + bar_w - 1, y0 + r}, viridis(1.0 - (r + 0.5) / bar_h), 1);
+  cv::rectangle(img, cv::Rect(bar_x - 1, y0 - 1, bar_w + 2, bar_h + 2), kDarkGrey, 1);
+  const std::vector<double> ticks = nice_ticks(0.0, 1.0, std::clamp(bar_h / 45, 2, 6));
   const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
   for (double v : ticks) {
-    const double ty = y0 + (1.0 - v) * (side - 1);
+    const double ty = y0 + (1.0 - v) * (bar_h - 1);
     cv::line(img, cv::Point2d(bar_x + bar_w, ty), cv::Point2d(bar_x + bar_w + 5, ty), kDarkGrey, 1);
     draw_text(img, format_tick(v, step), {double(bar_x + bar_w + 8), ty}, tick, kBlack, HAlign::Left, VAlign::Middle);
   }
-  draw_text(img, "fraction of the true class", {double(bar_title_x), y0 + side / 2.0}, axis, kBlack, HAlign::Center,
-            VAlign::Top, 90);
+  draw_text(img, bar_title, {double(bar_title_x), y0 + bar_h / 2.0}, axis, kBlack, HAlign::Center, VAlign::Top, 90);
   return fig;
 }
 
@@ -238,8 +253,8 @@ void write_image(const std::string& path, const cv::Mat& image) {
   if (!ok) throw std::runtime_error("cannot write " + path + ": " + why);
 }
 
-void write_confusion_png(const std::string& path, const ClassificationMetrics& m,
-                         const std::vector<std::string>& names, const std::string& title) {
+void write_confusion_png(const std::string& path, const ClassificationMetrics& m, const std::vector<std::string>& names,
+                         const std::string& title) {
   write_image(path, render_confusion(m, names, title).image);
 }
 

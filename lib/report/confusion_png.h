@@ -16,12 +16,12 @@
 namespace genre::report {
 
 struct ConfusionFigure {
-  cv::Mat image;                // BGR, CV_8UC3
-  std::vector<int64_t> shown;   // class index of each drawn row/column
-  cv::Rect matrix;              // the cells, in image pixels
-  int cell = 0;                 // cell side, pixels
+  cv::Mat image;               // BGR, CV_8UC3
+  std::vector<int64_t> shown;  // class index of each drawn row/column
+  cv::Rect matrix;             // the cells, in image pixels
+  int cell = 0;                // cell side, pixels
   bool counts_printed = false;
-  bool labels_drawn = false;    // false only for very many classes
+  bool labels_drawn = false;  // false only for very many classes
 };
 
 // Throws std::invalid_argument on a name count mismatch or more than 1000
@@ -31,8 +31,8 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
 
 // render_confusion written as PNG. Throws std::runtime_error naming the path
 // when it cannot be written.
-void write_confusion_png(const std::string& path, const ClassificationMetrics& m,
-                         const std::vector<std::string>& names, const std::string& title);
+void write_confusion_png(const std::string& path, const ClassificationMetrics& m, const std::vector<std::string>& names,
+                         const std::string& title);
 
 // Writes `image` to `path` (format from the extension); std::runtime_error naming the path on failure.
 void write_image(const std::string& path, const cv::Mat& image);

@@ -10,7 +10,8 @@ void check_shape(const char* caller, const float* probs, int64_t n, int64_t clas
   const std::string who(caller);
   if (classes < 1) throw std::invalid_argument(who + ": classes must be at least 1, got " + std::to_string(classes));
   if (n < 0) throw std::invalid_argument(who + ": negative sample count " + std::to_string(n));
-  if (n > 0 && (!probs || !labels)) throw std::invalid_argument(who + ": null input with " + std::to_string(n) + " samples");
+  if (n > 0 && (!probs || !labels))
+    throw std::invalid_argument(who + ": null input with " + std::to_string(n) + " samples");
 }
 
 void check_label(const char* caller, int64_t label, int64_t sample, int64_t classes) {
@@ -67,7 +68,8 @@ std::vector<float> sum_to_parents(const float* probs, int64_t n, int64_t fine_cl
                                   const std::vector<int>& fine_to_coarse, int64_t coarse_classes) {
   check_shape("sum_to_parents", probs, n, fine_classes, probs);
   if (coarse_classes < 1)
-    throw std::invalid_argument("sum_to_parents: coarse_classes must be at least 1, got " + std::to_string(coarse_classes));
+    throw std::invalid_argument("sum_to_parents: coarse_classes must be at least 1, got " +
+                                std::to_string(coarse_classes));
   if (int64_t(fine_to_coarse.size()) != fine_classes)
     throw std::invalid_argument("sum_to_parents: fine_to_coarse has " + std::to_string(fine_to_coarse.size()) +
                                 " entries for " + std::to_string(fine_classes) + " fine classes");

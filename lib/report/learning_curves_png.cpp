@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "report/confusion_png.h"
+#include "report/markdown.h"
 #include "report/plot_canvas.h"
 
 namespace genre::report {
@@ -49,12 +50,6 @@ void smooth_circle(cv::Mat& img, cv::Point2d c, double r, const cv::Scalar& colo
              kFractionBits);
 }
 
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 // Round integer steps (1, 2, 5, 10, 20, 25, 50, ...) for epochs: at most `max_ticks` ticks.
 std::vector<double> epoch_ticks(double lo, double hi, int max_ticks) {
   const int first = int(std::ceil(lo)), last = int(std::floor(hi));
@@ -71,7 +66,6 @@ std::vector<double> epoch_ticks(double lo, double hi, int max_ticks) {
 
 // Data range with a margin, so no curve runs along the frame.
 std::pair<double, double> padded(double lo, double hi, double margin_fraction, double min_span) {
-  if (!(lo <= hi)) return {0.0, 1.0};
   double span = hi - lo;
   if (span < min_span) {
     const double mid = (lo + hi) / 2;
@@ -81,6 +75,25 @@ std::pair<double, double> padded(double lo, double hi, double margin_fraction, d
 }
 
 bool finite_at(const CurvePoint& p, const Series& s) { return std::isfinite(p.*(s.field)); }
+
+struct Tick {
+  double value;
+  std::string label;
+};
+
+std::vector<Tick> value_ticks(double lo, double hi) {
+  const std::vector<double> values = nice_ticks(lo, hi, 7);
+  const double step = values.size() > 1 ? values[1] - values[0] : 1.0;
+  std::vector<Tick> ticks;
+  for (double v : values) ticks.push_back({v, format_tick(v, step)});
+  return ticks;
+}
+
+int widest_label(const std::vector<Tick>& ticks, const Font& font) {
+  int w = 0;
+  for (const auto& t : ticks) w = std::max(w, measure(t.label, font).width);
+  return w;
+}
 
 struct Fonts {
   Font title{cv::FONT_HERSHEY_DUPLEX, 0.95, 1};
@@ -118,8 +131,8 @@ class Panel {
                 VAlign::Middle);
     else
       draw_legend(present);
-    draw_text(img_, heading, {a.x + a.width / 2.0, a.y - 6.0 - stage_row() - 8}, fonts_.heading, kBlack,
-              HAlign::Center, VAlign::Bottom);
+    draw_text(img_, heading, {a.x + a.width / 2.0, a.y - 6.0 - stage_row() - 8}, fonts_.heading, kBlack, HAlign::Center,
+              VAlign::Bottom);
   }
 
   // Room above the frame for the stage names.
@@ -132,17 +145,13 @@ class Panel {
  private:
   void draw_axes(const std::string& x_label, const std::string& y_label) {
     const cv::Rect& a = ax_.area;
-    const std::vector<double> yt = nice_ticks(ax_.y_min, ax_.y_max, 7);
-    const double y_step = yt.size() > 1 ? yt[1] - yt[0] : 1.0;
-    int widest = 0;
-    for (double v : yt) {
-      const cv::Point2d p = ax_.at(ax_.x_min, v);
+    const std::vector<Tick> yt = value_ticks(ax_.y_min, ax_.y_max);
+    for (const auto& tick : yt) {
+      const cv::Point2d p = ax_.at(ax_.x_min, tick.value);
       cv::line(img_, cv::Point(a.x, int(std::lround(p.y))), cv::Point(a.x + a.width, int(std::lround(p.y))),
                kGridColour, 1);
       cv::line(img_, cv::Point(a.x - 5, int(std::lround(p.y))), cv::Point(a.x, int(std::lround(p.y))), kDarkGrey, 1);
-      const std::string label = format_tick(v, y_step);
-      widest = std::max(widest, measure(label, fonts_.tick).width);
-      draw_text(img_, label, {a.x - 9.0, p.y}, fonts_.tick, kBlack, HAlign::Right, VAlign::Middle);
+      draw_text(img_, tick.label, {a.x - 9.0, p.y}, fonts_.tick, kBlack, HAlign::Right, VAlign::Middle);
     }
     for (double v : epoch_ticks(ax_.x_min, ax_.x_max, 11)) {
       const cv::Point2d p = ax_.at(v, ax_.y_min);
@@ -157,8 +166,8 @@ class Panel {
     const TextMetrics t = measure("0", fonts_.tick);
     draw_text(img_, x_label, {a.x + a.width / 2.0, a.y + a.height + 9.0 + t.ascent + t.descent + 10}, fonts_.axis,
               kBlack, HAlign::Center, VAlign::Top);
-    draw_text(img_, y_label, {a.x - 9.0 - widest - 12, a.y + a.height / 2.0}, fonts_.axis, kBlack, HAlign::Center,
-              VAlign::Bottom, 90);
+    draw_text(img_, y_label, {a.x - 9.0 - widest_label(yt, fonts_.tick) - 12, a.y + a.height / 2.0}, fonts_.axis,
+              kBlack, HAlign::Center, VAlign::Bottom, 90);
   }
 
   bool joined(size_t i) const {  // a segment from point i-1 to i: same stage, both values present
@@ -202,9 +211,9 @@ class Panel {
     const size_t b = best(s, st.first, st.last);
     if (b == size_t(-1)) return s.name;
     const double v = points_[b].*(s.field) * s.scale;
-    const std::string where = (stages_.size() > 1 ? st.name + " epoch " : std::string("epoch ")) +
-                              std::to_string(points_[b].epoch);
-    return std::string(s.name) + " (" + (s.best_is_max ? "best " : "min ") + fixed(v, s.scale == 100 ? 1 : 3) +
+    const std::string where =
+        (stages_.size() > 1 ? st.name + " epoch " : std::string("epoch ")) + std::to_string(points_[b].epoch);
+    return std::string(s.name) + " (" + (s.best_is_max ? "best " : "min ") + format_fixed(v, s.scale == 100 ? 1 : 3) +
            s.unit + " at " + where + ")";
   }
 
@@ -262,14 +271,15 @@ class Panel {
   const std::vector<Stage>& stages_;
 };
 
-// Finite values of the given fields (times their scale) -> padded axis range.
+// Finite values of the given fields (times their scale) -> padded axis
+// range; `empty` where there are none.
 std::pair<double, double> value_range(const std::vector<CurvePoint>& points, const std::vector<Series>& series,
-                                      double min_span) {
+                                      double min_span, std::pair<double, double> empty) {
   double lo = INFINITY, hi = -INFINITY;
   for (const auto& p : points)
     for (const auto& s : series)
       if (finite_at(p, s)) lo = std::min(lo, p.*(s.field) * s.scale), hi = std::max(hi, p.*(s.field) * s.scale);
-  return padded(lo, hi, 0.06, min_span);
+  return lo <= hi ? padded(lo, hi, 0.06, min_span) : empty;
 }
 
 }  // namespace
@@ -286,7 +296,8 @@ CurvesFigure render_learning_curves(const std::vector<CurvePoint>& points, const
 
   std::vector<Stage> stages;
   for (size_t i = 0; i < points.size(); ++i) {
-    if (stages.empty() || points[i].stage != stages.back().name) stages.push_back({points[i].stage, i, i});
+    if (stages.empty() || points[i].stage != stages.back().name)
+      stages.push_back({points[i].stage, i, i});
     else if (points[i].epoch <= points[i - 1].epoch)
       throw std::invalid_argument("write_learning_curves_png: epoch " + std::to_string(points[i].epoch) +
                                   " follows epoch " + std::to_string(points[i - 1].epoch) + " in stage \"" +
@@ -303,20 +314,20 @@ CurvesFigure render_learning_curves(const std::vector<CurvePoint>& points, const
     if (s > 0) fig.stage_boundaries.push_back((fig.x[stages[s - 1].last] + fig.x[stages[s].first]) / 2);
   }
 
-  const std::vector<Series> loss_series = {
-      {"train loss", &CurvePoint::train_loss, 1.0, kTrainColour, false, false, ""},
-      {"val loss", &CurvePoint::val_loss, 1.0, kValColour, true, false, ""}};
+  const std::vector<Series> loss_series = {{"train loss", &CurvePoint::train_loss, 1.0, kTrainColour, false, false, ""},
+                                           {"val loss", &CurvePoint::val_loss, 1.0, kValColour, true, false, ""}};
   const std::vector<Series> accuracy_series = {
       {"train top-1", &CurvePoint::train_top1, 100.0, kTrainColour, false, true, " %"},
       {"val top-1", &CurvePoint::val_top1, 100.0, kValColour, true, true, " %"}};
 
   const Fonts fonts;
   const int width = 1600, panel_w = width / 2;
-  const int pad = 24, left = 100, right = 36, bottom = 82;
-  std::vector<std::string> title_lines = wrap_text(printable(title), fonts.title, width - 2 * pad);
+  const int pad = 24, right = 36, bottom = 82;
+  std::vector<std::string> title_lines = wrap_text(title, fonts.title, width - 2 * pad);
   const TextMetrics tm = measure("Ag", fonts.title), hm = measure("Ag", fonts.heading);
   const int title_h = int(title_lines.size()) * (tm.ascent + tm.descent + 10);
-  const int stage_h = stages.size() > 1 ? measure("Ag", fonts.stage).ascent + measure("Ag", fonts.stage).descent + 4 : 0;
+  const int stage_h =
+      stages.size() > 1 ? measure("Ag", fonts.stage).ascent + measure("Ag", fonts.stage).descent + 4 : 0;
   const int top = pad + title_h + 14 + hm.ascent + hm.descent + 8 + stage_h + 6;
   const int plot_h = 470;
   const int height = top + plot_h + bottom;
@@ -325,14 +336,19 @@ CurvesFigure render_learning_curves(const std::vector<CurvePoint>& points, const
   const double x_margin = std::max(0.5, 0.03 * (x_last - x_first));
   auto make_axes = [&](int panel, std::pair<double, double> y_range) {
     PanelAxes ax;
+    // Room left of the frame for the tick labels and the rotated axis label.
+    const TextMetrics am = measure("Ag", fonts.axis);
+    const int left = std::max(100, 9 + widest_label(value_ticks(y_range.first, y_range.second), fonts.tick) + 12 +
+                                       am.ascent + am.descent + 16);
     ax.area = cv::Rect(panel * panel_w + left, top, panel_w - left - right, plot_h);
     ax.x_min = x_first - x_margin, ax.x_max = x_last + x_margin;
     ax.y_min = y_range.first, ax.y_max = y_range.second;
     return ax;
   };
-  fig.loss = make_axes(0, value_range(points, loss_series, 1e-3));
-  auto acc = value_range(points, accuracy_series, 1.0);
-  fig.accuracy = make_axes(1, {std::max(0.0, acc.first), std::min(100.0, acc.second)});
+  fig.loss = make_axes(0, value_range(points, loss_series, 1e-3, {0.0, 1.0}));
+  // Accuracy stays near [0, 100] %: a margin past either end, no more.
+  const auto acc = value_range(points, accuracy_series, 1.0, {0.0, 100.0});
+  fig.accuracy = make_axes(1, {std::max(-4.0, acc.first), std::min(104.0, acc.second)});
 
   fig.image = cv::Mat(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
   int y = pad;

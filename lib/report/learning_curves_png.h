@@ -14,10 +14,10 @@ namespace genre::report {
 
 struct CurvePoint {
   int epoch = 0;
-  std::string stage;          // e.g. "macro", "fine"; "" for a single-stage run
-  double train_loss = NAN;    // NaN where absent
+  std::string stage;        // e.g. "macro", "fine"; "" for a single-stage run
+  double train_loss = NAN;  // NaN where absent
   double val_loss = NAN;
-  double val_top1 = NAN;      // fraction in [0,1]
+  double val_top1 = NAN;  // fraction in [0,1]
   double train_top1 = NAN;
 };
 
@@ -30,12 +30,12 @@ struct PanelAxes {
 };
 
 struct CurvesFigure {
-  cv::Mat image;             // BGR, CV_8UC3
-  PanelAxes loss;            // y in loss units
-  PanelAxes accuracy;        // y in percent
-  std::vector<double> x;     // x position of each point
+  cv::Mat image;                         // BGR, CV_8UC3
+  PanelAxes loss;                        // y in loss units
+  PanelAxes accuracy;                    // y in percent
+  std::vector<double> x;                 // x position of each point
   std::vector<double> stage_boundaries;  // x of each dashed stage line
-  bool renumbered = false;   // epochs restarted at a stage: x counts on across stages
+  bool renumbered = false;               // epochs restarted at a stage: x counts on across stages
 };
 
 // Points in training order. Epochs either increase throughout, or restart at

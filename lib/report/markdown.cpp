@@ -13,12 +13,29 @@ std::string escape_cell(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
+
+const char* rule(Align a) {
+  switch (a) {
+    case Align::Left:
+      return "---";
+    case Align::Right:
+      return "---:";
+    case Align::Center:
+      return ":---:";
+  }
+  return "---";
+}
+
+}  // namespace
 
 std::string format_fixed(double v, int decimals) {
   if (!std::isfinite(v)) return "n/a";
@@ -26,17 +43,6 @@ std::string format_fixed(double v, int decimals) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
-
-const char* rule(Align a) {
-  switch (a) {
-    case Align::Left: return "---";
-    case Align::Right: return "---:";
-    case Align::Center: return ":---:";
-  }
-  return "---";
-}
-
-}  // namespace
 
 std::string format_percent(double fraction, int decimals) {
   return std::isfinite(fraction) ? format_fixed(100.0 * fraction, decimals) + " %" : "n/a";
@@ -73,9 +79,9 @@ std::string markdown_metrics(const ClassificationMetrics& m, const std::vector<s
       {"samples", std::to_string(m.samples)},
       {"classes", std::to_string(m.classes)},
       {"top-1 accuracy", format_percent(m.top1)},
-      {"top-" + std::to_string(m.top5_k) + " accuracy", format_percent(m.top5)},
-      {"macro-F1", format_fixed(m.macro_f1, 4)},
   };
+  if (m.top5_k > 1) overall.push_back({"top-" + std::to_string(m.top5_k) + " accuracy", format_percent(m.top5)});
+  overall.push_back({"macro-F1", format_fixed(m.macro_f1, 4)});
   if (std::isfinite(m.mean_loss)) overall.push_back({"mean loss", format_fixed(m.mean_loss, 4)});
 
   std::vector<size_t> order(names.size());

@@ -18,8 +18,8 @@ enum class Align { Left, Right, Center };
 std::string markdown_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                            const std::vector<Align>& align = {});
 
-// "### <title>", a table of the overall figures (samples, top-1, top-k,
-// macro-F1, mean loss where set), then the per-class table (class, support,
+// "### <title>", a table of the overall figures (samples, top-1, top-k where
+// k > 1, macro-F1, mean loss where set), then the per-class table (class, support,
 // accuracy = recall, F1) sorted by support, largest first (ties by class
 // index). Classes with no samples and no predictions are left out and counted
 // in a line below the table.
@@ -28,5 +28,7 @@ std::string markdown_metrics(const ClassificationMetrics& m, const std::vector<s
 
 // "61.25 %" for 0.6125; "n/a" for NaN.
 std::string format_percent(double fraction, int decimals = 2);
+// "0.5000" for (0.5, 4); "n/a" for NaN.
+std::string format_fixed(double value, int decimals);
 
 }  // namespace genre::report

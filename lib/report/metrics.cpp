@@ -110,10 +110,14 @@ nlohmann::json to_json(const ClassificationMetrics& m, const std::vector<std::st
                          {"accuracy", number_or_null(m.per_class_accuracy[k])},
                          {"f1", number_or_null(m.per_class_f1[k])}});
   }
-  return {{"samples", m.samples},         {"classes", m.classes},
-          {"top1", number_or_null(m.top1)}, {"top5", number_or_null(m.top5)},
-          {"top5_k", m.top5_k},           {"macro_f1", number_or_null(m.macro_f1)},
-          {"mean_loss", number_or_null(m.mean_loss)}, {"per_class", per_class}};
+  return {{"samples", m.samples},
+          {"classes", m.classes},
+          {"top1", number_or_null(m.top1)},
+          {"top5", number_or_null(m.top5)},
+          {"top5_k", m.top5_k},
+          {"macro_f1", number_or_null(m.macro_f1)},
+          {"mean_loss", number_or_null(m.mean_loss)},
+          {"per_class", per_class}};
 }
 
 }  // namespace genre::report

@@ -20,11 +20,11 @@ struct ClassificationMetrics {
   // Mean F1 over the classes present in labels ∪ predictions, as
   // sklearn.metrics.f1_score(average="macro") with its default label set.
   double macro_f1 = 0;
-  double mean_loss = NAN;  // optional, filled by the caller
-  std::vector<int64_t> support;              // per class: samples with that true label
-  std::vector<int64_t> predicted;            // per class: samples predicted as it
-  std::vector<double> per_class_accuracy;    // per class: recall (NaN where support == 0)
-  std::vector<double> per_class_f1;          // NaN where the class is in neither labels nor predictions
+  double mean_loss = NAN;                       // optional, filled by the caller
+  std::vector<int64_t> support;                 // per class: samples with that true label
+  std::vector<int64_t> predicted;               // per class: samples predicted as it
+  std::vector<double> per_class_accuracy;       // per class: recall (NaN where support == 0)
+  std::vector<double> per_class_f1;             // NaN where the class is in neither labels nor predictions
   std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
 };
 

@@ -16,10 +16,18 @@ cv::Point2d anchor_offset(const TextMetrics& t, HAlign h, VAlign v) {
   double x = h == HAlign::Left ? 0.0 : h == HAlign::Center ? t.width / 2.0 : double(t.width);
   double y = 0.0;
   switch (v) {
-    case VAlign::Top: y = -t.ascent; break;
-    case VAlign::Middle: y = -t.ascent / 2.0; break;
-    case VAlign::Baseline: y = 0.0; break;
-    case VAlign::Bottom: y = t.descent; break;
+    case VAlign::Top:
+      y = -t.ascent;
+      break;
+    case VAlign::Middle:
+      y = -t.ascent / 2.0;
+      break;
+    case VAlign::Baseline:
+      y = 0.0;
+      break;
+    case VAlign::Bottom:
+      y = t.descent;
+      break;
   }
   return {x, y};
 }
@@ -65,10 +73,11 @@ std::string printable(const std::string& text) {
   return out;
 }
 
-std::string ellipsize(const std::string& text, size_t max_chars) {
+std::string ellipsize_middle(const std::string& text, size_t max_chars) {
   if (text.size() <= max_chars) return text;
   if (max_chars <= 3) return text.substr(0, max_chars);
-  return text.substr(0, max_chars - 3) + "...";
+  const size_t tail = (max_chars - 3) / 2, head = max_chars - 3 - tail;
+  return text.substr(0, head) + "..." + text.substr(text.size() - tail);
 }
 
 TextMetrics measure(const std::string& text, const Font& font) {
@@ -125,11 +134,20 @@ void draw_text(cv::Mat& img, const std::string& raw, cv::Point2d anchor, const F
   blend_mask(img, turned, at, color);
 }
 
-std::vector<std::string> wrap_text(const std::string& text, const Font& font, int max_width) {
+std::vector<std::string> wrap_text(const std::string& text, const Font& font, int max_width, char keep) {
+  // Words split at the original spaces first: printable() would turn `keep` into '?'.
+  std::vector<std::string> words(1);
+  for (char ch : text) {
+    if (ch == ' ')
+      words.emplace_back();
+    else
+      words.back() += (keep && ch == keep) ? ' ' : ch;
+  }
   std::vector<std::string> lines;
-  std::string line, word;
-  auto flush_word = [&] {
-    if (word.empty()) return;
+  std::string line;
+  for (const auto& raw_word : words) {
+    if (raw_word.empty()) continue;
+    const std::string word = printable(raw_word);
     const std::string candidate = line.empty() ? word : line + " " + word;
     if (line.empty() || measure(candidate, font).width <= max_width) {
       line = candidate;
@@ -137,13 +155,7 @@ std::vector<std::string> wrap_text(const std::string& text, const Font& font, in
       lines.push_back(line);
       line = word;
     }
-    word.clear();
-  };
-  for (char ch : text) {
-    if (ch == ' ') flush_word();
-    else word += ch;
   }
-  flush_word();
   if (!line.empty()) lines.push_back(line);
   return lines;
 }

@@ -29,8 +29,9 @@ const cv::Scalar kLightGrey(215, 215, 215);
 // byte) and each control character becomes one '?'.
 std::string printable(const std::string& text);
 
-// At most `max_chars` characters, the end replaced by "..." where cut.
-std::string ellipsize(const std::string& text, size_t max_chars);
+// At most `max_chars` characters: a longer text keeps its start and its end
+// around "..." ("Class with a ...number 17"), as names often differ at the end.
+std::string ellipsize_middle(const std::string& text, size_t max_chars);
 
 // Width and cap height (above the baseline) plus descent below it.
 struct TextMetrics {
@@ -50,8 +51,10 @@ cv::Rect2d text_extent(const std::string& text, const Font& font, HAlign h, VAli
 void draw_text(cv::Mat& img, const std::string& text, cv::Point2d anchor, const Font& font, const cv::Scalar& color,
                HAlign h, VAlign v, double angle_deg = 0);
 
-// Greedy word wrap to `max_width` pixels (a word wider than that gets a line of its own).
-std::vector<std::string> wrap_text(const std::string& text, const Font& font, int max_width);
+// Greedy word wrap of printable(text) to `max_width` pixels, breaking at
+// spaces only (a word wider than that gets a line of its own). `keep`, where
+// not '\0', is a character that joins words without a break: it is drawn as a space.
+std::vector<std::string> wrap_text(const std::string& text, const Font& font, int max_width, char keep = '\0');
 
 // Round tick values (steps 1, 2, 2.5, 5 x 10^k) inside [lo, hi], at most
 // `max_ticks` of them and at least two where lo < hi.

@@ -23,10 +23,10 @@ using genre::report::test::TempDir;
 
 namespace {
 
-const std::vector<std::string> kLongNames = {"Old-Time / Historic", "Electroacoustic", "Experimental Pop",
-                                             "Avant-Garde", "Easy Listening: Vocal", "N. Indian Traditional",
-                                             "Sound Collage", "20th Century Classical", "Hip-Hop Beats",
-                                             "Ambient Electronic", "Country & Western"};
+const std::vector<std::string> kLongNames = {"Old-Time / Historic", "Electroacoustic",        "Experimental Pop",
+                                             "Avant-Garde",         "Easy Listening: Vocal",  "N. Indian Traditional",
+                                             "Sound Collage",       "20th Century Classical", "Hip-Hop Beats",
+                                             "Ambient Electronic",  "Country & Western"};
 
 std::vector<std::string> names(size_t n) {
   std::vector<std::string> v;

@@ -52,18 +52,22 @@ TEST(MeanByGroup, AveragesEachTracksWindowsInFirstSeenOrder) {
 TEST(MeanByGroup, RejectsWindowsOfOneTrackWithDifferentLabels) {
   const std::vector<float> probs(4 * 2, 0.5f);
   const std::vector<int64_t> labels = {0, 1, 0, 0};
-  const std::string msg = invalid_message([&] { mean_by_group(probs.data(), 4, 2, labels.data(), {"a", "b", "b", "a"}); });
+  const std::string msg = invalid_message([&] {
+    mean_by_group(probs.data(), 4, 2, labels.data(), {"a", "b", "b", "a"});
+  });
   EXPECT_NE(msg.find("group \"b\" has label 1 at sample 1 but label 0 at sample 2"), std::string::npos) << msg;
 }
 
 TEST(MeanByGroup, RejectsSizeMismatchAndBadLabels) {
   const std::vector<float> probs(3 * 2, 0.5f);
   const std::vector<int64_t> labels = {0, 1, 2};
-  EXPECT_NE(invalid_message([&] { mean_by_group(probs.data(), 3, 2, labels.data(), {"a", "b"}); })
-                .find("2 group ids for 3 samples"),
+  EXPECT_NE(invalid_message([&] {
+              mean_by_group(probs.data(), 3, 2, labels.data(), {"a", "b"});
+            }).find("2 group ids for 3 samples"),
             std::string::npos);
-  EXPECT_NE(invalid_message([&] { mean_by_group(probs.data(), 3, 2, labels.data(), {"a", "b", "c"}); })
-                .find("label 2 of sample 2 is out of range [0, 2)"),
+  EXPECT_NE(invalid_message([&] {
+              mean_by_group(probs.data(), 3, 2, labels.data(), {"a", "b", "c"});
+            }).find("label 2 of sample 2 is out of range [0, 2)"),
             std::string::npos);
 }
 
@@ -80,11 +84,13 @@ TEST(SumToParents, SumsEachParentsChildrenAndDropsUnmapped) {
 
 TEST(SumToParents, RejectsAMapThatDoesNotFit) {
   const std::vector<float> fine(4, 0.25f);
-  EXPECT_NE(invalid_message([&] { sum_to_parents(fine.data(), 1, 4, {0, 1, 0}, 2); })
-                .find("3 entries for 4 fine classes"),
+  EXPECT_NE(invalid_message([&] {
+              sum_to_parents(fine.data(), 1, 4, {0, 1, 0}, 2);
+            }).find("3 entries for 4 fine classes"),
             std::string::npos);
-  EXPECT_NE(invalid_message([&] { sum_to_parents(fine.data(), 1, 4, {0, 1, 2, 0}, 2); })
-                .find("fine class 2 maps to 2, outside [-1, 2)"),
+  EXPECT_NE(invalid_message([&] {
+              sum_to_parents(fine.data(), 1, 4, {0, 1, 2, 0}, 2);
+            }).find("fine class 2 maps to 2, outside [-1, 2)"),
             std::string::npos);
 }
 
@@ -92,6 +98,8 @@ TEST(LabelsToParents, MapsLabelsAndRejectsOrphans) {
   const std::vector<int64_t> labels = {0, 2, 1};
   EXPECT_EQ(labels_to_parents(labels.data(), 3, {1, 1, 0, -1}), (std::vector<int64_t>{1, 0, 1}));
   const std::vector<int64_t> orphan = {3};
-  EXPECT_NE(invalid_message([&] { labels_to_parents(orphan.data(), 1, {1, 1, 0, -1}); }).find("no parent"),
+  EXPECT_NE(invalid_message([&] {
+              labels_to_parents(orphan.data(), 1, {1, 1, 0, -1});
+            }).find("no parent"),
             std::string::npos);
 }

@@ -42,7 +42,7 @@ void expect_invalid(F&& f, const std::vector<std::string>& parts) {
 // Confusion [true][pred] = [[1,1,0],[1,0,1],[1,0,1]]; top-1 = 2/6.
 // F1: class 0 tp1 fp2 fn1 -> 2/5; class 1 tp0 -> 0; class 2 tp1 fp1 fn1 -> 1/2; macro = 0.3.
 TEST(Evaluate, HandWorkedCaseWithTies) {
-  const std::vector<float> probs = {0.7f, 0.2f, 0.1f, 0.1f, 0.6f, 0.3f,  0.3f,  0.3f,  0.4f,
+  const std::vector<float> probs = {0.7f, 0.2f, 0.1f, 0.1f, 0.6f, 0.3f, 0.3f, 0.3f,  0.4f,
                                     0.5f, 0.5f, 0.0f, 0.2f, 0.2f, 0.6f, 0.4f, 0.35f, 0.25f};
   const std::vector<int64_t> labels = {0, 0, 1, 1, 2, 2};
   const ClassificationMetrics m = evaluate(probs.data(), 6, 3, labels.data());
@@ -141,8 +141,7 @@ TEST(Evaluate, NoSamplesGivesUndefinedFigures) {
 TEST(Evaluate, RejectsBadInputWithClearMessages) {
   const std::vector<float> probs = {0.5f, 0.3f, 0.2f, 0.1f, 0.1f, 0.8f};
   const std::vector<int64_t> too_big = {0, 3}, negative = {-1, 0}, fine = {0, 2};
-  expect_invalid([&] { evaluate(probs.data(), 2, 3, too_big.data()); },
-                 {"label 3 of sample 1", "out of range [0, 3)"});
+  expect_invalid([&] { evaluate(probs.data(), 2, 3, too_big.data()); }, {"label 3 of sample 1", "out of range [0, 3)"});
   expect_invalid([&] { evaluate(probs.data(), 2, 3, negative.data()); }, {"label -1 of sample 0"});
   expect_invalid([&] { evaluate(probs.data(), 2, 0, fine.data()); }, {"classes must be at least 1"});
   expect_invalid([&] { evaluate(nullptr, 2, 3, fine.data()); }, {"null"});

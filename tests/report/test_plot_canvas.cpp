@@ -37,8 +37,20 @@ TEST(Printable, NonAsciiBecomesOneQuestionMarkPerCharacter) {
   EXPECT_EQ(printable("Caf\xc3\xa9 Tango"), "Caf? Tango");
   EXPECT_EQ(printable("a\tb"), "a?b");
   EXPECT_EQ(printable("Old-Time / Historic"), "Old-Time / Historic");
-  EXPECT_EQ(ellipsize("Electroacoustic", 10), "Electro...");
-  EXPECT_EQ(ellipsize("Rock", 10), "Rock");
+  EXPECT_EQ(ellipsize_middle("Class with a long name 17", 12), "Class...e 17");
+  EXPECT_EQ(ellipsize_middle("Rock", 10), "Rock");
+}
+
+TEST(WrapText, BreaksAtSpacesButNotAtTheKeepCharacter) {
+  const Font font{cv::FONT_HERSHEY_SIMPLEX, 0.5, 1};
+  const int one_word = measure("top-1", font).width;
+  EXPECT_EQ(wrap_text("top-1 62 %", font, one_word), (std::vector<std::string>{"top-1", "62 %"}));
+  EXPECT_EQ(wrap_text("top-1\x1f"
+                      "62\x1f%",
+                      font, one_word, '\x1f'),
+            std::vector<std::string>{"top-1 62 %"});
+  EXPECT_EQ(wrap_text("a b", font, 1000), std::vector<std::string>{"a b"});
+  EXPECT_EQ(wrap_text("Caf\xc3\xa9", font, 1000), std::vector<std::string>{"Caf?"});
 }
 
 TEST(DrawText, RotatedTextStaysInsideItsPredictedBox) {
