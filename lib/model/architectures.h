@@ -1,0 +1,24 @@
+// One builder per architecture, behind build_model(). Each checks what only it knows (the
+// smallest input it takes) and throws std::invalid_argument; the spec's common fields are
+// checked by build_model() first.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/model_factory.h"
+
+namespace genre::model::detail {
+
+BuiltModel build_cnn(const ModelSpec& spec);
+BuiltModel build_resnet(const ModelSpec& spec);     // spec.name: resnet18/34/50/101
+BuiltModel build_multihead(const ModelSpec& spec);  // spec.trunk: resnet18/34/50/101
+BuiltModel build_vit(const ModelSpec& spec);        // spec.name: vit_b16, vit_ti16
+BuiltModel build_gru(const ModelSpec& spec);
+
+bool is_resnet(const std::string& name);
+bool is_vit(const std::string& name);
+// BuiltModel::head_prefixes of a model, also what load_init treats as its head.
+std::vector<std::string> head_prefixes_of(const std::string& name);
+
+}  // namespace genre::model::detail

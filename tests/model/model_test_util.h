@@ -1,0 +1,87 @@
+// Helpers for the model tests: small specs for every model, a temporary directory, and
+// running /usr/bin/python3 scripts from this directory.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/model_factory.h"
+
+namespace genre::model::test {
+
+// The smallest inputs each architecture takes comfortably, so the suite stays fast.
+inline ModelSpec small_spec(const std::string& name) {
+  ModelSpec s;
+  s.name = name;
+  s.channels = 1;
+  s.height = 32;
+  s.width = 32;
+  s.heads = {5};
+  if (name == "cnn") s.height = s.width = 64;  // the smallest it takes is 39
+  if (name == "gru") {
+    s.height = 16;
+    s.width = 12;
+    s.gru_hidden = 8;
+  }
+  if (name == "multihead") s.heads = {3, 5};
+  return s;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "modeltest-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string python() { return PYTHON3; }
+inline std::string script_path(const std::string& name) { return std::string(MODEL_TEST_DIR) + "/" + name; }
+inline std::string export_script() { return EXPORT_WEIGHTS_SCRIPT; }
+
+// Runs a shell command; returns stdout and stderr together; rc receives the exit status.
+inline std::string run_capture(const std::string& cmd, int* rc) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) {
+    *rc = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+inline bool python_with_torchvision() {
+  return ::access(python().c_str(), X_OK) == 0 &&
+         std::system((python() + " -c 'import torch, torchvision' >/dev/null 2>&1").c_str()) == 0;
+}
+
+#define REQUIRE_TORCHVISION()                      \
+  if (genre::model::test::python_with_torchvision()) { \
+  } else                                               \
+    GTEST_SKIP() << "/usr/bin/python3 with torch and torchvision (python3-torch, python3-torchvision) is not installed"
+
+}  // namespace genre::model::test

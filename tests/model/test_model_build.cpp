@@ -1,0 +1,348 @@
+// Every model as built in C++: shapes, gradients, train vs eval, the spec checks, save/load,
+// and freezing for inference.
+#include <gtest/gtest.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/frozen_graph_optimizations.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/script.h>
+
+#include <map>
+#include <set>
+
+#include "model/model_factory.h"
+#include "model_test_util.h"
+
+using namespace genre::model;
+using genre::model::test::small_spec;
+using genre::model::test::TempDir;
+
+namespace {
+
+at::Tensor input_for(const ModelSpec& s, int64_t batch = 2) {
+  return torch::randn({batch, s.channels, s.height, s.width});
+}
+
+at::Tensor forward(torch::jit::Module& m, const at::Tensor& x) { return m.forward({x}).toTensor(); }
+
+std::vector<at::Tensor> forward_heads(torch::jit::Module& m, const at::Tensor& x) {
+  return m.run_method("forward_heads", x).toTensorVector();
+}
+
+std::map<std::string, at::Tensor> buffers_of(const torch::jit::Module& m) {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& b : m.named_buffers()) out[b.name] = b.value.clone();
+  return out;
+}
+
+class EveryModel : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { torch::manual_seed(7); }
+};
+
+std::string test_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+}  // namespace
+
+TEST_P(EveryModel, OutputShapesOfForwardAndForwardHeads) {
+  const ModelSpec spec = small_spec(GetParam());
+  BuiltModel built = build_model(spec);
+  const at::Tensor x = input_for(spec, 3);
+  for (bool training : {true, false}) {
+    built.module.train(training);
+    EXPECT_EQ(forward(built.module, x).sizes(), (std::vector<int64_t>{3, spec.heads.back()}));
+    const auto heads = forward_heads(built.module, x);
+    ASSERT_EQ(heads.size(), spec.heads.size());
+    for (size_t i = 0; i < heads.size(); ++i)
+      EXPECT_EQ(heads[i].sizes(), (std::vector<int64_t>{3, spec.heads[i]})) << "head " << i;
+  }
+}
+
+TEST_P(EveryModel, BackwardReachesEveryParameter) {
+  const ModelSpec spec = small_spec(GetParam());
+  BuiltModel built = build_model(spec);
+  const at::Tensor x = input_for(spec);
+  at::Tensor loss = torch::zeros({});
+  for (const auto& logits : forward_heads(built.module, x)) loss = loss + (logits * torch::randn_like(logits)).sum();
+  loss.backward();
+  int64_t count = 0;
+  for (const auto& p : built.module.named_parameters()) {
+    ++count;
+    EXPECT_TRUE(p.value.requires_grad()) << p.name;
+    ASSERT_TRUE(p.value.grad().defined()) << p.name << " got no gradient";
+    EXPECT_GT(p.value.grad().abs().sum().item<double>(), 0) << p.name << " got an all-zero gradient";
+  }
+  EXPECT_GT(count, 0);
+  for (const auto& b : built.module.named_buffers()) EXPECT_FALSE(b.value.requires_grad()) << b.name;
+}
+
+TEST_P(EveryModel, TrainAndEvalDifferOnlyWhereTheyShould) {
+  const ModelSpec spec = small_spec(GetParam());
+  BuiltModel built = build_model(spec);
+  const at::Tensor x = input_for(spec, 4);
+
+  built.module.eval();
+  for (const auto& m : built.module.named_modules())
+    EXPECT_FALSE(m.value.attr("training").toBool()) << "'" << m.name << "' still training after eval()";
+  const auto before = buffers_of(built.module);
+  const at::Tensor eval1 = forward(built.module, x), eval2 = forward(built.module, x);
+  EXPECT_TRUE(torch::equal(eval1, eval2)) << "eval is not deterministic";
+  for (const auto& [name, value] : buffers_of(built.module))
+    EXPECT_TRUE(torch::equal(value, before.at(name))) << name << " changed in eval mode";
+
+  built.module.train();
+  for (const auto& m : built.module.named_modules())
+    EXPECT_TRUE(m.value.attr("training").toBool()) << "'" << m.name << "' not training after train()";
+  const at::Tensor train1 = forward(built.module, x);
+  const at::Tensor train2 = forward(built.module, x);
+  EXPECT_FALSE(torch::allclose(train1, train2)) << "dropout is not active in training";
+  EXPECT_FALSE(torch::allclose(train1, eval1));
+  int64_t batch_norms = 0;
+  for (const auto& [name, value] : buffers_of(built.module)) {
+    const std::string leaf = name.substr(name.rfind('.') + 1);
+    if (leaf == "num_batches_tracked") {
+      ++batch_norms;
+      EXPECT_EQ(value.item<int64_t>(), before.at(name).item<int64_t>() + 2) << name;
+    } else {
+      EXPECT_FALSE(torch::equal(value, before.at(name))) << name << " not updated in training";
+    }
+  }
+  const bool has_batch_norm = spec.name != "gru" && spec.name.rfind("vit", 0) != 0;
+  EXPECT_EQ(batch_norms > 0, has_batch_norm);
+
+  // Back in eval the updated running statistics are used, deterministically.
+  built.module.eval();
+  EXPECT_TRUE(torch::equal(forward(built.module, x), forward(built.module, x)));
+}
+
+TEST_P(EveryModel, SameSeedSameWeights) {
+  const ModelSpec spec = small_spec(GetParam());
+  torch::manual_seed(42);
+  const BuiltModel a = build_model(spec);
+  torch::manual_seed(42);
+  const BuiltModel b = build_model(spec);
+  const auto pa = a.module.named_parameters(), pb = b.module.named_parameters();
+  auto ib = pb.begin();
+  for (const auto& p : pa) {
+    ASSERT_NE(ib, pb.end());
+    EXPECT_EQ(p.name, (*ib).name);
+    EXPECT_TRUE(torch::equal(p.value, (*ib).value)) << p.name;
+    ++ib;
+  }
+}
+
+TEST_P(EveryModel, HeadPrefixesNameTheHeadParameters) {
+  const ModelSpec spec = small_spec(GetParam());
+  const BuiltModel built = build_model(spec);
+  ASSERT_FALSE(built.head_prefixes.empty());
+  std::vector<std::string> head_params;
+  for (const auto& p : built.module.named_parameters())
+    for (const auto& prefix : built.head_prefixes)
+      if (p.name.rfind(prefix, 0) == 0) head_params.push_back(p.name);
+  // Weight and bias of each head, nothing else.
+  EXPECT_EQ(head_params.size(), 2 * spec.heads.size());
+}
+
+TEST_P(EveryModel, SavedAndLoadedInCppGivesTheSameOutputs) {
+  const ModelSpec spec = small_spec(GetParam());
+  BuiltModel built = build_model(spec);
+  built.module.eval();
+  const at::Tensor x = input_for(spec);
+  TempDir tmp;
+  built.module.save(tmp.sub("m.pt"));
+  torch::jit::Module loaded = torch::jit::load(tmp.sub("m.pt"));
+  EXPECT_FALSE(loaded.attr("training").toBool());
+  EXPECT_TRUE(torch::equal(forward(loaded, x), forward(built.module, x)));
+  loaded.train();
+  for (const auto& m : loaded.named_modules()) EXPECT_TRUE(m.value.attr("training").toBool()) << m.name;
+}
+
+TEST_P(EveryModel, FrozenAndOptimizedForInferenceGivesTheSameOutputs) {
+  const ModelSpec spec = small_spec(GetParam());
+  BuiltModel built = build_model(spec);
+  built.module.train();
+  forward(built.module, input_for(spec, 4));  // running statistics away from their 0/1 start
+  built.module.eval();
+  const at::Tensor x = input_for(spec);
+  const at::Tensor expected = forward(built.module, x);
+  torch::jit::Module frozen = torch::jit::freeze(built.module);
+  frozen = torch::jit::optimize_for_inference(frozen);
+  const at::Tensor got = forward(frozen, x);
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-4, 1e-4)) << "max difference "
+                                                          << (got - expected).abs().max().item<double>();
+  // Freezing works on a clone: the model itself still trains.
+  built.module.train();
+  forward(built.module, x).sum().backward();
+}
+
+INSTANTIATE_TEST_SUITE_P(Model, EveryModel, ::testing::ValuesIn(model_names()), test_name);
+
+TEST(Cnn, FlattenSizeIsDerivedFromTheInput) {
+  for (const auto& [side, flat] : std::vector<std::pair<int64_t, int64_t>>{{128, 32 * 3 * 3}, {224, 32 * 6 * 6}}) {
+    ModelSpec spec{"cnn", 1, side, side, {10}};
+    BuiltModel built = build_model(spec);
+    EXPECT_EQ(built.module.attr("fc1").toModule().attr("weight").toTensor().sizes(),
+              (std::vector<int64_t>{1000, flat}))
+        << side;
+    built.module.eval();
+    EXPECT_EQ(forward(built.module, torch::randn({2, 1, side, side})).sizes(), (std::vector<int64_t>{2, 10}));
+  }
+  ModelSpec wide{"cnn", 3, 128, 224, {4}};
+  EXPECT_EQ(build_model(wide).module.attr("fc1").toModule().attr("weight").toTensor().size(1), 32 * 3 * 6);
+}
+
+TEST(ResNet, StemChannels) {
+  ModelSpec spec = small_spec("resnet18");
+  const auto stem = [](const ModelSpec& s) {
+    return build_model(s).module.attr("conv1").toModule().attr("weight").toTensor().sizes().vec();
+  };
+  EXPECT_EQ(stem(spec), (std::vector<int64_t>{64, 1, 7, 7}));
+  spec.repeat_gray = true;
+  EXPECT_EQ(stem(spec), (std::vector<int64_t>{64, 3, 7, 7}));
+  BuiltModel repeated = build_model(spec);
+  repeated.module.eval();
+  EXPECT_EQ(forward(repeated.module, torch::randn({2, 1, 32, 32})).sizes(), (std::vector<int64_t>{2, 5}));
+  spec.repeat_gray = false;
+  spec.channels = 3;
+  EXPECT_EQ(stem(spec), (std::vector<int64_t>{64, 3, 7, 7}));
+}
+
+TEST(ResNet, TorchvisionNamesAndCounts) {
+  ModelSpec spec = small_spec("resnet50");
+  const BuiltModel built = build_model(spec);
+  std::set<std::string> names;
+  for (const auto& p : built.module.named_parameters()) names.insert(p.name);
+  for (const auto& b : built.module.named_buffers()) names.insert(b.name);
+  // torchvision's resnet50 state_dict has 320 entries (161 parameters, 159 buffers).
+  EXPECT_EQ(names.size(), 320u);
+  for (const char* name : {"conv1.weight", "bn1.running_mean", "layer1.0.conv3.weight", "layer2.0.downsample.0.weight",
+                           "layer2.0.downsample.1.num_batches_tracked", "layer4.2.bn3.bias", "fc.weight", "fc.bias"})
+    EXPECT_TRUE(names.count(name)) << name;
+  // v1.5: the stride sits on the 3x3 convolution.
+  const auto block = built.module.attr("layer2").toModule().attr("0").toModule();
+  const at::Tensor x = torch::randn({1, 256, 8, 8});
+  auto conv1 = block.attr("conv1").toModule(), conv2 = block.attr("conv2").toModule();
+  EXPECT_EQ(conv1.forward({x}).toTensor().size(2), 8);
+  EXPECT_EQ(conv2.forward({torch::randn({1, 128, 8, 8})}).toTensor().size(2), 4);
+}
+
+TEST(Vit, NonSquareInputsGetTheirOwnPositionEmbedding) {
+  ModelSpec spec{"vit_ti16", 3, 32, 64, {4}};
+  BuiltModel built = build_model(spec);
+  EXPECT_EQ(built.module.attr("encoder").toModule().attr("pos_embedding").toTensor().sizes(),
+            (std::vector<int64_t>{1, 1 + 2 * 4, 192}));
+  built.module.eval();
+  EXPECT_EQ(forward(built.module, torch::randn({2, 3, 32, 64})).sizes(), (std::vector<int64_t>{2, 4}));
+}
+
+TEST(Gru, TorchNamesAndHiddenSize) {
+  ModelSpec spec = small_spec("gru");
+  spec.gru_hidden = 12;
+  const BuiltModel built = build_model(spec);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& p : built.module.named_parameters()) shapes[p.name] = p.value.sizes().vec();
+  EXPECT_EQ(shapes.at("gru.weight_ih_l0"), (std::vector<int64_t>{36, 16}));
+  EXPECT_EQ(shapes.at("gru.weight_hh_l0"), (std::vector<int64_t>{36, 12}));
+  EXPECT_EQ(shapes.at("gru.bias_ih_l0"), (std::vector<int64_t>{36}));
+  EXPECT_EQ(shapes.at("gru.bias_hh_l0"), (std::vector<int64_t>{36}));
+  EXPECT_EQ(shapes.at("fc.weight"), (std::vector<int64_t>{5, 12}));
+}
+
+TEST(Gru, MatchesTorchGruOverTheTimeAxis) {
+  // The sequence is W; each step is the column of C*H values, channel-major.
+  ModelSpec spec{"gru", 3, 4, 6, {2}};
+  spec.gru_hidden = 5;
+  BuiltModel built = build_model(spec);
+  built.module.eval();
+  const at::Tensor x = torch::randn({2, 3, 4, 6});
+  auto gru = built.module.attr("gru").toModule();
+  const auto p = [&](const char* n) { return gru.attr(n).toTensor(); };
+  at::Tensor h = torch::zeros({2, 5});
+  for (int64_t t = 0; t < 6; ++t) {
+    const at::Tensor step = x.select(3, t).reshape({2, 12});
+    h = torch::gru_cell(step, h, p("weight_ih_l0"), p("weight_hh_l0"), p("bias_ih_l0"), p("bias_hh_l0"));
+  }
+  const at::Tensor features = built.module.get_method("features")({x}).toTensor();
+  EXPECT_TRUE(torch::allclose(features, h, 1e-5, 1e-6));
+}
+
+TEST(ClassNames, ModelsOfOneKindWithOtherShapesDoNotClash) {
+  TempDir tmp;
+  ModelSpec a = small_spec("resnet18"), b = small_spec("resnet18");
+  b.channels = 3;
+  b.heads = {11};
+  BuiltModel ma = build_model(a), mb = build_model(b);
+  EXPECT_NE(ma.module.attr("layer1").toModule().attr("0").toModule().type()->name()->qualifiedName(),
+            ma.module.attr("layer1").toModule().attr("1").toModule().type()->name()->qualifiedName());
+  ma.module.eval();
+  mb.module.eval();
+  ma.module.save(tmp.sub("a.pt"));
+  mb.module.save(tmp.sub("b.pt"));
+  torch::jit::Module la = torch::jit::load(tmp.sub("a.pt")), lb = torch::jit::load(tmp.sub("b.pt"));
+  const at::Tensor xa = torch::randn({2, 1, 32, 32}), xb = torch::randn({2, 3, 32, 32});
+  EXPECT_TRUE(torch::equal(forward(la, xa), forward(ma.module, xa)));
+  EXPECT_TRUE(torch::equal(forward(lb, xb), forward(mb.module, xb)));
+  EXPECT_EQ(forward(lb, xb).size(1), 11);
+}
+
+TEST(Input, WrongShapeIsAClearError) {
+  BuiltModel built = build_model(small_spec("resnet18"));
+  try {
+    forward(built.module, torch::randn({2, 3, 32, 32}));
+    FAIL() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("genre model 'resnet18' expects input [N, 1, 32, 32]"), std::string::npos)
+        << e.what();
+  }
+}
+
+namespace {
+
+void expect_invalid(const ModelSpec& spec, const std::string& needle) {
+  try {
+    build_model(spec);
+    ADD_FAILURE() << "no error for " << needle;
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(needle), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "not one line: " << what;
+  }
+}
+
+}  // namespace
+
+TEST(Spec, BadSpecsAreOneLineErrors) {
+  expect_invalid({"resnet19", 1, 64, 64, {5}}, "unknown model 'resnet19' (known: cnn, resnet18");
+  expect_invalid({"cnn", 2, 128, 128, {5}}, "channels must be 1 (grey) or 3 (colour), got 2");
+  expect_invalid({"cnn", 1, 128, 128, {}}, "exactly one entry, got {}");
+  expect_invalid({"resnet18", 1, 64, 64, {12, 103}}, "exactly one entry, got {12, 103}");
+  expect_invalid({"multihead", 1, 64, 64, {}}, "multihead needs at least one head");
+  expect_invalid({"vit_ti16", 1, 64, 64, {0}}, "every head needs at least 1 class");
+  expect_invalid({"cnn", 1, 32, 32, {5}}, "cnn needs an input of at least 39x39, got 32x32");
+  expect_invalid({"cnn", 1, 128, 38, {5}}, "got 128x38");
+  expect_invalid({"resnet50", 3, 16, 64, {5}}, "resnet50 needs an input of at least 32x32");
+  expect_invalid({"vit_b16", 1, 100, 128, {5}}, "multiples of 16 (its patch size), got 100x128");
+  expect_invalid({"vit_ti16", 1, 0, 16, {5}}, "bad input size 0x16");
+  ModelSpec spec{"multihead", 1, 64, 64, {3, 5}};
+  spec.trunk = "vgg16";
+  expect_invalid(spec, "multihead: unknown trunk 'vgg16'");
+  spec = {"gru", 1, 64, 64, {5}};
+  spec.gru_hidden = 0;
+  expect_invalid(spec, "hidden size must be positive");
+  spec = {"resnet18", 3, 64, 64, {5}};
+  spec.repeat_gray = true;
+  expect_invalid(spec, "repeat_gray needs a 1-channel input");
+  spec = {"cnn", 1, 64, 64, {5}};
+  spec.repeat_gray = true;
+  expect_invalid(spec, "repeat_gray applies to the resnet, vit and multihead models only");
+  spec = {"resnet18", 1, 64, 64, {5}};
+  spec.head_dropout = 1.0;
+  expect_invalid(spec, "head dropout must be in [0, 1)");
+}
+
+TEST(Spec, ZeroHeadDropoutMakesTrainingDeterministicAtTheHead) {
+  ModelSpec spec = small_spec("gru");
+  spec.head_dropout = 0;
+  BuiltModel built = build_model(spec);
+  const at::Tensor x = input_for(spec);
+  EXPECT_TRUE(torch::equal(forward(built.module, x), forward(built.module, x)));
+}
