@@ -41,7 +41,7 @@ std::vector<std::string> figure_notes(const ClassificationMetrics& m, const std:
                                       bool grey_rows, bool counts, bool labels) {
   std::vector<std::string> notes;
   const std::string classes =
-      omitted.empty() ? std::to_string(m.classes) + " classes"
+      omitted.empty() ? std::to_string(m.classes) + (m.classes == 1 ? " class" : " classes")
                       : std::to_string(shown.size()) + " of " + std::to_string(m.classes) + " classes shown";
   // Wrapping may break between the figures, never inside one.
   std::vector<std::string> items = {std::to_string(m.samples) + " samples, " + classes,
