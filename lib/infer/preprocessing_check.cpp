@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <vector>
 
 namespace genre::infer {
 
@@ -11,6 +12,10 @@ using nlohmann::json;
 namespace {
 
 const std::set<std::string> kExempt = {"frames-per-buffer", "hop-frames"};
+
+// Parameters others derive from come first: a wrong sample rate also moves fmax.
+const char* const kPriority[] = {"sample-rate", "n-fft", "hop-length", "win-length", "n-mels", "width", "height",
+                                 "channels"};
 
 std::string element_of(const std::string& params_name) {
   const auto slash = params_name.find('/');
@@ -60,16 +65,33 @@ std::string check_preprocessing(const std::string& params_name, const json& upst
   if (specresize && image_span_frames(upstream) != image_span_frames(expected))
     return element + " makes " + span_text(upstream) + ", but the model was trained on " + span_text(expected) +
            ": the images would cover a different stretch of time";
-  for (const auto& [key, want] : expected.items()) {
+  // The first difference in full, the causes before their consequences
+  // (sample-rate before the fmax it implies); the others listed after it.
+  std::vector<std::string> keys;
+  for (const char* k : kPriority)
+    if (expected.contains(k)) keys.emplace_back(k);
+  for (const auto& item : expected.items())
+    if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) keys.push_back(item.key());
+  std::string first, others;
+  for (const std::string& key : keys) {
     if (kExempt.count(key)) continue;
     if (specresize && (key == "window-frames" || key == "max-frames")) continue;  // compared as the span
-    if (!upstream.contains(key))
-      return element + " does not report '" + key + "', which the model was trained with (" + key + "=" + show(want) +
-             ")";
-    if (!same_value(upstream[key], want))
-      return element + " " + key + "=" + show(upstream[key]) + ", but the model expects " + key + "=" + show(want);
+    const json& want = expected[key];
+    if (!upstream.contains(key)) {
+      if (first.empty())
+        first = element + " does not report '" + key + "', which the model was trained with (" + key + "=" +
+                show(want) + ")";
+      else
+        others += (others.empty() ? "" : ", ") + key + " (not reported)";
+      continue;
+    }
+    if (same_value(upstream[key], want)) continue;
+    if (first.empty())
+      first = element + " " + key + "=" + show(upstream[key]) + ", but the model expects " + key + "=" + show(want);
+    else
+      others += (others.empty() ? "" : ", ") + key + "=" + show(upstream[key]) + " (model: " + show(want) + ")";
   }
-  return "";
+  return others.empty() ? first : first + "; also different: " + others;
 }
 
 }  // namespace genre::infer

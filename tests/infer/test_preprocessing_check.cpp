@@ -52,6 +52,17 @@ TEST(PreprocessingCheck, AContentParameterMustMatchAndIsNamed) {
   EXPECT_NE(e2.find("normalization=minmax"), std::string::npos) << e2;
 }
 
+TEST(PreprocessingCheck, TheCauseIsNamedFirstAndEveryDifferenceListed) {
+  json m = melspec();
+  m["sample-rate"] = 16000;
+  m["fmax"] = 8000.0;
+  m["window"] = "hamming";
+  const std::string e = check_preprocessing(kMelspecParams, m, bundle());
+  EXPECT_EQ(e.find("melspec sample-rate=16000, but the model expects sample-rate=22050"), 0u) << e;
+  EXPECT_NE(e.find("also different: fmax=8000.0 (model: 11025.0), window=hamming (model: hann)"), std::string::npos)
+      << e;
+}
+
 TEST(PreprocessingCheck, NumbersCompareByValue) {
   json m = melspec();
   m["fmax"] = 11025;  // an int where the bundle has a double
