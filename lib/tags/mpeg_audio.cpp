@@ -176,6 +176,11 @@ Mp3Layout scan_mp3(FileReader& file) {
     if (!next) break;
     pos = *next;
   }
+  // Less than an ID3v1 tag after the last frame, starting like one: the file
+  // was cut inside its ID3v1 tag.
+  const std::uint64_t rest = layout.audio_end - pos;
+  if (rest >= 3 && rest < 128 && std::memcmp(file.read(pos, 3), "TAG", 3) == 0)
+    throw file_error(file.path(), "is truncated: its ID3v1 tag is cut off after " + std::to_string(rest) + " bytes");
   return layout;
 }
 

@@ -178,8 +178,12 @@ inline std::pair<std::string, std::string> Fixtures::make(const std::string& nam
   // whole, its inner quotes escaped.
   const std::string tags =
       R"(taginject 'tags="title=\"My Title\",artist=\"Some Artist\",album=\"An Album\",comment=\"A comment\",genre=Jazz"' ! )";
-  // 200 buffers of 1024 samples: ~4.6 s, several copy chunks as MP3.
-  const std::string src = "audiotestsrc num-buffers=200 wave=sine freq=440 ! audio/x-raw,channels=2,rate=";
+  // 200 buffers of 1024 samples: ~4.6 s. The "-long" ones take many 64 KiB
+  // copy chunks: 23 s of MP3, 4.6 s of FLAC-encoded noise.
+  const bool long_one = name.size() > 5 && name.compare(name.size() - 5, 5, "-long") == 0;
+  const std::string base = long_one ? name.substr(0, name.size() - 5) : name;
+  const std::string src = std::string("audiotestsrc num-buffers=") + (long_one && base == "mp3" ? "1000" : "200") +
+                          (long_one ? " wave=white-noise" : " wave=sine freq=440") + " ! audio/x-raw,channels=2,rate=";
   struct Recipe {
     std::string file, pipeline;
     std::vector<std::pair<std::string, std::string>> elements;  // element, Debian package
@@ -188,34 +192,34 @@ inline std::pair<std::string, std::string> Fixtures::make(const std::string& nam
   Recipe r;
   const std::pair<std::string, std::string> good_mp3{"lamemp3enc", "gstreamer1.0-plugins-good"};
   const std::pair<std::string, std::string> id3mux{"id3v2mux", "gstreamer1.0-plugins-good"};
-  if (name == "mp3" || name == "mp3-id3v23" || name == "mp3-bare") {
+  if (base == "mp3" || base == "mp3-id3v23" || base == "mp3-bare") {
     r.file = name + ".mp3";
-    const bool bare = name == "mp3-bare";
+    const bool bare = base == "mp3-bare";
     r.pipeline = src + "44100 ! audioconvert ! " + (bare ? "" : tags) + "lamemp3enc ! " + (bare ? "" : "id3v2mux ! ");
     r.elements = {good_mp3, id3mux};
     r.taginject = !bare;
     r.decorate = !bare;
-    r.id3v23 = name == "mp3-id3v23";
-  } else if (name == "ogg") {
+    r.id3v23 = base == "mp3-id3v23";
+  } else if (base == "ogg") {
     r.file = "vorbis.ogg";
     r.pipeline = src + "44100 ! audioconvert ! " + tags + "vorbisenc ! oggmux ! ";
     r.elements = {{"vorbisenc", "gstreamer1.0-plugins-base"}, {"oggmux", "gstreamer1.0-plugins-base"}};
-  } else if (name == "opus") {
+  } else if (base == "opus") {
     r.file = "opus.opus";
     r.pipeline = src + "48000 ! audioconvert ! " + tags + "opusenc ! oggmux ! ";
     r.elements = {{"opusenc", "gstreamer1.0-plugins-base"}, {"oggmux", "gstreamer1.0-plugins-base"}};
-  } else if (name == "flac") {
-    r.file = "flac.flac";
+  } else if (base == "flac") {
+    r.file = name + ".flac";
     r.pipeline = src + "44100 ! audioconvert ! " + tags + "flacenc ! ";
     r.elements = {{"flacenc", "gstreamer1.0-plugins-good"}};
-  } else if (name == "m4a") {
+  } else if (base == "m4a") {
     // mp4mux files taginject's (stream) tags under the track, where players,
     // TagLib and mutagen do not look: tag_probe.py writes them instead.
     r.file = "aac.m4a";
     r.pipeline = src + "44100 ! audioconvert ! avenc_aac ! mp4mux ! ";
     r.elements = {{"avenc_aac", "gstreamer1.0-libav"}, {"mp4mux", "gstreamer1.0-plugins-good"}};
     r.taginject = false;
-  } else if (name == "wav") {
+  } else if (base == "wav") {
     r.file = "pcm.wav";
     r.pipeline = src + "44100 ! audioconvert ! wavenc ! ";
     r.elements = {{"wavenc", "gstreamer1.0-plugins-good"}};
