@@ -212,11 +212,12 @@ inline std::pair<std::string, std::string> Fixtures::make(const std::string& nam
     r.file = name + ".flac";
     r.pipeline = src + "44100 ! audioconvert ! " + tags + "flacenc ! ";
     r.elements = {{"flacenc", "gstreamer1.0-plugins-good"}};
-  } else if (base == "m4a") {
+  } else if (base == "m4a" || base == "m4a-faststart") {
     // mp4mux files taginject's (stream) tags under the track, where players,
     // TagLib and mutagen do not look: tag_probe.py writes them instead.
-    r.file = "aac.m4a";
-    r.pipeline = src + "44100 ! audioconvert ! avenc_aac ! mp4mux ! ";
+    // faststart puts 'moov' before 'mdat': a growing tag moves the audio.
+    r.file = name + ".m4a";
+    r.pipeline = src + "44100 ! audioconvert ! avenc_aac ! mp4mux" + (base == "m4a" ? "" : " faststart=true") + " ! ";
     r.elements = {{"avenc_aac", "gstreamer1.0-libav"}, {"mp4mux", "gstreamer1.0-plugins-good"}};
     r.taginject = false;
   } else if (base == "wav") {

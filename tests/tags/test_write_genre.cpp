@@ -31,6 +31,7 @@ const std::vector<Expected> kFormats = {
     {"opus", "Ogg Opus", "Vorbis comment GENRE"},
     {"flac", "FLAC", "Vorbis comment GENRE"},
     {"m4a", "MP4", "MP4 \xc2\xa9gen"},
+    {"m4a-faststart", "MP4", "MP4 \xc2\xa9gen"},
 };
 
 void PrintTo(const Expected& e, std::ostream* os) { *os << e.fixture; }
