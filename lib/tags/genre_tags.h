@@ -1,10 +1,12 @@
 // Writing a genre verdict into an audio file's own tag, in place of the old
 // one, without re-encoding and without touching any other tag or audio byte.
 //
-//   MP3           ID3v2 TCON, in the file's ID3v2 version (2.3 or 2.4; 2.2 is
-//                 written as 2.3, a file without ID3v2 gets 2.4). An existing
-//                 ID3v1 tag gets the matching genre number (255 when the genre
-//                 has none); no ID3v1 tag is added. APE tags are left alone.
+//   MP3           ID3v2 TCON (v2.2: TCO) in the file's own ID3v2 version (2.2,
+//                 2.3 or 2.4; a file without ID3v2 gets a 2.4 tag), rewritten
+//                 frame by frame so every other frame keeps its bytes
+//                 (id3v2_genre.h). An existing ID3v1 tag gets the matching
+//                 genre number (255 when the genre has none); no ID3v1 tag is
+//                 added. APE tags are left alone.
 //   Ogg Vorbis,
 //   Ogg Opus,
 //   FLAC          the Vorbis comment's GENRE field
@@ -13,10 +15,11 @@
 // The format comes from the file's content, never its name. Every genre
 // value the file had is replaced by the one given.
 //
-// The file is replaced atomically (atomic_replace.h): a copy beside it is
-// edited, then verified (same format, the new genre reads back, every other
-// tag equal, every preserved byte equal: preserved_bytes.h), fsynced and
-// renamed over the original. Any error leaves the original untouched and
+// TagLib reads every format and writes all but MP3. The file is replaced
+// atomically (atomic_replace.h): a copy beside it is edited, then verified
+// (same format, the new genre reads back, every other tag equal, every
+// preserved byte equal: preserved_bytes.h), fsynced and renamed over the
+// original. A symlink's target is edited; the link stays. Any error leaves the original untouched and
 // throws TagError, a one-line message naming the file and the cause.
 #pragma once
 

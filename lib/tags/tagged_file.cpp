@@ -1,6 +1,5 @@
 #include "tags/tagged_file.h"
 
-#include <taglib/attachedpictureframe.h>
 #include <taglib/flacfile.h>
 #include <taglib/flacpicture.h>
 #include <taglib/id3v1tag.h>
@@ -21,6 +20,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <initializer_list>
 
 #include "tags/tag_error.h"
 #include "tags/unique_fd.h"
