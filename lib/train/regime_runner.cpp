@@ -2,7 +2,10 @@
 
 #include <torch/script.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include "model/bundle.h"
@@ -35,13 +38,21 @@ std::string join_label(const std::string& prefix, const std::string& stage) {
 // Metrics of one class level on one split: per sample, and per track (mean
 // of its windows' probabilities) when the samples are windows. The
 // confusion matrix is drawn for the headline level (tracks when windowed).
-json level_report(const std::vector<float>& probs, const std::vector<int64_t>& labels,
+// Share of `labels` equal to `majority`: the accuracy of always answering the
+// most frequent training class, the chance level a result must beat.
+double majority_share(const std::vector<int64_t>& labels, int64_t majority) {
+  if (labels.empty()) return NAN;
+  return static_cast<double>(std::count(labels.begin(), labels.end(), majority)) / static_cast<double>(labels.size());
+}
+
+json level_report(const std::vector<float>& probs, const std::vector<int64_t>& labels, int64_t majority,
                   const std::vector<std::string>& tracks, bool windowed, int64_t classes,
                   const std::vector<std::string>& names, const std::string& dir, const std::string& stem,
                   const std::string& title, std::string& markdown) {
   const int64_t n = static_cast<int64_t>(labels.size());
   report::ClassificationMetrics m = report::evaluate(probs.data(), n, classes, labels.data());
   json j = report::to_json(m, names);
+  j["chance_top1"] = majority_share(labels, majority);
   const report::ClassificationMetrics* headline = &m;
   report::ClassificationMetrics track;
   if (windowed) {
@@ -49,6 +60,7 @@ json level_report(const std::vector<float>& probs, const std::vector<int64_t>& l
     track = report::evaluate(g.probs.data(), static_cast<int64_t>(g.labels.size()), classes, g.labels.data());
     j["track_top1"] = track.top1;
     j["track"] = report::to_json(track, names);
+    j["track"]["chance_top1"] = majority_share(g.labels, majority);
     headline = &track;
   }
   const std::string level = windowed ? " (per track: mean of its windows)" : "";
@@ -73,6 +85,37 @@ void write_curves(const std::string& dir, const json& history, const std::string
     points.push_back(p);
   }
   if (!points.empty()) report::write_learning_curves_png(dir + "/learning_curves.png", points, title);
+}
+
+int64_t most_frequent(const SampleList& samples, const std::string& target) {
+  std::map<int64_t, int64_t> counts;
+  for (const loader::SampleInfo* s : samples)
+    if (target_label(*s, target) >= 0) ++counts[target_label(*s, target)];
+  int64_t best = -1, best_count = 0;
+  for (const auto& [label, count] : counts)
+    if (count > best_count) best = label, best_count = count;
+  return best;
+}
+
+// Every evaluated sample's fine-class probabilities, for error analysis (and
+// for checking that Python's torch.jit.load gives the same numbers).
+void write_predictions(const std::string& path, const shard::DatasetReader& reader, const SampleList& samples,
+                       const std::vector<float>& probs, const std::vector<std::string>& names) {
+  std::ostringstream out;
+  out << "key,split,track_id,label,predicted";
+  for (const std::string& name : names) out << "," << report::csv_field(name);
+  out << "\n";
+  out.precision(9);
+  const size_t classes = names.size();
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const float* p = probs.data() + i * classes;
+    const size_t predicted = static_cast<size_t>(std::max_element(p, p + classes) - p);
+    out << reader.sample(samples[i]->split, samples[i]->index).key << "," << samples[i]->split << ","
+        << samples[i]->track_id << "," << samples[i]->fine << "," << predicted;
+    for (size_t c = 0; c < classes; ++c) out << "," << p[c];
+    out << "\n";
+  }
+  write_text_atomically(path, out.str());
 }
 
 }  // namespace
@@ -131,12 +174,13 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
   std::string md;
   json j;
   if (target == "macro") {
-    j["macro"] = level_report(ev.probs.back(), macro, tracks, windowed, n_macro, macro_names, dir, macro_stem,
+    j["macro"] = level_report(ev.probs.back(), macro, majority_macro_, tracks, windowed, n_macro, macro_names, dir, macro_stem,
                               title + ": macrogenres", md);
     j["macro"]["source"] = "macro stage";
   } else {
-    j["fine"] = level_report(ev.probs.back(), fine, tracks, windowed, n_fine, fine_names, dir, "confusion_fine",
+    j["fine"] = level_report(ev.probs.back(), fine, majority_fine_, tracks, windowed, n_fine, fine_names, dir, "confusion_fine",
                              title + ": fine genres", md);
+    write_predictions(dir + "/predictions.csv", *data_.reader, samples, ev.probs.back(), fine_names);
     // Macrogenre verdicts: the macro head of a multitask model, else the fine
     // probabilities summed per macrogenre (the rule genreclassify uses).
     std::vector<float> macro_probs;
@@ -155,7 +199,7 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
       macro_tracks.push_back(tracks[i]);
     }
     if (!macro_labels.empty()) {
-      j["macro"] = level_report(macro_probs, macro_labels, macro_tracks, windowed, n_macro, macro_names, dir,
+      j["macro"] = level_report(macro_probs, macro_labels, majority_macro_, macro_tracks, windowed, n_macro, macro_names, dir,
                                 macro_stem, title + ": macrogenres", md);
       j["macro"]["source"] = target == "multitask" ? "macro head" : "fine probabilities summed per macrogenre";
     }
@@ -188,9 +232,26 @@ void RegimeRunner::save_model_bundle(model::BuiltModel& built, const std::string
   model::save_bundle(module, info, path);
 }
 
+// The tracks of each split, so a reader can check what was trained and tested on.
+void write_split_tracks(const std::string& path, const SampleSplits& splits, const std::string& test_split) {
+  auto tracks = [](const SampleList& samples) {
+    std::vector<std::string> ids;
+    for (const loader::SampleInfo* s : samples)
+      if (ids.empty() || ids.back() != s->track_id) ids.push_back(s->track_id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  };
+  write_text_atomically(path, json{{"train", tracks(splits.train)}, {"val", tracks(splits.val)},
+                                   {test_split, tracks(splits.test)}}.dump() + "\n");
+}
+
 RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& splits, const std::string& dir,
                                 const std::string& label, const std::string& test_split) {
   std::filesystem::create_directories(dir);
+  write_split_tracks(dir + "/splits.json", splits, test_split);
+  majority_fine_ = most_frequent(splits.train, "fine");
+  majority_macro_ = most_frequent(splits.train, "macro");
   const int64_t n_fine = static_cast<int64_t>(data_.classes.fine.size());
   const int64_t n_macro = static_cast<int64_t>(data_.classes.macro.size());
   RegimeOutcome out;

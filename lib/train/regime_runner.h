@@ -41,6 +41,7 @@ class RegimeRunner {
   ComputeDevice device_;
   Progress& progress_;
   StageTrainer trainer_;
+  int64_t majority_fine_ = -1, majority_macro_ = -1;  // most frequent training class of the run
 };
 
 // The samples usable for a stage's target (macro: those with a macrogenre).

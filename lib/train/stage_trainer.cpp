@@ -1,7 +1,9 @@
 #include "train/stage_trainer.h"
 
+#include <csignal>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
@@ -35,6 +37,18 @@ bool any_valid(const std::vector<int64_t>& labels) {
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Test hook for the resume tests: GENRE_TRAIN_TEST_KILL_AFTER_STEPS=N makes
+// the process SIGKILL itself after N optimiser steps, a kill -9 at an exact
+// point mid-epoch.
+void maybe_kill_for_test() {
+  static const long limit = [] {
+    const char* v = std::getenv("GENRE_TRAIN_TEST_KILL_AFTER_STEPS");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  static long steps = 0;
+  if (limit > 0 && ++steps >= limit) std::raise(SIGKILL);
+}
 
 }  // namespace
 
@@ -194,6 +208,7 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
       scaler.scale(l).backward();
       if (scaler.unscale(trainable)) optimizer.step();
       schedule->after_step();
+      maybe_kill_for_test();
       const double value = l.item<double>();
       if (!std::isfinite(value))
         throw std::runtime_error(task.label + ": the training loss became " + std::to_string(value) +

@@ -86,7 +86,30 @@ json run_compare(const TrainConfig& c, const TrainingData& data, RegimeRunner& r
   return out;
 }
 
-void print_summary(const std::string& md) { std::fprintf(stdout, "%s", md.c_str()); }
+// The few lines a person wants at the end: the headline figures and where the rest is.
+std::string plain_summary(const json& report, const std::string& out) {
+  std::string s = "test: fine top-1 " + pct(number_at(report, {"test", "fine", "top1"}));
+  const double track = number_at(report, {"test", "fine", "track_top1"});
+  if (std::isfinite(track)) s += " (per track " + pct(track) + ")";
+  s += ", macrogenre top-1 " + pct(number_at(report, {"test", "macro", "top1"}));
+  const double chance = number_at(report, {"test", "fine", "chance_top1"});
+  if (std::isfinite(chance)) s += "; chance (most frequent training class) " + pct(chance);
+  return s + "\nrun: " + out + "/ (model.pt, report.md, report.json, confusion_*.png, learning_curves.png)\n";
+}
+
+// A run is tied to the dataset it started on: resuming on another (or a
+// changed) dataset would silently mix two trainings.
+void check_same_dataset(const std::string& path, const TrainingData& data) {
+  std::ifstream in(path);
+  if (!in) {
+    write_text_atomically(path, json{{"dir", data.dir}, {"manifest_sha256", data.manifest_sha256}}.dump(2) + "\n");
+    return;
+  }
+  const json recorded = json::parse(in, nullptr, false);
+  if (recorded.is_discarded() || recorded.value("manifest_sha256", "") != data.manifest_sha256)
+    throw std::runtime_error(data.dir + "/manifest.json: the dataset changed since this run started (" + path +
+                             " records another manifest digest); start a new run");
+}
 
 json run(const TrainConfig& c) {
   const std::vector<std::string> required =
@@ -95,12 +118,13 @@ json run(const TrainConfig& c) {
   at::set_num_threads(c.threads);
   Progress progress;
   const ComputeDevice device = select_device(c.device, c.amp, c.channels_last, c.model != "gru" && c.model.rfind("vit", 0) != 0);
-  progress.line("genre-train: " + c.model + ", " + c.regime + (c.cv > 0 ? ", " + std::to_string(c.cv) + "-fold CV" : "") +
-                ", " + std::to_string(data.reader->size("train")) + " training samples, " +
+  progress.line("training " + c.model + " (" + c.regime + (c.cv > 0 ? ", " + std::to_string(c.cv) + "-fold CV" : "") +
+                "): " + std::to_string(data.reader->size("train")) + " training samples, " +
                 std::to_string(data.classes.fine.size()) + " fine / " + std::to_string(data.classes.macro.size()) +
                 " macro classes, input " + std::to_string(data.input_shape[0]) + "x" +
                 std::to_string(data.input_shape[1]) + "x" + std::to_string(data.input_shape[2]) + ", " +
                 device.describe() + ", " + std::to_string(c.threads) + " threads");
+  check_same_dataset(c.out + "/dataset.json", data);
   RegimeRunner runner(c, data, device, progress);
   json report = {{"model", c.model}, {"regime", c.regime}, {"data", c.data}, {"windowed", data.table->windowed()},
                  {"manifest_sha256", data.manifest_sha256}};
@@ -161,7 +185,10 @@ json run(const TrainConfig& c) {
   write_metrics(c.out, history);
   write_text_atomically(c.out + "/report.json", report.dump(2) + "\n");
   write_text_atomically(c.out + "/report.md", md);
-  print_summary(md);
+  const std::string summary =
+      c.cv > 0 || c.regime == "compare" ? md.substr(md.find("## ")) + "\nrun: " + c.out + "/ (report.md, report.json)\n"
+                                        : plain_summary(report, c.out);
+  std::fprintf(stdout, "%s", summary.c_str());
   return report;
 }
 
