@@ -60,11 +60,12 @@ class StepSchedule : public LrSchedule {
     const double total = static_cast<double>(std::max<int64_t>(setup_.total_steps, 1));
     const double t = static_cast<double>(step_);
     if (setup_.kind == "cosine") return cosine_between(setup_.base_lr, setup_.min_lr, t / total);
-    // torch's OneCycleLR, cosine annealing: max_lr/25 up to max_lr, then down to initial/1e4.
+    // torch's OneCycleLR (cosine): max_lr/25 up to max_lr at step pct_start*total - 1,
+    // then down to (max_lr/25)/1e4 at the last step.
     const double initial = setup_.max_lr / 25.0, final_lr = initial / 1e4;
-    const double warm = std::max(1.0, setup_.pct_start * total);
-    if (t < warm) return cosine_between(initial, setup_.max_lr, t / warm);
-    return cosine_between(setup_.max_lr, final_lr, (t - warm) / std::max(1.0, total - warm));
+    const double peak = std::max(1.0, setup_.pct_start * total - 1.0), last = std::max(peak + 1.0, total - 1.0);
+    if (t <= peak) return cosine_between(initial, setup_.max_lr, t / peak);
+    return cosine_between(setup_.max_lr, final_lr, (t - peak) / (last - peak));
   }
   void after_step() override { ++step_; }
   nlohmann::json state() const override { return {{"step", step_}}; }
