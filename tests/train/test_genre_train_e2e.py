@@ -201,6 +201,30 @@ class GenreTrainTest(unittest.TestCase):
         self.assertIn("top1", report["compare"]["two_stage"]["test"]["macro"])
         self.assertAlmostEqual(report["compare"]["reference"]["macro_top1"], 0.5)
 
+    def test_every_model_family_trains_and_exports(self):
+        cases = [("gru", "standard", []), ("vit_ti16", "standard", ["--augment", "specaugment"]),
+                 ("resnet18", "standard", ["--loss", "bce", "--pos-weight", "log-inverse", "--freeze", "layer3"]),
+                 ("multihead", "multitask", ["--augment", "mixup"])]
+        images = read_split_samples(self.clips, "test")
+        x = torch.from_numpy(np.stack([images[k] for k in sorted(images)[:2]]))
+        for model_name, regime, extra in cases:
+            with self.subTest(model=model_name):
+                out = self.out(model_name)
+                train("--data", self.clips, "--model", model_name, "--regime", regime, "--epochs", "1",
+                      "--batch-size", "16", "--out", out, *extra)
+                report = json.load(open(os.path.join(out, "report.json")))
+                self.assertLessEqual(report["test"]["fine"]["top1"], 1.0)
+                model = torch.jit.load(os.path.join(out, "model.pt")).eval()
+                info = json.loads(model.bundle_json)
+                self.assertEqual(info["model"], model_name)
+                heads = model.forward_heads(x)
+                self.assertEqual(heads[-1].shape, (2, len(info["classes"]["fine"])))
+                if regime == "multitask":
+                    self.assertEqual(info["heads"], ["macro", "fine"])
+                    self.assertEqual(heads[0].shape, (2, len(info["classes"]["macro"])))
+                    self.assertEqual(report["test"]["macro"]["source"], "macro head")
+                self.assertEqual(info["multi_label"], "bce" in extra)
+
     def test_errors_are_one_line_and_leave_the_run_consistent(self):
         def fails(dataset, *extra, status=1, says):
             out = self.out("err")
