@@ -1,0 +1,115 @@
+// plan_pipeline: the bundle's preprocessing back into element properties, and
+// the windowing chosen for files and live streams.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "infer/infer_error.h"
+#include "infer/pipeline_plan.h"
+
+using genre::infer::InferError;
+using genre::infer::PipelinePlan;
+using genre::infer::PlanOptions;
+using genre::infer::plan_pipeline;
+using genre::infer::property_text;
+using genre::infer::PropertyList;
+using nlohmann::json;
+
+namespace {
+
+json preprocessing(unsigned window_frames, unsigned max_frames, const std::string& normalization = "minmax") {
+  return {{"genre/melspec-params",
+           {{"sample-rate", 22050}, {"n-fft", 2048}, {"hop-length", 512}, {"n-mels", 128}, {"fmax", 11025.0},
+            {"window", "hann"}, {"center", true}, {"frames-per-buffer", 32}}},
+          {"genre/specresize-params",
+           {{"window-frames", window_frames}, {"hop-frames", window_frames / 3}, {"max-frames", max_frames},
+            {"width", 128}, {"height", 128}, {"channels", 1}, {"normalization", normalization},
+            {"mean", "-40"}, {"std", "20"}, {"n-mels", 128}, {"amin", 1e-10}, {"top-db", 80.0}}}};
+}
+
+std::string value_of(const PropertyList& props, const std::string& name) {
+  auto it = std::find_if(props.begin(), props.end(), [&](const auto& p) { return p.first == name; });
+  return it == props.end() ? "(unset)" : it->second;
+}
+
+}  // namespace
+
+TEST(PipelinePlan, EveryRecordedMelspecParameterBecomesAProperty) {
+  const PipelinePlan plan = plan_pipeline(preprocessing(129, 0), PlanOptions{});
+  EXPECT_EQ(value_of(plan.melspec, "sample-rate"), "22050");
+  EXPECT_EQ(value_of(plan.melspec, "n-mels"), "128");
+  EXPECT_EQ(value_of(plan.melspec, "fmax"), "11025");
+  EXPECT_EQ(value_of(plan.melspec, "window"), "hann");
+  EXPECT_EQ(value_of(plan.melspec, "center"), "true");
+  EXPECT_EQ(value_of(plan.melspec, "frames-per-buffer"), "(unset)") << "how frames are batched is not preprocessing";
+  EXPECT_EQ(plan.sample_rate, 22050u);
+  EXPECT_DOUBLE_EQ(plan.frame_seconds, 512.0 / 22050);
+}
+
+TEST(PipelinePlan, SpecresizeGetsItsOwnPropertiesOnly) {
+  const PipelinePlan plan = plan_pipeline(preprocessing(129, 0), PlanOptions{});
+  EXPECT_EQ(value_of(plan.specresize, "width"), "128");
+  EXPECT_EQ(value_of(plan.specresize, "normalization"), "minmax");
+  EXPECT_EQ(value_of(plan.specresize, "top-db"), "80");
+  for (const char* derived : {"n-mels", "amin", "mean", "std", "max-frames"})
+    EXPECT_EQ(value_of(plan.specresize, derived), "(unset)") << derived;
+  const PipelinePlan ms = plan_pipeline(preprocessing(129, 0, "mean-std"), PlanOptions{});
+  EXPECT_EQ(value_of(ms.specresize, "mean"), "-40");
+  EXPECT_EQ(value_of(ms.specresize, "std"), "20");
+}
+
+TEST(PipelinePlan, WindowedBundlesKeepTheirWindowWithAOneSecondHop) {
+  const PipelinePlan plan = plan_pipeline(preprocessing(129, 0), PlanOptions{});
+  EXPECT_EQ(plan.window_frames, 129u);
+  EXPECT_EQ(plan.hop_frames, 43u);  // round(1 s * 22050 / 512)
+  EXPECT_EQ(value_of(plan.specresize, "window-frames"), "129");
+  EXPECT_EQ(value_of(plan.specresize, "hop-frames"), "43");
+  EXPECT_NEAR(plan.window_seconds(), 2.9954, 1e-3);
+  PlanOptions half;
+  half.hop_seconds = 0.5;
+  EXPECT_EQ(plan_pipeline(preprocessing(129, 0), half).hop_frames, 22u);
+  PlanOptions tiny;
+  tiny.hop_seconds = 0.001;
+  EXPECT_EQ(plan_pipeline(preprocessing(129, 0), tiny).hop_frames, 1u) << "never below one frame";
+}
+
+TEST(PipelinePlan, WholeClipBundlesGetWholeClipsAsTrained) {
+  const PipelinePlan plan = plan_pipeline(preprocessing(0, 1292), PlanOptions{});
+  EXPECT_EQ(plan.window_frames, 0u);
+  EXPECT_EQ(value_of(plan.specresize, "window-frames"), "0");
+  EXPECT_EQ(value_of(plan.specresize, "hop-frames"), "0");
+  EXPECT_EQ(value_of(plan.specresize, "max-frames"), "1292");
+}
+
+TEST(PipelinePlan, LiveTurnsTheClipLengthIntoASlidingWindow) {
+  PlanOptions live;
+  live.live = true;
+  const PipelinePlan plan = plan_pipeline(preprocessing(0, 1292), live);
+  EXPECT_EQ(plan.window_frames, 1292u);
+  EXPECT_EQ(plan.hop_frames, 43u);
+  try {
+    plan_pipeline(preprocessing(0, 0), live);
+    FAIL() << "a live plan for clips of any length";
+  } catch (const InferError& e) {
+    EXPECT_NE(std::string(e.what()).find("whole clips of any length"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PipelinePlan, MissingPreprocessingIsAnError) {
+  EXPECT_THROW(plan_pipeline(json::object(), PlanOptions{}), InferError);
+  json p = preprocessing(129, 0);
+  p["genre/melspec-params"].erase("hop-length");
+  try {
+    plan_pipeline(p, PlanOptions{});
+    FAIL();
+  } catch (const InferError& e) {
+    EXPECT_NE(std::string(e.what()).find("hop-length"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PipelinePlan, PropertyTextKeepsEveryDigit) {
+  EXPECT_EQ(property_text(json(0.1)), "0.10000000000000001");
+  EXPECT_EQ(property_text(json(2048)), "2048");
+  EXPECT_EQ(property_text(json(false)), "false");
+  EXPECT_EQ(property_text(json("slaney")), "slaney");
+}
