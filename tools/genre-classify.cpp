@@ -1,0 +1,736 @@
+// genre-classify: genre verdicts for audio files, directories and URIs, or for
+// a live source, with a model bundle from genre-train. Each input runs through
+//   uridecodebin ! audioconvert ! audioresample ! melspec ! specresize ! genreclassify ! fakesink
+// with every melspec/specresize parameter read from the bundle
+// (lib/infer/pipeline_plan.h). Files go to parallel workers, one reusable
+// pipeline each; --write-tags writes each verdict into the file's own genre
+// tag (lib/tags, atomic).
+//
+// Exit status: 0 every input classified (and tagged), 1 some failed (listed
+// on stderr), 2 usage error or unusable model, 3 fatal (a GStreamer element
+// missing), 130 interrupted (file mode).
+#include <gst/gst.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "infer/classifier.h"
+#include "infer/pipeline_plan.h"
+#include "infer/verdict_report.h"
+#include "tags/genre_tags.h"
+
+namespace fs = std::filesystem;
+using genre::infer::FileResult;
+using genre::infer::OutputFormat;
+using genre::infer::PipelinePlan;
+using genre::infer::RankedClass;
+using genre::infer::WindowRecord;
+
+namespace {
+
+constexpr int kExitFailed = 1, kExitUsage = 2, kExitFatal = 3, kExitInterrupted = 130;
+
+struct Options {
+  std::string model;
+  std::vector<std::string> inputs;
+  bool windows = false;
+  std::string format = "text";
+  unsigned jobs = 0;     // 0 = one per core
+  unsigned threads = 0;  // 0 = cores / jobs
+  unsigned top_k = 5;
+  unsigned batch = 4;
+  double hop = 1.0;
+  std::string device = "auto";
+  double min_confidence = 0.0;
+  bool live = false;
+  std::string live_uri;             // "" = autoaudiosrc
+  std::string source;               // live: a gst-launch source description instead
+  std::string smoothing = "ema";
+  double ema_alpha = 0.3;
+  bool write_tags = false, dry_run = false;
+  std::string genre_format = "fine";
+  bool all_files = false;
+  bool progress = false, quiet = false;
+};
+
+// Thrown for a broken setup (an element missing): exit 3.
+struct FatalError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::atomic<int> g_interrupts{0};
+
+void on_sigint(int) {
+  if (g_interrupts.fetch_add(1) >= 1) _exit(kExitInterrupted);  // a second Ctrl-C: leave now
+}
+
+const std::set<std::string> kAudioExtensions = {".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac",
+                                                ".mp4", ".wma", ".aif", ".aiff", ".ape", ".wv", ".mka", ".webm",
+                                                ".mp2", ".au", ".spx"};
+
+// ---- inputs ------------------------------------------------------------------------------
+
+struct Input {
+  std::string display;  // as the user knows it
+  std::string uri;
+  std::string path;     // local file, "" for other URIs
+  std::string error;    // set: cannot even be tried
+};
+
+bool looks_like_uri(const std::string& s) { return s.find("://") != std::string::npos && gst_uri_is_valid(s.c_str()); }
+
+Input file_input(const std::string& path) {
+  Input in{path, "", path, ""};
+  GError* error = nullptr;
+  gchar* uri = gst_filename_to_uri(path.c_str(), &error);
+  if (uri) {
+    in.uri = uri;
+    g_free(uri);
+  } else {
+    in.error = error ? error->message : "not a usable file name";
+    if (error) g_error_free(error);
+  }
+  return in;
+}
+
+std::vector<Input> expand_inputs(const std::vector<std::string>& args, bool all_files) {
+  std::vector<Input> out;
+  for (const std::string& arg : args) {
+    if (looks_like_uri(arg)) {
+      Input in{arg, arg, "", ""};
+      if (g_str_has_prefix(arg.c_str(), "file://")) {
+        gchar* path = g_filename_from_uri(arg.c_str(), nullptr, nullptr);
+        if (path) in.path = path;
+        g_free(path);
+      }
+      out.push_back(in);
+      continue;
+    }
+    std::error_code ec;
+    if (!fs::is_directory(arg, ec)) {
+      out.push_back(file_input(arg));
+      continue;
+    }
+    std::vector<std::string> found;
+    auto it = fs::recursive_directory_iterator(arg, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+      out.push_back({arg, "", arg, "cannot read the directory: " + ec.message()});
+      continue;
+    }
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) {
+        out.push_back({arg, "", arg, "cannot walk the directory: " + ec.message()});
+        break;
+      }
+      const fs::path p = it->path();
+      if (p.filename().string().rfind('.', 0) == 0) {  // hidden: no descent, no file
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_directory(ec)) continue;
+      std::string ext = p.extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      if (all_files || kAudioExtensions.count(ext)) found.push_back(p.string());
+    }
+    std::sort(found.begin(), found.end());
+    for (const std::string& f : found) out.push_back(file_input(f));
+  }
+  return out;
+}
+
+// ---- messages --------------------------------------------------------------------------------
+
+std::vector<RankedClass> ranked_from(const GstStructure* s) {
+  std::vector<RankedClass> top;
+  const GValue* labels = gst_structure_get_value(s, "labels");
+  const GValue* scores = gst_structure_get_value(s, "scores");
+  const GValue* ids = gst_structure_get_value(s, "fma-ids");
+  if (!labels || !scores || !ids) return top;
+  const guint n = gst_value_array_get_size(labels);
+  for (guint i = 0; i < n; ++i) {
+    RankedClass c;
+    c.name = g_value_get_string(gst_value_array_get_value(labels, i));
+    c.score = float(g_value_get_double(gst_value_array_get_value(scores, i)));
+    c.fma_genre_id = g_value_get_int(gst_value_array_get_value(ids, i));
+    c.index = int(i);
+    top.push_back(c);
+  }
+  return top;
+}
+
+std::optional<RankedClass> macro_from(const GstStructure* s, const char* name_field, const char* score_field) {
+  const char* name = gst_structure_get_string(s, name_field);
+  if (!name || !*name) return std::nullopt;
+  RankedClass c;
+  c.name = name;
+  double score = 0;
+  gst_structure_get_double(s, score_field, &score);
+  c.score = float(score);
+  return c;
+}
+
+bool bool_field(const GstStructure* s, const char* name) {
+  gboolean v = FALSE;
+  gst_structure_get_boolean(s, name, &v);
+  return v;
+}
+
+guint64 uint64_field(const GstStructure* s, const char* name) {
+  guint64 v = 0;
+  gst_structure_get_uint64(s, name, &v);
+  return v;
+}
+
+double seconds_field(const GstStructure* s, const char* name) {
+  guint64 v = GST_CLOCK_TIME_NONE;
+  gst_structure_get_uint64(s, name, &v);
+  return GST_CLOCK_TIME_IS_VALID(v) ? double(v) / GST_SECOND : -1.0;
+}
+
+WindowRecord window_from(const GstStructure* s, const std::string& input) {
+  WindowRecord w;
+  w.input = input;
+  w.start_s = seconds_field(s, "timestamp");
+  w.duration_s = seconds_field(s, "duration");
+  w.window = uint64_field(s, "window");
+  w.top = ranked_from(s);
+  w.macro = macro_from(s, "macrogenre", "macrogenre-score");
+  w.verdict.name = gst_structure_get_string(s, "verdict") ? gst_structure_get_string(s, "verdict") : "";
+  double score = 0;
+  gst_structure_get_double(s, "verdict-score", &score);
+  w.verdict.score = float(score);
+  w.confident = bool_field(s, "confident");
+  w.skipped = uint64_field(s, "skipped");
+  return w;
+}
+
+void fill_verdict(FileResult* r, const GstStructure* s) {
+  r->ok = true;
+  r->windows = uint64_field(s, "windows");
+  r->skipped = uint64_field(s, "skipped");
+  r->top = ranked_from(s);
+  r->macro = macro_from(s, "macrogenre", "macrogenre-score");
+  r->confident = bool_field(s, "confident");
+}
+
+std::string error_text(GstMessage* msg) {
+  GError* err = nullptr;
+  gst_message_parse_error(msg, &err, nullptr);
+  std::string text = err ? err->message : "unknown error";
+  if (err) g_error_free(err);
+  return text;
+}
+
+// ---- pipelines -------------------------------------------------------------------------------
+
+GstElement* make(const char* factory, const char* name = nullptr) {
+  GstElement* e = gst_element_factory_make(factory, name);
+  if (!e)
+    throw FatalError(std::string("the GStreamer element '") + factory + "' is missing" +
+                     (g_str_has_prefix(factory, "genre") || std::string(factory) == "melspec" ||
+                              std::string(factory) == "specresize"
+                          ? " (is the gst-genre plugin directory on GST_PLUGIN_PATH?)"
+                          : ""));
+  return e;
+}
+
+void set_properties(GstElement* e, const genre::infer::PropertyList& props) {
+  for (const auto& [name, value] : props)
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), name.c_str()))
+      gst_util_set_object_arg(G_OBJECT(e), name.c_str(), value.c_str());
+}
+
+// The chain after the source: audioconvert ... genreclassify ! fakesink, in `bin`; returns audioconvert.
+GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan& plan, bool live,
+                               GstElement** classify) {
+  GstElement* convert = make("audioconvert");
+  GstElement* resample = make("audioresample");
+  GstElement* melspec = make("melspec");
+  GstElement* specresize = make("specresize");
+  GstElement* c = make("genreclassify", "classify");
+  GstElement* sink = make("fakesink");
+  set_properties(melspec, plan.melspec);
+  set_properties(specresize, plan.specresize);
+  g_object_set(c, "model", o.model.c_str(), "threads", o.threads, "top-k", o.top_k, "min-confidence",
+               o.min_confidence, "emit-tags", FALSE, "leaky", gboolean(live), "batch", live ? 1u : o.batch, nullptr);
+  gst_util_set_object_arg(G_OBJECT(c), "device", o.device.c_str());
+  gst_util_set_object_arg(G_OBJECT(c), "smoothing", o.smoothing.c_str());
+  g_object_set(c, "ema-alpha", o.ema_alpha, nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(bin, convert, resample, melspec, specresize, c, sink, nullptr);
+  if (!gst_element_link_many(convert, resample, melspec, specresize, c, sink, nullptr))
+    throw FatalError("cannot link audioconvert ! audioresample ! melspec ! specresize ! genreclassify");
+  *classify = c;
+  return convert;
+}
+
+// uridecodebin's audio pad goes to audioconvert (once per run).
+void on_pad_added(GstElement*, GstPad* pad, gpointer data) {
+  GstElement* convert = GST_ELEMENT(data);
+  GstPad* sink = gst_element_get_static_pad(convert, "sink");
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const bool audio = caps && gst_caps_get_size(caps) > 0 &&
+                     g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
+  if (audio && !gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
+  if (caps) gst_caps_unref(caps);
+  gst_object_unref(sink);
+}
+
+GstElement* add_uri_source(GstBin* bin, GstElement* convert, const std::string& uri) {
+  GstElement* src = make("uridecodebin", "source");
+  GstCaps* audio = gst_caps_from_string("audio/x-raw");
+  g_object_set(src, "caps", audio, nullptr);
+  gst_caps_unref(audio);
+  if (!uri.empty()) g_object_set(src, "uri", uri.c_str(), nullptr);
+  g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), convert);
+  gst_bin_add(bin, src);
+  return src;
+}
+
+// One pipeline for many files, reused through READY; rebuilt after an error.
+class FilePipeline {
+ public:
+  FilePipeline(const Options& o, const PipelinePlan& plan) : options_(o), plan_(plan) {}
+  ~FilePipeline() { destroy(); }
+
+  using WindowSink = std::function<void(const WindowRecord&)>;
+
+  FileResult run(const Input& in, const WindowSink& on_window) {
+    FileResult r;
+    r.input = in.display;
+    if (!in.error.empty()) {
+      r.error = in.error;
+      return r;
+    }
+    if (!pipeline_) build();
+    g_object_set(source_, "uri", in.uri.c_str(), nullptr);
+    GstBus* bus = gst_element_get_bus(pipeline_);
+    bool failed = gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE;
+    bool have_final = false;
+    for (;;) {
+      if (g_interrupts.load() > 0) {
+        r.error = "interrupted";
+        failed = true;
+        break;
+      }
+      GstMessage* msg = gst_bus_timed_pop_filtered(bus, 100 * GST_MSECOND,
+          GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT));
+      if (!msg) {
+        if (failed) break;  // a failed state change without an error message
+        continue;
+      }
+      const GstMessageType type = GST_MESSAGE_TYPE(msg);
+      if (type == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(msg) == GST_OBJECT(classify_)) {
+        const GstStructure* s = gst_message_get_structure(msg);
+        if (gst_structure_has_name(s, "genre")) {
+          if (bool_field(s, "final")) {
+            fill_verdict(&r, s);
+            have_final = true;
+          } else if (on_window) {
+            on_window(window_from(s, in.display));
+          }
+        }
+      } else if (type == GST_MESSAGE_ERROR) {
+        r.error = error_text(msg);
+        failed = true;
+      }
+      gst_message_unref(msg);
+      if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS) break;
+    }
+    gst_object_unref(bus);
+    if (failed) {
+      r.ok = false;
+      if (r.error.empty()) r.error = "the pipeline did not start";
+      destroy();  // a fresh pipeline for the next file
+      return r;
+    }
+    gst_element_set_state(pipeline_, GST_STATE_READY);
+    drain_bus();
+    if (!have_final) {
+      r.ok = false;
+      r.error = "no audio to classify (the file decoded to nothing)";
+    }
+    return r;
+  }
+
+ private:
+  void build() {
+    pipeline_ = gst_pipeline_new("genre-classify");
+    GstElement* convert = add_analysis_chain(GST_BIN(pipeline_), options_, plan_, false, &classify_);
+    source_ = add_uri_source(GST_BIN(pipeline_), convert, "");
+  }
+
+  void drain_bus() {
+    GstBus* bus = gst_element_get_bus(pipeline_);
+    while (GstMessage* m = gst_bus_pop(bus)) gst_message_unref(m);
+    gst_object_unref(bus);
+  }
+
+  void destroy() {
+    if (!pipeline_) return;
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(pipeline_);
+    pipeline_ = source_ = classify_ = nullptr;
+  }
+
+  const Options& options_;
+  const PipelinePlan& plan_;
+  GstElement* pipeline_ = nullptr;
+  GstElement* source_ = nullptr;
+  GstElement* classify_ = nullptr;
+};
+
+// ---- output --------------------------------------------------------------------------------
+
+class Output {
+ public:
+  Output(OutputFormat format, bool progress, size_t total) : format_(format), progress_(progress), total_(total) {}
+
+  void header() {
+    if (format_ == OutputFormat::Csv) line(genre::infer::csv_header());
+  }
+  void window(const WindowRecord& w) { line(genre::infer::format_window(w, OutputFormat::Json)); }
+  void file(const FileResult& r, bool failed) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++done_;
+    if (failed) ++failed_;
+    print_locked(genre::infer::format_file(r, format_));
+  }
+  void line(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    print_locked(text);
+  }
+  void draw_progress() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    draw_locked();
+  }
+  void end_progress() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (progress_) std::fputs("\r\033[K", stderr);
+    progress_ = false;
+  }
+
+ private:
+  void print_locked(const std::string& text) {
+    if (progress_) std::fputs("\r\033[K", stderr);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    draw_locked();
+  }
+  void draw_locked() {
+    if (!progress_ || total_ == 0) return;
+    constexpr int kWidth = 30;
+    const int filled = int(kWidth * done_ / total_);
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu files%s", std::string(size_t(filled), '#').c_str(),
+                 std::string(size_t(kWidth - filled), '.').c_str(), done_, total_,
+                 failed_ ? (", " + std::to_string(failed_) + " failed").c_str() : "");
+    std::fflush(stderr);
+  }
+
+  std::mutex mutex_;
+  OutputFormat format_;
+  bool progress_;
+  size_t total_, done_ = 0, failed_ = 0;
+};
+
+// ---- tagging -----------------------------------------------------------------------------------
+
+// Writes the verdict into the file's genre tag; false when that failed.
+bool tag_file(const Options& o, const Input& in, FileResult* r) {
+  if (!r->ok) return true;
+  if (!r->confident) {
+    r->tag_action = "uncertain: left alone";
+    return true;
+  }
+  if (in.path.empty()) {
+    r->tag_action = "failed";
+    r->tag_detail = "only local files can be tagged";
+    return false;
+  }
+  const std::string genre = genre::infer::tag_genre(*r, genre::infer::genre_format_from_string(o.genre_format));
+  try {
+    const genre::tags::TagWriteResult w = genre::tags::write_genre(in.path, genre, o.dry_run);
+    r->tag_old = w.old_genre;
+    r->tag_new = w.new_genre;
+    r->tag_detail = w.format + ", " + w.field;
+    r->tag_action = !w.changed ? "unchanged" : (o.dry_run ? "dry run" : "written");
+    return true;
+  } catch (const std::exception& e) {
+    r->tag_action = "failed";
+    r->tag_detail = e.what();
+    return false;
+  }
+}
+
+// ---- modes ---------------------------------------------------------------------------------------
+
+int classify_files(const Options& o, const PipelinePlan& plan) {
+  const std::vector<Input> inputs = expand_inputs(o.inputs, o.all_files);
+  if (inputs.empty()) {
+    std::fprintf(stderr, "genre-classify: no audio files found in the given directories\n");
+    return kExitFailed;
+  }
+  const OutputFormat format = genre::infer::output_format_from_string(o.format);
+  Output out(format, o.progress && !o.quiet, inputs.size());
+  out.header();
+  std::atomic<size_t> next{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::string fatal;
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  unsigned running = std::max(1u, std::min<unsigned>(o.jobs, unsigned(inputs.size())));
+  const unsigned workers_total = running;
+
+  auto worker = [&]() {
+    try {
+      FilePipeline pipeline(o, plan);
+      FilePipeline::WindowSink on_window;
+      if (o.windows) on_window = [&out](const WindowRecord& w) { out.window(w); };
+      for (size_t i; (i = next.fetch_add(1)) < inputs.size() && g_interrupts.load() == 0;) {
+        FileResult r = pipeline.run(inputs[i], on_window);
+        if (r.error == "interrupted") break;
+        bool failed = !r.ok;
+        if (o.write_tags && r.ok && !tag_file(o, inputs[i], &r)) failed = true;
+        out.file(r, failed);
+        if (failed) {
+          std::lock_guard<std::mutex> lock(failures_mutex);
+          failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
+        }
+      }
+    } catch (const FatalError& e) {
+      std::lock_guard<std::mutex> lock(failures_mutex);
+      fatal = e.what();
+      next.store(inputs.size());
+    }
+    std::lock_guard<std::mutex> lock(done_mutex);
+    --running;
+    done_cv.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (unsigned w = 0; w < workers_total; ++w) threads.emplace_back(worker);
+  {
+    std::unique_lock<std::mutex> lock(done_mutex);
+    while (running > 0) {
+      done_cv.wait_for(lock, std::chrono::milliseconds(200));
+      out.draw_progress();
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  out.end_progress();
+
+  if (!fatal.empty()) {
+    std::fprintf(stderr, "genre-classify: %s\n", fatal.c_str());
+    return kExitFatal;
+  }
+  if (g_interrupts.load() > 0) {
+    std::fprintf(stderr, "genre-classify: interrupted\n");
+    return kExitInterrupted;
+  }
+  const size_t done = inputs.size() - failures.size();
+  if (!o.quiet || !failures.empty())
+    std::fprintf(stderr, "genre-classify: %zu of %zu files classified%s%s\n", done, inputs.size(),
+                 o.write_tags ? (o.dry_run ? " (tags: dry run)" : " and tagged") : "",
+                 failures.empty() ? "" : (", " + std::to_string(failures.size()) + " failed:").c_str());
+  std::sort(failures.begin(), failures.end());
+  for (const std::string& f : failures) std::fprintf(stderr, "  %s\n", f.c_str());
+  return failures.empty() ? 0 : kExitFailed;
+}
+
+int classify_live(const Options& o, const PipelinePlan& plan) {
+  const OutputFormat format = genre::infer::output_format_from_string(o.format);
+  GstElement* pipeline = gst_pipeline_new("genre-classify-live");
+  GstElement* classify = nullptr;
+  GstElement* convert = add_analysis_chain(GST_BIN(pipeline), o, plan, true, &classify);
+  std::string display;
+  if (!o.source.empty()) {
+    GError* error = nullptr;
+    GstElement* src = gst_parse_bin_from_description(o.source.c_str(), TRUE, &error);
+    if (!src || error) {
+      std::fprintf(stderr, "genre-classify: --source: %s\n", error ? error->message : "cannot build it");
+      if (error) g_error_free(error);
+      if (src) gst_object_unref(src);
+      gst_object_unref(pipeline);
+      return kExitUsage;
+    }
+    gst_bin_add(GST_BIN(pipeline), src);
+    gst_element_link(src, convert);
+    display = o.source;
+  } else if (o.live_uri.empty()) {
+    GstElement* src = make("autoaudiosrc");
+    gst_bin_add(GST_BIN(pipeline), src);
+    gst_element_link(src, convert);
+    display = "autoaudiosrc";
+  } else {
+    const std::string uri = looks_like_uri(o.live_uri) ? o.live_uri : file_input(o.live_uri).uri;
+    add_uri_source(GST_BIN(pipeline), convert, uri);
+    display = o.live_uri;
+  }
+  if (format == OutputFormat::Csv) std::puts(genre::infer::csv_header().c_str());
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  int status = 0;
+  bool eos_sent = false;
+  FileResult result;
+  result.input = display;
+  for (;;) {
+    if (g_interrupts.load() > 0 && !eos_sent) {
+      gst_element_send_event(pipeline, gst_event_new_eos());  // the final verdict comes with the EOS
+      eos_sent = true;
+    }
+    GstMessage* msg = gst_bus_timed_pop_filtered(bus, 100 * GST_MSECOND,
+        GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT));
+    if (!msg) continue;
+    const GstMessageType type = GST_MESSAGE_TYPE(msg);
+    if (type == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(msg) == GST_OBJECT(classify)) {
+      const GstStructure* s = gst_message_get_structure(msg);
+      if (gst_structure_has_name(s, "genre")) {
+        if (bool_field(s, "final")) {
+          fill_verdict(&result, s);
+        } else {
+          const std::string text = genre::infer::format_window(window_from(s, display),
+                                                               format == OutputFormat::Text ? format : OutputFormat::Json);
+          std::puts(text.c_str());
+          std::fflush(stdout);
+        }
+      }
+    } else if (type == GST_MESSAGE_ERROR) {
+      result.error = error_text(msg);
+      std::fprintf(stderr, "genre-classify: %s: %s\n", display.c_str(), result.error.c_str());
+      status = kExitFailed;
+    }
+    gst_message_unref(msg);
+    if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  if (result.ok) {
+    std::puts(genre::infer::format_file(result, format).c_str());
+  } else if (status == 0) {
+    std::fprintf(stderr, "genre-classify: %s: stopped before a single window was classified\n", display.c_str());
+    status = kExitFailed;
+  }
+  std::fflush(stdout);
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"Genre verdicts for audio files, directories, URIs or a live source, with a model bundle "
+               "written by genre-train. Every preprocessing parameter comes from the bundle. One verdict per "
+               "file: the mean of its windows' probabilities, top-k with scores and the macrogenre.",
+               "genre-classify"};
+  app.add_option("inputs", o.inputs, "Audio files, directories (walked recursively, audio extensions only "
+                 "unless --all-files) and URIs (file://, http://, ...)");
+  app.add_option("-m,--model", o.model, "Model bundle (model.pt) written by genre-train")->required();
+  app.add_flag("--windows", o.windows, "Also print one JSON line per window as it is classified");
+  app.add_option("--format", o.format, "Verdict output: text (one line per file), json (one JSON object per "
+                 "line) or csv (with a header)")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
+      ->capture_default_str();
+  app.add_option("-j,--jobs", o.jobs, "Files classified in parallel, one pipeline each (default: one per core)")
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("--threads", o.threads, "LibTorch threads per pipeline (default: cores / jobs)")
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("-k,--top-k", o.top_k, "Classes listed per verdict")->check(CLI::Range(1u, 1000u))->capture_default_str();
+  app.add_option("--batch", o.batch, "Windows per forward pass (file mode)")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  app.add_option("--hop", o.hop, "Seconds between window starts, for bundles trained on sliding windows (their "
+                 "window length is kept) and in live mode")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--device", o.device, "Where inference runs")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
+  app.add_option("--min-confidence", o.min_confidence, "A verdict scoring below this is uncertain: marked so, "
+                 "and its file's tag is left alone")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  CLI::Option* live = app.add_option("--live", o.live_uri, "Follow a live source until interrupted (Ctrl-C: EOS, then the final verdict), "
+                 "printing verdicts as they come: a URI (e.g. an HTTP stream), or nothing for autoaudiosrc")
+      ->expected(0, 1);
+  app.add_option("--source", o.source, "With --live: a gst-launch-1.0 source description instead, e.g. "
+                 "\"pulsesrc device=...\" or \"audiotestsrc is-live=true\"");
+  app.add_option("--smoothing", o.smoothing, "Live: how the running verdict follows the windows")
+      ->check(CLI::IsMember({"none", "mean", "ema"}))
+      ->capture_default_str();
+  app.add_option("--ema-alpha", o.ema_alpha, "Live, --smoothing ema: weight of the newest window")
+      ->check(CLI::Range(0.001, 1.0))
+      ->capture_default_str();
+  app.add_flag("--write-tags", o.write_tags, "Write each verdict into the file's own genre tag (MP3 ID3v2/ID3v1, "
+               "Ogg Vorbis/Opus and FLAC Vorbis comments, MP4); atomic, other tags and the audio untouched");
+  app.add_flag("--dry-run", o.dry_run, "With --write-tags: say what would be written, write nothing");
+  app.add_option("--genre-format", o.genre_format, "What --write-tags writes: the fine genre, the macrogenre, or "
+                 "\"Macro/Fine\"")
+      ->check(CLI::IsMember({"fine", "macro", "macro/fine"}))
+      ->capture_default_str();
+  app.add_flag("--all-files", o.all_files, "In directories, try every file, not only audio extensions");
+  app.add_flag("--progress", o.progress, "Progress bar on stderr (default: when stderr is a terminal)");
+  app.add_flag("-q,--quiet", o.quiet, "No progress bar and no summary (failures are still listed)");
+  app.footer("Exit status: 0 all classified, 1 some inputs failed (listed on stderr), 2 usage error or unusable "
+             "model, 3 a GStreamer element is missing, 130 interrupted.");
+  try {
+    app.parse(argc, argv);
+    o.live = live->count() > 0;
+    if (!o.live && o.inputs.empty()) throw CLI::ValidationError("inputs", "give files, directories or URIs, or --live");
+    if (o.live && !o.inputs.empty()) throw CLI::ValidationError("--live", "takes no other inputs");
+    if (!o.source.empty() && !o.live) throw CLI::ValidationError("--source", "needs --live");
+    if (o.dry_run && !o.write_tags) throw CLI::ValidationError("--dry-run", "needs --write-tags");
+    if (o.write_tags && o.live) throw CLI::ValidationError("--write-tags", "does not apply to --live");
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "genre-classify: %s (see --help)\n", e.what());
+    return kExitUsage;
+  }
+
+  gst_init(&argc, &argv);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (o.jobs == 0) o.jobs = cores;
+  if (o.threads == 0) o.threads = std::max(1u, cores / (o.live ? 1u : o.jobs));
+  if (!o.progress) o.progress = isatty(STDERR_FILENO) && !o.live;
+
+  PipelinePlan plan;
+  try {
+    genre::infer::ClassifierOptions co;
+    co.model_path = o.model;
+    co.device = genre::infer::device_from_string(o.device);
+    co.optimization = genre::infer::Optimization::None;
+    co.warmup_batch = 0;  // only the description is needed here; the pipelines load their own
+    genre::infer::Classifier model(co);
+    genre::infer::PlanOptions po;
+    po.hop_seconds = o.hop;
+    po.live = o.live;
+    plan = genre::infer::plan_pipeline(model.description().preprocessing, po);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "genre-classify: %s\n", e.what());
+    return kExitUsage;
+  }
+
+  std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
+  try {
+    return o.live ? classify_live(o, plan) : classify_files(o, plan);
+  } catch (const FatalError& e) {
+    std::fprintf(stderr, "genre-classify: %s\n", e.what());
+    return kExitFatal;
+  }
+}
