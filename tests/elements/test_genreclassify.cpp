@@ -627,7 +627,7 @@ TEST_F(GenreClassifyTest, APipelineReusedThroughReadyKeepsWorking) {
 TEST_F(GenreClassifyTest, LeakySkipsWindowsWhenInferenceFallsBehind) {
   ProbeBundleSpec spec;
   spec.behaviour = ProbeBehaviour::Slow;
-  spec.slow_matmuls = 400;  // a few ms per window here, far more under valgrind
+  spec.slow_matmuls = RUNNING_ON_VALGRIND ? 5 : 400;  // several ms per window either way
   GstHarness* h = harness(bundle("slow.pt", spec), "leaky=true max-delay=1000000");  // 1 ms
   constexpr int kWindows = 12;
   for (int w = 0; w < kWindows; ++w) ASSERT_EQ(gst_harness_push(h, window_buffer({1, 0, 0, 0}, w * GST_SECOND)), GST_FLOW_OK);
@@ -660,7 +660,7 @@ TEST_F(GenreClassifyTest, LeakySkipsWindowsWhenInferenceFallsBehind) {
 TEST_F(GenreClassifyTest, NotLeakyClassifiesEveryWindow) {
   ProbeBundleSpec spec;
   spec.behaviour = ProbeBehaviour::Slow;
-  spec.slow_matmuls = 400;
+  spec.slow_matmuls = RUNNING_ON_VALGRIND ? 5 : 400;
   GstHarness* h = harness(bundle("slow.pt", spec), "leaky=false");
   for (int w = 0; w < 6; ++w) ASSERT_EQ(gst_harness_push(h, window_buffer({1, 0, 0, 0}, w * GST_SECOND)), GST_FLOW_OK);
   for (int w = 0; w < 6; ++w) {
@@ -774,6 +774,8 @@ TEST_F(GenreClassifyTest, LivePipelineKeepsUpAtTheExpectedLoad) {
 // Starved: a window every frame (~43 per second) at tens of ms per window on one
 // thread: windows wait longer than max-delay (0.2 s) and the skips are counted.
 TEST_F(GenreClassifyTest, LivePipelineStarvedCountsSkips) {
+  // Under valgrind melspec and specresize alone fall far behind 43 windows per second of live audio.
+  if (RUNNING_ON_VALGRIND) GTEST_SKIP() << "a real-time load test: meaningless under valgrind";
   const std::string middle = "melspec sample-rate=22050 n-mels=16 ! specresize window-frames=22 hop-frames=1 width=8 height=4";
   ProbeBundleSpec spec;
   spec.preprocessing = genre::test::capture_preprocessing(middle);

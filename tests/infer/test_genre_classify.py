@@ -1,0 +1,356 @@
+"""genre-classify as a user runs it, on generated audio: verdicts in every
+format, a directory with a broken file, usage errors, --live with Ctrl-C, and
+--write-tags round trips on MP3, Ogg Vorbis and FLAC read back by
+gst-discoverer-1.0 and mutagen (decoded audio and the other tags unchanged),
+including a run killed with SIGKILL.
+
+usage: test_genre_classify.py GENRE_CLASSIFY MAKE_TEST_BUNDLE
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import mutagen
+
+TOOL = MAKE_BUNDLE = None
+# The cnn bundle: 64 mel bands, 3 s windows (129 frames at 22050 / 512), 64x64 images.
+MIDDLE = "melspec sample-rate=22050 n-mels=64 ! specresize window-frames=129 hop-frames=43 width=64 height=64"
+WHOLE_CLIP_MIDDLE = "melspec sample-rate=22050 n-mels=32 ! specresize max-frames=300 width=32 height=16"
+CLASSES = {"Rock", "Jazz", "Pop", "Blues"}
+MACROS = {"Rock": "Band", "Pop": "Band", "Jazz": "Roots", "Blues": "Roots"}
+
+
+def run(args, **kw):
+    return subprocess.run([TOOL] + args, capture_output=True, text=True, timeout=300, **kw)
+
+
+def gst_launch(description):
+    subprocess.run(["gst-launch-1.0", "-q"] + description.split(), check=True, capture_output=True, timeout=120)
+
+
+def make_audio(path, seconds, wave, title, artist):
+    """A tagged file of `seconds` of audiotestsrc `wave`; the encoder from the extension."""
+    buffers = int(seconds * 44100 / 1024)
+    enc = {".mp3": "lamemp3enc ! id3v2mux", ".ogg": "vorbisenc ! oggmux", ".flac": "flacenc"}[os.path.splitext(path)[1]]
+    tags = f"taginject tags=title={title},artist={artist}"
+    gst_launch(f"audiotestsrc num-buffers={buffers} wave={wave} ! audioconvert ! {tags} ! {enc} ! "
+               f"filesink location={path}")
+
+
+def decoded_audio(path):
+    """The file's audio as mono S16 PCM at 22050 Hz, hashed."""
+    out = path + ".pcm"
+    gst_launch(f"filesrc location={path} ! decodebin ! audioconvert ! audioresample ! "
+               f"audio/x-raw,format=S16LE,rate=22050,channels=1 ! filesink location={out}")
+    digest = file_digest(out)
+    os.remove(out)
+    return digest
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def file_digest(path):
+    return hashlib.sha256(read_bytes(path)).hexdigest()
+
+
+def discoverer_genre(path):
+    out = subprocess.run(["gst-discoverer-1.0", "-v", path], capture_output=True, text=True, timeout=60).stdout
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("genre: "):
+            return line[len("genre: "):]
+    return None
+
+
+def mutagen_tags(path):
+    f = mutagen.File(path)
+    if path.endswith(".mp3"):
+        t = f.tags
+        return {"genre": str(t["TCON"]) if "TCON" in t else None, "title": str(t["TIT2"]), "artist": str(t["TPE1"])}
+    return {"genre": (f.tags.get("genre") or [None])[0], "title": f.tags["title"][0], "artist": f.tags["artist"][0]}
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class GenreClassifyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="genre-classify-cli-")
+        cls.model = os.path.join(cls.dir, "cnn.pt")
+        subprocess.run([MAKE_BUNDLE, cls.model, "cnn", MIDDLE], check=True, timeout=300)
+        cls.whole = os.path.join(cls.dir, "whole.pt")
+        subprocess.run([MAKE_BUNDLE, cls.whole, "probe", WHOLE_CLIP_MIDDLE], check=True, timeout=300)
+        cls.audio = os.path.join(cls.dir, "audio")
+        os.makedirs(os.path.join(cls.audio, "sub"))
+        cls.files = []
+        for name, wave in [("sine.mp3", "sine"), ("noise.ogg", "pink-noise"), ("sub/square.flac", "square")]:
+            path = os.path.join(cls.audio, name)
+            make_audio(path, 6, wave, "Title-" + wave, "Artist-" + wave)
+            cls.files.append(path)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def copy_of(self, paths, into):
+        os.makedirs(into, exist_ok=True)
+        out = []
+        for p in paths:
+            shutil.copy(p, into)
+            out.append(os.path.join(into, os.path.basename(p)))
+        return out
+
+    # ---- verdicts -----------------------------------------------------------
+
+    def test_a_file_set_gets_one_verdict_each(self):
+        r = run(["-m", self.model, "--format", "json", "-k", "3"] + self.files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        records = {rec["file"]: rec for rec in json_lines(r.stdout)}
+        self.assertEqual(set(records), set(self.files))
+        for rec in records.values():
+            self.assertIn(rec["verdict"], CLASSES)
+            self.assertIn(rec["macrogenre"], set(MACROS.values()))
+            self.assertEqual(len(rec["top"]), 3)
+            self.assertEqual(rec["top"][0]["label"], rec["verdict"])
+            self.assertGreaterEqual(rec["top"][0]["score"], rec["top"][1]["score"])
+            # 6 s: windows start every second while a full 3 s window fits, plus the padded tail.
+            self.assertIn(rec["windows"], (4, 5))
+            self.assertEqual(rec["skipped"], 0)
+        self.assertIn("3 of 3 files classified", r.stderr)
+
+    def test_text_and_json_agree(self):
+        text = run(["-m", self.model, "-j", "1", self.files[0]])
+        js = run(["-m", self.model, "--format", "json", self.files[0]])
+        self.assertEqual(text.returncode, 0, text.stderr)
+        rec = json_lines(js.stdout)[0]
+        line = text.stdout.strip()
+        self.assertTrue(line.startswith(f"{self.files[0]}: {rec['verdict']} "), line)
+        self.assertIn(f"[{rec['macrogenre']} ", line)
+
+    def test_csv_has_a_header_and_a_row_per_file(self):
+        r = run(["-m", self.model, "--format", "csv", "-q"] + self.files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        self.assertEqual(sorted(row["file"] for row in rows), sorted(self.files))
+        for row in rows:
+            self.assertEqual(row["status"], "ok")
+            self.assertIn(row["verdict"], CLASSES)
+            self.assertEqual(row["top"].split(";")[0].split(":")[0], row["verdict"])
+        self.assertEqual(r.stderr, "", "--quiet prints no summary when nothing failed")
+
+    def test_windows_are_json_lines_before_each_verdict(self):
+        r = run(["-m", self.model, "--windows", "--format", "json", "-j", "1", self.files[0]])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = json_lines(r.stdout)
+        windows = [x for x in recs if x["type"] == "window"]
+        final = [x for x in recs if x["type"] == "file"]
+        self.assertEqual(len(final), 1)
+        self.assertEqual(recs[-1]["type"], "file")
+        self.assertEqual(len(windows), final[0]["windows"])
+        self.assertEqual([w["window"] for w in windows], list(range(len(windows))))
+        for i, w in enumerate(windows):
+            self.assertAlmostEqual(w["start_s"], i * 43 * 512 / 22050, places=3)  # the 1 s hop in frames
+            self.assertAlmostEqual(w["duration_s"], 129 * 512 / 22050, places=3)
+        # The file's verdict is the mean of its windows' probabilities.
+        label = final[0]["verdict"]
+        mean = sum(next((t["score"] for t in w["top"] if t["label"] == label), 0.0) for w in windows) / len(windows)
+        self.assertAlmostEqual(final[0]["score"], mean, places=4)
+
+    def test_whole_clip_bundles_classify_whole_clips(self):
+        r = run(["-m", self.whole, "--format", "json"] + self.files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for rec in json_lines(r.stdout):
+            self.assertEqual(rec["windows"], 1, rec)
+
+    def test_a_directory_with_a_broken_file(self):
+        tree = os.path.join(self.dir, "tree")
+        copies = self.copy_of(self.files, tree)
+        os.makedirs(os.path.join(tree, "deeper"), exist_ok=True)
+        broken = os.path.join(tree, "deeper", "broken.mp3")
+        with open(broken, "wb") as f:
+            f.write(os.urandom(5000))
+        with open(os.path.join(tree, "cover.jpg"), "wb") as f:
+            f.write(b"not audio, not tried")
+        r = run(["-m", self.model, "--format", "json", "-j", "2", tree])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        recs = {rec["file"]: rec for rec in json_lines(r.stdout)}
+        self.assertEqual(set(recs), set(copies) | {broken})
+        self.assertIn("error", recs[broken])
+        for c in copies:
+            self.assertIn(recs[c]["verdict"], CLASSES)
+        self.assertIn("3 of 4 files classified, 1 failed:", r.stderr)
+        self.assertIn(broken, r.stderr)
+        self.assertNotIn("cover.jpg", r.stdout + r.stderr)
+
+    def test_progress_bar_on_request(self):
+        r = run(["-m", self.model, "--progress", "-j", "1"] + self.files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("3/3 files", r.stderr)
+
+    def test_a_missing_file_fails_alone(self):
+        r = run(["-m", self.model, self.files[0], os.path.join(self.dir, "missing.mp3")])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("missing.mp3: FAILED", r.stdout)
+        self.assertIn("1 of 2 files classified", r.stderr)
+
+    # ---- usage -------------------------------------------------------------------
+
+    def test_usage_errors_are_one_line_and_exit_2(self):
+        for args in (["-m", self.model, "--bogus", self.files[0]], ["-m", self.model], [self.files[0]],
+                     ["-m", self.model, "--format", "xml", self.files[0]],
+                     ["-m", self.model, "--dry-run", self.files[0]],
+                     ["-m", self.model, "-k", "0", self.files[0]]):
+            r = run(args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith("genre-classify: "), r.stderr)
+            self.assertEqual(r.stdout, "")
+
+    def test_help_documents_every_option(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0)
+        for opt in ("--model", "--windows", "--format", "--jobs", "--threads", "--top-k", "--batch", "--hop",
+                    "--device", "--min-confidence", "--live", "--source", "--smoothing", "--ema-alpha",
+                    "--write-tags", "--dry-run", "--genre-format", "--all-files", "--progress", "--quiet",
+                    "Exit status"):
+            self.assertIn(opt, r.stdout)
+
+    def test_a_bad_model_is_one_line_and_exit_2(self):
+        junk = os.path.join(self.dir, "junk.pt")
+        with open(junk, "w") as f:
+            f.write("no model here\n")
+        for model in (junk, os.path.join(self.dir, "none.pt")):
+            r = run(["-m", model, self.files[0]])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(model, r.stderr)
+
+    # ---- live ------------------------------------------------------------------------
+
+    def test_live_until_interrupted(self):
+        p = subprocess.Popen([TOOL, "-m", self.model, "--live", "--source", "audiotestsrc is-live=true wave=pink-noise",
+                              "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            windows = []
+            deadline = time.time() + 60
+            while len(windows) < 2 and time.time() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                windows.append(json.loads(line))
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertGreaterEqual(len(windows), 2)
+        self.assertEqual(windows[0]["type"], "window")
+        final = json_lines(out)[-1]
+        self.assertEqual(final["type"], "file")
+        self.assertIn(final["verdict"], CLASSES)
+        self.assertGreaterEqual(final["windows"], 2)
+
+    def test_live_uri_ends_with_the_stream(self):
+        r = run(["-m", self.model, "--live", self.files[1]])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().splitlines()
+        self.assertTrue(lines[0].startswith("0.0s window 0: "), lines[0])
+        self.assertTrue(lines[-1].startswith(self.files[1] + ": "), lines[-1])
+
+    # ---- tags --------------------------------------------------------------------------
+
+    def test_write_tags_round_trip(self):
+        files = self.copy_of(self.files, os.path.join(self.dir, "tagged"))
+        before = {f: (decoded_audio(f), mutagen_tags(f)) for f in files}
+        r = run(["-m", self.model, "--format", "json", "--write-tags", "--genre-format", "macro/fine"] + files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for rec in json_lines(r.stdout):
+            f = rec["file"]
+            want = rec["macrogenre"] + "/" + rec["verdict"]
+            self.assertEqual(rec["tag"]["action"], "written", rec)
+            self.assertEqual(rec["tag"]["new"], want)
+            self.assertEqual(discoverer_genre(f), want, f)
+            tags = mutagen_tags(f)
+            self.assertEqual(tags["genre"], want, f)
+            self.assertEqual(tags["title"], before[f][1]["title"], "other tags kept")
+            self.assertEqual(tags["artist"], before[f][1]["artist"], "other tags kept")
+            self.assertEqual(decoded_audio(f), before[f][0], f"{f}: decoded audio changed")
+        # Again: the genre is already there.
+        again = run(["-m", self.model, "--format", "json", "--write-tags", "--genre-format", "macro/fine"] + files)
+        self.assertEqual({rec["tag"]["action"] for rec in json_lines(again.stdout)}, {"unchanged"})
+
+    def test_dry_run_and_uncertain_verdicts_leave_files_alone(self):
+        files = self.copy_of(self.files, os.path.join(self.dir, "dry"))
+        digest = {f: file_digest(f) for f in files}
+        dry = run(["-m", self.model, "--format", "json", "--write-tags", "--dry-run", "--genre-format", "macro"] + files)
+        self.assertEqual(dry.returncode, 0, dry.stderr)
+        for rec in json_lines(dry.stdout):
+            self.assertEqual(rec["tag"]["action"], "dry run")
+            self.assertEqual(rec["tag"]["new"], rec["macrogenre"])
+        unsure = run(["-m", self.model, "--format", "json", "--write-tags", "--min-confidence", "0.99"] + files)
+        self.assertEqual(unsure.returncode, 0, unsure.stderr)
+        for rec in json_lines(unsure.stdout):
+            self.assertFalse(rec["confident"])
+            self.assertEqual(rec["tag"]["action"], "uncertain: left alone")
+        for f in files:
+            self.assertEqual(file_digest(f), digest[f], f)
+            self.assertIsNone(mutagen_tags(f)["genre"])
+
+    def test_a_killed_write_tags_run_leaves_every_file_whole(self):
+        src = os.path.join(self.dir, "kill-src")
+        originals = []
+        for i in range(12):
+            path = os.path.join(src, f"track{i:02d}.mp3")
+            os.makedirs(src, exist_ok=True)
+            shutil.copy(self.files[0], path)
+            originals.append(path)
+        before_audio = decoded_audio(originals[0])
+        before_bytes = read_bytes(originals[0])
+        work = os.path.join(self.dir, "kill")
+        files = self.copy_of(originals, work)
+        p = subprocess.Popen([TOOL, "-m", self.model, "--write-tags", "--format", "json", "-j", "1", "--batch", "1"]
+                             + files, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        done = []
+        line = p.stdout.readline()  # the first file is tagged: the run is mid-way
+        if line:
+            done.append(json.loads(line))
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        self.assertTrue(done, "the run was killed before it tagged anything")
+        self.assertEqual(done[0]["tag"]["action"], "written")
+        tagged = 0
+        for f in files:
+            if read_bytes(f) == before_bytes:
+                continue
+            tagged += 1
+            self.assertIn(mutagen_tags(f)["genre"], CLASSES, f)
+            self.assertEqual(decoded_audio(f), before_audio, f)
+        self.assertGreaterEqual(tagged, 1)
+        self.assertLess(tagged, len(files), "killed mid-run, not at the end")
+        # A rerun finishes the job and leaves no temporary behind.
+        r = run(["-m", self.model, "--write-tags", "-q"] + files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(work)), sorted(os.path.basename(f) for f in files))
+        for f in files:
+            self.assertIn(mutagen_tags(f)["genre"], CLASSES)
+
+
+if __name__ == "__main__":
+    TOOL, MAKE_BUNDLE = sys.argv[1], sys.argv[2]
+    del sys.argv[1:3]
+    unittest.main(verbosity=2)
