@@ -65,6 +65,7 @@ struct Options {
   std::string genre_format = "fine";
   bool all_files = false;
   bool progress = false, quiet = false;
+  bool print_pipeline = false;
 };
 
 // Thrown for a broken setup (an element missing): exit 3.
@@ -478,6 +479,50 @@ bool tag_file(const Options& o, const Input& in, FileResult* r) {
   }
 }
 
+// ---- --print-pipeline ----------------------------------------------------------------------------
+
+std::string launch_value(const std::string& v) {
+  if (!v.empty() && v.find_first_of(" \t\"'!,;=") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return out + "\"";
+}
+
+std::string launch_properties(const genre::infer::PropertyList& props) {
+  std::string out;
+  for (const auto& [name, value] : props) out += " " + name + "=" + launch_value(value);
+  return out;
+}
+
+// The gst-launch-1.0 line genre-classify runs for `source`, for users to adapt.
+std::string pipeline_text(const Options& o, const PipelinePlan& plan, const std::string& source) {
+  std::string classify = "genreclassify model=" + launch_value(o.model) + " top-k=" + std::to_string(o.top_k);
+  if (o.live) classify += " leaky=true smoothing=" + o.smoothing;
+  else if (o.batch > 1) classify += " batch=" + std::to_string(o.batch);
+  if (o.min_confidence > 0) classify += " min-confidence=" + genre::infer::property_text(o.min_confidence);
+  return "gst-launch-1.0 -m " + source + " ! audioconvert ! audioresample ! melspec" +
+         launch_properties(plan.melspec) + " ! specresize" + launch_properties(plan.specresize) + " ! " + classify +
+         " ! fakesink sync=false";
+}
+
+int print_pipelines(const Options& o, const PipelinePlan& plan) {
+  if (o.live) {
+    const std::string source = !o.source.empty() ? o.source
+                               : o.live_uri.empty() ? std::string("autoaudiosrc")
+                               : "uridecodebin uri=" + launch_value(looks_like_uri(o.live_uri) ? o.live_uri
+                                                                                            : file_input(o.live_uri).uri);
+    std::puts(pipeline_text(o, plan, source).c_str());
+    return 0;
+  }
+  for (const Input& in : expand_inputs(o.inputs, o.all_files)) {
+    const std::string source =
+        in.path.empty() ? "uridecodebin uri=" + launch_value(in.uri)
+                        : "filesrc location=" + launch_value(in.path) + " ! decodebin";
+    std::puts(pipeline_text(o, plan, source).c_str());
+  }
+  return 0;
+}
+
 // ---- modes ---------------------------------------------------------------------------------------
 
 int classify_files(const Options& o, const PipelinePlan& plan) {
@@ -683,6 +728,8 @@ int main(int argc, char** argv) {
   app.add_flag("--all-files", o.all_files, "In directories, try every file, not only audio extensions");
   app.add_flag("--progress", o.progress, "Progress bar on stderr (default: when stderr is a terminal)");
   app.add_flag("-q,--quiet", o.quiet, "No progress bar and no summary (failures are still listed)");
+  app.add_flag("--print-pipeline", o.print_pipeline, "Print the gst-launch-1.0 pipeline each input would run "
+               "(every parameter from the bundle) instead of running it");
   app.footer("Exit status: 0 all classified, 1 some inputs failed (listed on stderr), 2 usage error or unusable "
              "model, 3 a GStreamer element is missing, 130 interrupted.");
   try {
@@ -725,6 +772,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  if (o.print_pipeline) return print_pipelines(o, plan);
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
   try {

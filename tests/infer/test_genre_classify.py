@@ -207,6 +207,22 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertIn("missing.mp3: FAILED", r.stdout)
         self.assertIn("1 of 2 files classified", r.stderr)
 
+    def test_printed_pipeline_runs_and_agrees(self):
+        printed = run(["-m", self.model, "--print-pipeline", self.files[2]])
+        self.assertEqual(printed.returncode, 0, printed.stderr)
+        line = printed.stdout.strip()
+        self.assertTrue(line.startswith("gst-launch-1.0 -m filesrc location="), line)
+        self.assertIn(" n-mels=64 ", line)
+        self.assertIn(" window-frames=129 hop-frames=43 ", line)
+        launched = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120)
+        self.assertEqual(launched.returncode, 0, launched.stderr)
+        final = [l for l in launched.stdout.splitlines() if "(element): genre," in l and "final=(boolean)true" in l]
+        self.assertEqual(len(final), 1, launched.stdout[-2000:])
+        score = float(final[0].split("verdict-score=(double)")[1].split(",")[0])
+        rec = json_lines(run(["-m", self.model, "--format", "json", self.files[2]]).stdout)[0]
+        self.assertIn(f"verdict=(string){rec['verdict']},", final[0])
+        self.assertAlmostEqual(score, rec["score"], places=5)
+
     # ---- usage -------------------------------------------------------------------
 
     def test_usage_errors_are_one_line_and_exit_2(self):
@@ -226,6 +242,7 @@ class GenreClassifyTest(unittest.TestCase):
         for opt in ("--model", "--windows", "--format", "--jobs", "--threads", "--top-k", "--batch", "--hop",
                     "--device", "--min-confidence", "--live", "--source", "--smoothing", "--ema-alpha",
                     "--write-tags", "--dry-run", "--genre-format", "--all-files", "--progress", "--quiet",
+                    "--print-pipeline",
                     "Exit status"):
             self.assertIn(opt, r.stdout)
 
