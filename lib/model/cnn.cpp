@@ -13,9 +13,7 @@ namespace genre::model::detail {
 
 namespace {
 
-int64_t conv_out(int64_t in, int64_t kernel, int64_t stride) {
-  return in < kernel ? 0 : (in - kernel) / stride + 1;
-}
+int64_t conv_out(int64_t in, int64_t kernel, int64_t stride) { return in < kernel ? 0 : (in - kernel) / stride + 1; }
 
 // What the two conv/pool blocks leave of one spatial axis.
 int64_t cnn_extent(int64_t in) { return conv_out(conv_out(in, 5, 2) / 2, 3, 2) / 4; }
@@ -31,9 +29,9 @@ int64_t smallest_cnn_input() {
 BuiltModel build_cnn(const ModelSpec& spec) {
   const int64_t out_h = cnn_extent(spec.height), out_w = cnn_extent(spec.width);
   if (out_h < 1 || out_w < 1)
-    throw std::invalid_argument("cnn needs an input of at least " + std::to_string(smallest_cnn_input()) +
-                                "x" + std::to_string(smallest_cnn_input()) + ", got " +
-                                std::to_string(spec.height) + "x" + std::to_string(spec.width));
+    throw std::invalid_argument("cnn needs an input of at least " + std::to_string(smallest_cnn_input()) + "x" +
+                                std::to_string(smallest_cnn_input()) + ", got " + std::to_string(spec.height) + "x" +
+                                std::to_string(spec.width));
   ScriptBuilder b;
   torch::jit::Module net = b.module("SmallCNN");
   net.register_module("conv1", conv2d(b, {spec.channels, 16, 5, 2, 0, true}));

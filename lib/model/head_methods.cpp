@@ -2,8 +2,7 @@
 
 namespace genre::model::detail {
 
-void define_head_methods(torch::jit::Module& m, const std::vector<std::string>& head_paths,
-                         double dropout_p) {
+void define_head_methods(torch::jit::Module& m, const std::vector<std::string>& head_paths, double dropout_p) {
   std::string all_heads;
   for (size_t i = 0; i < head_paths.size(); ++i)
     all_heads += (i ? ", " : "") + child(head_paths[i]) + ".forward(" + dropout("f", dropout_p) + ")";
@@ -16,9 +15,7 @@ def forward_heads(self, x: Tensor) -> List[Tensor]:
     f = self.features(x)
     return [{all_heads}]
 )",
-         {{"last_head", child(head_paths.back())},
-          {"dropped", dropout("f", dropout_p)},
-          {"all_heads", all_heads}});
+         {{"last_head", child(head_paths.back())}, {"dropped", dropout("f", dropout_p)}, {"all_heads", all_heads}});
 }
 
 }  // namespace genre::model::detail

@@ -11,7 +11,6 @@ namespace genre::model::detail {
 
 // Defines forward and forward_heads on m, which already has `features(self, x: Tensor) ->
 // Tensor` and linear heads at `head_paths` (dotted submodule paths, in heads order).
-void define_head_methods(torch::jit::Module& m, const std::vector<std::string>& head_paths,
-                         double dropout_p);
+void define_head_methods(torch::jit::Module& m, const std::vector<std::string>& head_paths, double dropout_p);
 
 }  // namespace genre::model::detail

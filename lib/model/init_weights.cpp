@@ -118,7 +118,8 @@ InitReport load_init(torch::jit::Module& m, const ModelSpec& spec, const std::st
     const auto it = by_name.find(name);
     if (it == by_name.end()) {
       if (head) continue;  // a head the file cannot have (multihead's): keeps its initialisation
-      throw std::runtime_error(path + ": no tensor '" + name + "' (" + file.arch + " weights, model " + spec.name + ")");
+      throw std::runtime_error(path + ": no tensor '" + name + "' (" + file.arch + " weights, model " + spec.name +
+                               ")");
     }
     used.insert(name);
     at::Tensor source = it->second;

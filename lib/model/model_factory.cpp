@@ -30,7 +30,8 @@ void check_common(const ModelSpec& spec) {
   if (spec.channels != 1 && spec.channels != 3)
     throw std::invalid_argument(n + ": channels must be 1 (grey) or 3 (colour), got " + std::to_string(spec.channels));
   if (spec.height < 1 || spec.width < 1)
-    throw std::invalid_argument(n + ": bad input size " + std::to_string(spec.height) + "x" + std::to_string(spec.width));
+    throw std::invalid_argument(n + ": bad input size " + std::to_string(spec.height) + "x" +
+                                std::to_string(spec.width));
   if (n == "multihead") {
     if (spec.heads.empty()) throw std::invalid_argument("multihead needs at least one head (classes per level)");
     if (!detail::is_resnet(spec.trunk))
@@ -41,7 +42,8 @@ void check_common(const ModelSpec& spec) {
                                 head_list(spec.heads));
   }
   for (int64_t classes : spec.heads)
-    if (classes < 1) throw std::invalid_argument(n + ": every head needs at least 1 class, got " + head_list(spec.heads));
+    if (classes < 1)
+      throw std::invalid_argument(n + ": every head needs at least 1 class, got " + head_list(spec.heads));
   if (!(spec.head_dropout >= 0 && spec.head_dropout < 1))
     throw std::invalid_argument(n + ": head dropout must be in [0, 1), got " + std::to_string(spec.head_dropout));
   if (n == "gru" && spec.gru_hidden < 1)

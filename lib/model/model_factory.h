@@ -30,7 +30,7 @@
 namespace genre::model {
 
 struct ModelSpec {
-  std::string name;  // one of model_names()
+  std::string name;                                 // one of model_names()
   int64_t channels = 1, height = 128, width = 128;  // input [N, C, H, W]
   // Classes per head. Single-head models: exactly one entry. multihead: one entry per level,
   // coarse to fine (e.g. {12 macro, 103 fine}).

@@ -26,8 +26,7 @@ Depth depth_of(const std::string& name) {
   if (name == "resnet34") return {false, {3, 4, 6, 3}};
   if (name == "resnet50") return {true, {3, 4, 6, 3}};
   if (name == "resnet101") return {true, {3, 4, 23, 3}};
-  throw std::invalid_argument("unknown resnet '" + name +
-                              "' (known: resnet18, resnet34, resnet50, resnet101)");
+  throw std::invalid_argument("unknown resnet '" + name + "' (known: resnet18, resnet34, resnet50, resnet101)");
 }
 
 torch::jit::Module resnet_conv(ScriptBuilder& b, const ConvShape& shape) {
@@ -37,8 +36,7 @@ torch::jit::Module resnet_conv(ScriptBuilder& b, const ConvShape& shape) {
 }
 
 // BasicBlock (expansion 1) or Bottleneck (expansion 4) with torchvision's names.
-torch::jit::Module residual_block(ScriptBuilder& b, bool bottleneck, int64_t in, int64_t planes,
-                                  int64_t stride) {
+torch::jit::Module residual_block(ScriptBuilder& b, bool bottleneck, int64_t in, int64_t planes, int64_t stride) {
   torch::jit::Module block = b.module(bottleneck ? "Bottleneck" : "BasicBlock");
   const int64_t out = bottleneck ? planes * 4 : planes;
   std::string body;
@@ -66,8 +64,7 @@ torch::jit::Module residual_block(ScriptBuilder& b, bool bottleneck, int64_t in,
   }
   const bool downsample = stride != 1 || in != out;
   if (downsample)
-    block.register_module("downsample",
-                          sequential(b, {resnet_conv(b, {in, out, 1, stride}), batch_norm2d(b, out)}));
+    block.register_module("downsample", sequential(b, {resnet_conv(b, {in, out, 1, stride}), batch_norm2d(b, out)}));
   define(block, R"(
 def forward(self, x: Tensor) -> Tensor:{body}    return torch.relu(y + {identity})
 )",

@@ -23,9 +23,7 @@ void add_parameter(torch::jit::Module& m, const std::string& name, const at::Ten
   m.register_parameter(name, value.detach().requires_grad_(true), /*is_buffer=*/false);
 }
 
-at::Tensor tensor_of(const torch::jit::Module& m, const std::string& name) {
-  return m.attr(name).toTensor();
-}
+at::Tensor tensor_of(const torch::jit::Module& m, const std::string& name) { return m.attr(name).toTensor(); }
 
 std::string fill(const std::string& text, const std::map<std::string, std::string>& values) {
   std::string out;
@@ -46,8 +44,7 @@ std::string fill(const std::string& text, const std::map<std::string, std::strin
   return out;
 }
 
-void define(torch::jit::Module& m, const std::string& text,
-            const std::map<std::string, std::string>& values) {
+void define(torch::jit::Module& m, const std::string& text, const std::map<std::string, std::string>& values) {
   m.define(fill(text, values));
 }
 
@@ -95,11 +92,10 @@ std::string dropout(const std::string& expr, double p) {
   return "torch.dropout(" + expr + ", " + float_literal(p) + ", self.training)";
 }
 
-std::string prepare_input_method(const std::string& model_name, int64_t channels, int64_t height,
-                                 int64_t width, bool repeat_to_rgb) {
-  const std::string message = "genre model '" + model_name + "' expects input [N, " +
-                              std::to_string(channels) + ", " + std::to_string(height) + ", " +
-                              std::to_string(width) + "]";
+std::string prepare_input_method(const std::string& model_name, int64_t channels, int64_t height, int64_t width,
+                                 bool repeat_to_rgb) {
+  const std::string message = "genre model '" + model_name + "' expects input [N, " + std::to_string(channels) + ", " +
+                              std::to_string(height) + ", " + std::to_string(width) + "]";
   return fill(R"(
 def prepare_input(self, x: Tensor) -> Tensor:
     assert x.dim() == 4 and x.size(1) == {c} and x.size(2) == {h} and x.size(3) == {w}, {message}

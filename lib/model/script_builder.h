@@ -33,14 +33,13 @@ at::Tensor tensor_of(const torch::jit::Module& m, const std::string& name);
 
 // Compiles TorchScript methods into m. `text` uses {key} placeholders filled from `values`
 // (TorchScript source here has no braces of its own).
-void define(torch::jit::Module& m, const std::string& text,
-            const std::map<std::string, std::string>& values = {});
+void define(torch::jit::Module& m, const std::string& text, const std::map<std::string, std::string>& values = {});
 std::string fill(const std::string& text, const std::map<std::string, std::string>& values);
 
 // TorchScript literals.
 std::string int_list(const std::vector<int64_t>& values);  // "[2, 2]"
-std::string float_literal(double value);                    // shortest round-trip, always a float
-std::string string_literal(const std::string& text);        // "..." with quotes and \ escaped
+std::string float_literal(double value);                   // shortest round-trip, always a float
+std::string string_literal(const std::string& text);       // "..." with quotes and \ escaped
 // The submodule at a dotted path: "layer1.0" -> `getattr(self.layer1, "0")` (torchvision's
 // Sequential children are named 0, 1, ..., which are not identifiers).
 std::string child(const std::string& path);
@@ -51,7 +50,7 @@ std::string dropout(const std::string& expr, double p);
 // A method `prepare_input(self, x)` that asserts x is [N, C, H, W] with the spec's C, H, W
 // (the message names the model and the shape) and, with repeat_to_rgb, expands the single
 // plane to 3 channels.
-std::string prepare_input_method(const std::string& model_name, int64_t channels, int64_t height,
-                                 int64_t width, bool repeat_to_rgb);
+std::string prepare_input_method(const std::string& model_name, int64_t channels, int64_t height, int64_t width,
+                                 bool repeat_to_rgb);
 
 }  // namespace genre::model::detail

@@ -116,7 +116,8 @@ bool is_vit(const std::string& name) { return name == "vit_b16" || name == "vit_
 
 BuiltModel build_vit(const ModelSpec& spec) {
   if (spec.height % kPatch != 0 || spec.width % kPatch != 0 || spec.height < kPatch || spec.width < kPatch)
-    throw std::invalid_argument(spec.name + " needs a height and width that are multiples of 16 (its patch size), got " +
+    throw std::invalid_argument(spec.name +
+                                " needs a height and width that are multiples of 16 (its patch size), got " +
                                 std::to_string(spec.height) + "x" + std::to_string(spec.width));
   const VitSize size = vit_size(spec.name);
   const int64_t patches = (spec.height / kPatch) * (spec.width / kPatch);

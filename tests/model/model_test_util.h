@@ -79,9 +79,10 @@ inline bool python_with_torchvision() {
          std::system((python() + " -c 'import torch, torchvision' >/dev/null 2>&1").c_str()) == 0;
 }
 
-#define REQUIRE_TORCHVISION()                      \
-  if (genre::model::test::python_with_torchvision()) { \
-  } else                                               \
-    GTEST_SKIP() << "/usr/bin/python3 with torch and torchvision (python3-torch, python3-torchvision) is not installed"
+#define REQUIRE_TORCHVISION()                                                                                  \
+  if (genre::model::test::python_with_torchvision()) {                                                         \
+  } else                                                                                                       \
+    GTEST_SKIP() << "/usr/bin/python3 with torch and torchvision (python3-torch, python3-torchvision) is not " \
+                    "installed"
 
 }  // namespace genre::model::test

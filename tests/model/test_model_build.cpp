@@ -167,8 +167,8 @@ TEST_P(EveryModel, FrozenAndOptimizedForInferenceGivesTheSameOutputs) {
   torch::jit::Module frozen = torch::jit::freeze(built.module);
   frozen = torch::jit::optimize_for_inference(frozen);
   const at::Tensor got = forward(frozen, x);
-  EXPECT_TRUE(torch::allclose(got, expected, 1e-4, 1e-4)) << "max difference "
-                                                          << (got - expected).abs().max().item<double>();
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-4, 1e-4))
+      << "max difference " << (got - expected).abs().max().item<double>();
   // Freezing works on a clone: the model itself still trains.
   built.module.train();
   forward(built.module, x).sum().backward();
@@ -180,8 +180,7 @@ TEST(Cnn, FlattenSizeIsDerivedFromTheInput) {
   for (const auto& [side, flat] : std::vector<std::pair<int64_t, int64_t>>{{128, 32 * 3 * 3}, {224, 32 * 6 * 6}}) {
     ModelSpec spec{"cnn", 1, side, side, {10}};
     BuiltModel built = build_model(spec);
-    EXPECT_EQ(built.module.attr("fc1").toModule().attr("weight").toTensor().sizes(),
-              (std::vector<int64_t>{1000, flat}))
+    EXPECT_EQ(built.module.attr("fc1").toModule().attr("weight").toTensor().sizes(), (std::vector<int64_t>{1000, flat}))
         << side;
     built.module.eval();
     EXPECT_EQ(forward(built.module, torch::randn({2, 1, side, side})).sizes(), (std::vector<int64_t>{2, 10}));

@@ -20,9 +20,7 @@ using namespace genre::model::test;
 
 namespace {
 
-std::string run_python(const std::string& args, int* rc) {
-  return run_capture(python() + " " + args, rc);
-}
+std::string run_python(const std::string& args, int* rc) { return run_capture(python() + " " + args, rc); }
 
 // Exported once for the whole suite: exporting costs a Python start and torchvision's init.
 class TorchvisionWeights : public ::testing::Test {
@@ -32,9 +30,8 @@ class TorchvisionWeights : public ::testing::Test {
     dir_ = std::make_unique<TempDir>();
     for (const char* arch : {"resnet18", "vit_ti16"}) {
       int rc = 0;
-      const std::string out = run_python(export_script() + " --model " + arch + " --weights none --random-seed 5 --out " +
-                                             weights(arch),
-                                         &rc);
+      const std::string out = run_python(
+          export_script() + " --model " + arch + " --weights none --random-seed 5 --out " + weights(arch), &rc);
       if (rc != 0) ADD_FAILURE() << "export failed for " << arch << ":\n" << out;
     }
   }
@@ -93,7 +90,8 @@ TEST_F(TorchvisionWeights, Resnet18MatchesTorchvisionForRgbGreyAndRepeatedGrey) 
   EXPECT_TRUE(repeated.adapted.empty());
 
   int rc = 0;
-  const std::string out = run_python(script_path("compare_torchvision.py") + " --weights " + weights("resnet18") + cases, &rc);
+  const std::string out =
+      run_python(script_path("compare_torchvision.py") + " --weights " + weights("resnet18") + cases, &rc);
   EXPECT_EQ(rc, 0) << out;
   std::cout << out;
 }
@@ -104,11 +102,12 @@ TEST_F(TorchvisionWeights, VitTi16MatchesTorchvisionAtItsOwnSizeAndInterpolated)
   cases += init_and_save({"vit_ti16", 1, 64, 64, {1000}}, "vit_ti16", "vit64.pt", &small);
   EXPECT_EQ(own.loaded, 152);
   EXPECT_TRUE(own.adapted.empty());
-  EXPECT_EQ(small.adapted, (std::vector<std::string>{
-                               "conv_proj.weight: RGB kernels summed",
-                               "encoder.pos_embedding: 14x14 patch grid interpolated (bicubic) to 4x4"}));
+  EXPECT_EQ(small.adapted,
+            (std::vector<std::string>{"conv_proj.weight: RGB kernels summed",
+                                      "encoder.pos_embedding: 14x14 patch grid interpolated (bicubic) to 4x4"}));
   int rc = 0;
-  const std::string out = run_python(script_path("compare_torchvision.py") + " --weights " + weights("vit_ti16") + cases, &rc);
+  const std::string out =
+      run_python(script_path("compare_torchvision.py") + " --weights " + weights("vit_ti16") + cases, &rc);
   EXPECT_EQ(rc, 0) << out;
   std::cout << out;
 }
@@ -117,7 +116,8 @@ TEST_F(TorchvisionWeights, NonSquareVitInterpolatesToItsGrid) {
   ModelSpec spec{"vit_ti16", 3, 32, 64, {4}};
   BuiltModel built = build_model(spec);
   const InitReport report = load_init(built.module, spec, weights("vit_ti16"));
-  EXPECT_EQ(report.adapted, std::vector<std::string>{"encoder.pos_embedding: 14x14 patch grid interpolated (bicubic) to 2x4"});
+  EXPECT_EQ(report.adapted,
+            std::vector<std::string>{"encoder.pos_embedding: 14x14 patch grid interpolated (bicubic) to 2x4"});
   EXPECT_EQ(report.skipped.size(), 2u);
   built.module.eval();
   EXPECT_EQ(built.module.forward({torch::randn({1, 3, 32, 64})}).toTensor().sizes(), (std::vector<int64_t>{1, 4}));
@@ -154,7 +154,8 @@ TEST_F(TorchvisionWeights, MultiheadLoadsTheTrunkAndKeepsItsHeads) {
   EXPECT_EQ(report.adapted, std::vector<std::string>{"conv1.weight: RGB kernels summed"});
   EXPECT_EQ(report.skipped, (std::vector<std::string>{"fc.weight: not in this model (its heads are its own)",
                                                       "fc.bias: not in this model (its heads are its own)"}));
-  EXPECT_TRUE(torch::equal(built.module.attr("heads").toModule().attr("0").toModule().attr("weight").toTensor(), head0));
+  EXPECT_TRUE(
+      torch::equal(built.module.attr("heads").toModule().attr("0").toModule().attr("weight").toTensor(), head0));
 }
 
 TEST_F(TorchvisionWeights, FilesForAnotherArchitectureOrDamagedAreClearErrors) {
@@ -190,13 +191,15 @@ TEST_F(TorchvisionWeights, FilesForAnotherArchitectureOrDamagedAreClearErrors) {
   const std::string extra = damaged("add layer5.weight");
   expect_runtime_error(load(extra, spec), {"tensor 'layer5.weight' has no place in a resnet18 model"});
   const std::string not_ours = damaged("not-ours");
-  expect_runtime_error(load(not_ours, spec),
-                       {not_ours + ": not a weights file written by tools/export_torchvision_weights.py (no 'format' entry)"});
+  expect_runtime_error(
+      load(not_ours, spec),
+      {not_ours + ": not a weights file written by tools/export_torchvision_weights.py (no 'format' entry)"});
 
   const std::string garbage = path("garbage.pt");
   std::ofstream(garbage) << "this is not a zip archive";
   expect_runtime_error(load(garbage, spec), {garbage + ": not a weights file written by"});
-  expect_runtime_error(load(path("absent.pt"), spec), {path("absent.pt") + ": cannot open (No such file or directory)"});
+  expect_runtime_error(load(path("absent.pt"), spec),
+                       {path("absent.pt") + ": cannot open (No such file or directory)"});
   ModelSpec cnn{"cnn", 1, 128, 128, {10}};
   BuiltModel small_cnn = build_model(cnn);
   EXPECT_THROW(load_init(small_cnn.module, cnn, w), std::invalid_argument);
@@ -220,7 +223,8 @@ TEST(SavedModules, EveryModelLoadsInPythonWithTheSameOutputs) {
     expected.insert(std::string("heads"), built.module.run_method("forward_heads", x));
     built.module.save(tmp.sub(name + ".pt"));
     const std::vector<char> bytes = torch::jit::pickle_save(expected);
-    std::ofstream(tmp.sub(name + ".expected.pt"), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(tmp.sub(name + ".expected.pt"), std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     names += " " + name;
   }
   int rc = 0;
