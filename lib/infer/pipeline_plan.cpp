@@ -16,6 +16,7 @@ namespace {
 // Recorded, but not properties of the element that recorded them (derived
 // from upstream, or fixed), or chosen by the plan itself.
 const std::set<std::string> kMelspecNotSet = {"frames-per-buffer"};
+constexpr unsigned kLiveFramesPerBuffer = 4;
 const std::set<std::string> kSpecresizeNotSet = {"n-mels", "amin", "window-frames", "hop-frames", "max-frames",
                                                  "mean", "std"};
 
@@ -57,6 +58,8 @@ PipelinePlan plan_pipeline(const json& preprocessing, const PlanOptions& options
   plan.sample_rate = unsigned(number(mel, "sample-rate", "melspec"));
   plan.frame_seconds = number(mel, "hop-length", "melspec") / plan.sample_rate;
   plan.melspec = properties(mel, kMelspecNotSet);
+  // Live: frames leave melspec in small buffers, so a window is not held back by a 0.7 s batch of frames.
+  if (options.live) plan.melspec.emplace_back("frames-per-buffer", std::to_string(kLiveFramesPerBuffer));
   plan.specresize = properties(spec, kSpecresizeNotSet);
   if (spec.value("normalization", "") == "mean-std") {
     for (const char* key : {"mean", "std"})

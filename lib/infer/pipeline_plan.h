@@ -10,6 +10,8 @@
 //     (max-frames), unless `live`: a live stream has no clip end, so the
 //     clip length becomes a sliding window (the same image, see
 //     preprocessing_check.h) every `hop_seconds`.
+// Live plans also make melspec send its frames in small buffers (how frames
+// are batched is not preprocessing), so windows are not held back.
 #pragma once
 
 #include <nlohmann/json.hpp>

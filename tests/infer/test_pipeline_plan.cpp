@@ -87,6 +87,7 @@ TEST(PipelinePlan, LiveTurnsTheClipLengthIntoASlidingWindow) {
   const PipelinePlan plan = plan_pipeline(preprocessing(0, 1292), live);
   EXPECT_EQ(plan.window_frames, 1292u);
   EXPECT_EQ(plan.hop_frames, 43u);
+  EXPECT_EQ(value_of(plan.melspec, "frames-per-buffer"), "4") << "small buffers: low latency";
   try {
     plan_pipeline(preprocessing(0, 0), live);
     FAIL() << "a live plan for clips of any length";
