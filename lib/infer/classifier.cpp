@@ -6,6 +6,7 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -17,6 +18,7 @@ namespace {
 
 constexpr const char* kHeadsMethod = "forward_heads";
 constexpr int kWarmupPasses = 3;  // the profiling executor optimises from the second run on
+constexpr int kTimedPasses = 5;   // Optimization::Auto: passes timed per candidate
 
 std::string shape_string(const at::Tensor& t) {
   std::string s = "[";
@@ -58,6 +60,7 @@ const char* to_string(Optimization o) {
     case Optimization::None: return "none";
     case Optimization::Freeze: return "freeze";
     case Optimization::Optimize: return "optimize";
+    case Optimization::Auto: return "auto";
   }
   return "?";
 }
@@ -154,10 +157,19 @@ struct Classifier::Impl {
     for (int i = 0; i < kWarmupPasses; ++i) run(images);
   }
 
-  torch::jit::Module optimized(Optimization level) {
+  // Seconds for kTimedPasses forward passes of `batch` zero images (after warm_up).
+  double time_passes(size_t batch) {
+    std::vector<float> zeros(desc.image_floats(), 0.0f);
+    std::vector<const float*> images(std::max<size_t>(batch, 1), zeros.data());
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kTimedPasses; ++i) run(images);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  torch::jit::Module optimized(const torch::jit::Module& source, Optimization level) const {
     std::vector<std::string> methods;
     if (use_heads) methods.push_back(kHeadsMethod);
-    torch::jit::Module frozen = torch::jit::freeze(module, methods);
+    torch::jit::Module frozen = torch::jit::freeze(source, methods);
     if (level == Optimization::Optimize) return torch::jit::optimize_for_inference(frozen, methods);
     return frozen;
   }
@@ -205,19 +217,41 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
   } catch (const std::exception& e) {
     throw InferError(path + ": cannot put the model in eval mode: " + exception_text(e));
   }
-  // Optimised first; a model the passes cannot handle runs as saved.
-  torch::jit::Module as_saved = m.module;
-  if (options.optimization != Optimization::None) {
+  // Candidates, most optimised first; each one that fails drops to the next.
+  std::vector<Optimization> levels;
+  switch (options.optimization) {
+    case Optimization::Auto: levels = {Optimization::Optimize, Optimization::Freeze}; break;
+    case Optimization::Optimize: levels = {Optimization::Optimize, Optimization::Freeze}; break;
+    case Optimization::Freeze: levels = {Optimization::Freeze}; break;
+    case Optimization::None: break;
+  }
+  const bool compare = options.optimization == Optimization::Auto && options.warmup_batch > 0;
+  const torch::jit::Module as_saved = m.module;
+  double best_seconds = 0;
+  bool have = false;
+  torch::jit::Module best;
+  for (Optimization level : levels) {
     try {
-      m.module = m.optimized(options.optimization);
-      m.optimization = options.optimization;
+      m.module = m.optimized(as_saved, level);
       m.warm_up(options.warmup_batch);
-      return;
+      const double seconds = compare ? m.time_passes(options.warmup_batch) : 0.0;
+      if (!have || seconds < best_seconds) {
+        best = m.module;
+        best_seconds = seconds;
+        m.optimization = level;
+        have = true;
+      }
+      if (!compare) break;
     } catch (const std::exception&) {
-      m.module = as_saved;
-      m.optimization = Optimization::None;
+      // this level cannot handle the model: try the next
     }
   }
+  if (have) {
+    m.module = best;
+    return;
+  }
+  m.module = as_saved;
+  m.optimization = Optimization::None;
   try {
     m.warm_up(options.warmup_batch);
   } catch (const std::exception& e) {

@@ -1,10 +1,12 @@
 // Runs a model bundle (lib/model/bundle.h) on batches of images. LibTorch stays
 // behind this header: callers see plain floats and a ModelDescription.
 //
-// At load the module is put in eval mode, frozen and (where it pays, see
-// Optimization) passed through optimize_for_inference, then warmed up on zero
-// images so the first real window is not the slow, profiling one and a model
-// that cannot run on its declared input shape fails here, not mid-stream.
+// At load the module is put in eval mode, frozen and, where that is faster
+// (Optimization::Auto times both on the warm-up batch), passed through
+// optimize_for_inference; then warmed up on zero images so the first real
+// window is not the slow, profiling one and a model that cannot run on its
+// declared input shape fails here, not mid-stream. A model the passes cannot
+// handle falls back to the next simpler level, down to the module as saved.
 // Every LibTorch exception becomes an InferError.
 #pragma once
 
@@ -26,9 +28,10 @@ Device device_from_string(const std::string& text);
 bool cuda_available();
 
 enum class Optimization {
-  None,     // the module as saved (eval mode)
-  Freeze,   // torch::jit::freeze: weights folded into the graph, conv+bn fused
-  Optimize  // freeze + optimize_for_inference (MKLDNN convolutions, ...)
+  None,      // the module as saved (eval mode)
+  Freeze,    // torch::jit::freeze: weights folded into the graph, conv+bn fused
+  Optimize,  // freeze + optimize_for_inference (MKLDNN convolutions, ...)
+  Auto       // Freeze or Optimize, whichever runs the warm-up batch faster
 };
 const char* to_string(Optimization o);
 
@@ -36,7 +39,7 @@ struct ClassifierOptions {
   std::string model_path;
   Device device = Device::Auto;
   int threads = 0;  // intra-op threads of the inference thread; 0 = leave LibTorch's setting
-  Optimization optimization = Optimization::Freeze;
+  Optimization optimization = Optimization::Auto;
   std::size_t warmup_batch = 1;  // batch size of the warm-up passes (0 = no warm-up)
 };
 
@@ -52,7 +55,7 @@ class Classifier {
 
   const ModelDescription& description() const;
   Device device() const;  // Cpu or Cuda, never Auto
-  Optimization optimization() const;  // what load actually applied (a model that cannot be frozen stays as is)
+  Optimization optimization() const;  // what load applied: None, Freeze or Optimize
 
   // One forward pass over `images.size()` images of description().image_floats()
   // floats each (C-order [C, H, W]). Returns one HeadProbabilities per image:

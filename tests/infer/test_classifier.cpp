@@ -98,10 +98,14 @@ TEST_F(ClassifierTest, SoftmaxOfTheLogitsAtEveryOptimisationLevel) {
   const std::vector<float> logits = {1.0f, 2.5f, -0.5f, 0.25f};
   const std::vector<double> want = softmax(logits);
   const auto img = image(logits);
-  for (Optimization level : {Optimization::None, Optimization::Freeze, Optimization::Optimize}) {
+  for (Optimization level : {Optimization::None, Optimization::Freeze, Optimization::Optimize, Optimization::Auto}) {
     ClassifierOptions o = options(path);
     o.optimization = level;
     Classifier c(o);
+    if (level == Optimization::Auto)
+      EXPECT_TRUE(c.optimization() == Optimization::Freeze || c.optimization() == Optimization::Optimize);
+    else
+      EXPECT_EQ(c.optimization(), level);
     const auto out = c.classify({img.data()});
     ASSERT_EQ(out.size(), 1u);
     ASSERT_EQ(out[0].target.size(), 4u) << to_string(level);
