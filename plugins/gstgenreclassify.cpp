@@ -801,7 +801,8 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
           "TorchScript archive with its classes, input shape and preprocessing; loaded at READY->PAUSED "
           "(again only when model, device, threads or batch changed)", "", ready));
   g_object_class_install_property(gobject_class, PROP_DEVICE,
-      g_param_spec_enum("device", "Device", "Where inference runs",
+      g_param_spec_enum("device", "Device", "Where inference runs; cuda needs a CUDA build of LibTorch "
+          "(meson -Dlibtorch=...) and a GPU",
           genreclassify_device_get_type(), int(Device::Auto), ready));
   g_object_class_install_property(gobject_class, PROP_THREADS,
       g_param_spec_uint("threads", "Threads", "LibTorch intra-op threads of the inference thread "

@@ -4,14 +4,11 @@
 // MODEL: probe (logits = pixels, test_bundles.h), or a build_model name
 // (cnn, resnet18, ...) with four fine classes in two macrogenres, seeded weights.
 #include <gst/gst.h>
-#include <torch/torch.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "model/bundle.h"
-#include "model/model_factory.h"
 #include "test_bundles.h"
 
 int main(int argc, char** argv) {
@@ -42,25 +39,7 @@ int main(int argc, char** argv) {
       genre::test::write_probe_bundle(out, probe);
       return 0;
     }
-    torch::manual_seed(7);
-    genre::model::ModelSpec ms;
-    ms.name = model;
-    ms.channels = c;
-    ms.height = h;
-    ms.width = w;
-    ms.heads = {int64_t(probe.fine.size())};
-    genre::model::BuiltModel built = genre::model::build_model(ms);
-    built.module.eval();
-    genre::model::BundleInfo info;
-    info.model = model;
-    info.regime = "standard";
-    info.heads = {"fine"};
-    info.input_shape = {c, h, w};
-    for (size_t i = 0; i < probe.fine.size(); ++i)
-      info.classes.fine.push_back({int(i), probe.fine[i], probe.fine_fma_ids[i], probe.fine_macro[i]});
-    for (size_t i = 0; i < probe.macro.size(); ++i) info.classes.macro.push_back({int(i), probe.macro[i], -1, -1});
-    info.preprocessing = pre;
-    genre::model::save_bundle(built.module, info, out);
+    genre::test::write_model_bundle(out, model, probe);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_test_bundle: %s\n", e.what());
     return 1;

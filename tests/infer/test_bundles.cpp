@@ -1,11 +1,12 @@
 #include "test_bundles.h"
 
 #include <gst/gst.h>
-#include <torch/script.h>
+#include <torch/torch.h>
 
 #include <stdexcept>
 
 #include "model/bundle.h"
+#include "model/model_factory.h"
 
 namespace genre::test {
 
@@ -62,6 +63,22 @@ void write_probe_bundle(const std::string& path, const ProbeBundleSpec& spec) {
     module.register_buffer("work", torch::full({64, 64}, 1.0f / 64.0f));
   module.define(probe_source(spec));
   model::save_bundle(module, probe_info(spec), path);
+}
+
+void write_model_bundle(const std::string& path, const std::string& name, const ProbeBundleSpec& spec) {
+  torch::manual_seed(7);
+  model::ModelSpec ms;
+  ms.name = name;
+  ms.channels = spec.channels;
+  ms.height = spec.height;
+  ms.width = spec.width;
+  ms.heads = {int64_t(spec.target == "macro" ? spec.macro.size() : spec.fine.size())};
+  model::BuiltModel built = model::build_model(ms);
+  built.module.eval();
+  ProbeBundleSpec described = spec;
+  described.model_name = name;
+  described.macro_head = false;
+  model::save_bundle(built.module, probe_info(described), path);
 }
 
 void write_plain_torchscript(const std::string& path) {

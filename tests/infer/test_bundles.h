@@ -36,6 +36,10 @@ struct ProbeBundleSpec {
 
 void write_probe_bundle(const std::string& path, const ProbeBundleSpec& spec);
 
+// A real model from build_model (`name`: cnn, resnet18, ...; seeded weights) with
+// the probe spec's classes, shape and preprocessing.
+void write_model_bundle(const std::string& path, const std::string& name, const ProbeBundleSpec& spec);
+
 // A valid TorchScript archive that is not a bundle (no genre/bundle.json).
 void write_plain_torchscript(const std::string& path);
 

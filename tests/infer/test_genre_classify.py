@@ -256,6 +256,23 @@ class GenreClassifyTest(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(model, r.stderr)
 
+    def test_gst_inspect_documents_every_property(self):
+        out = subprocess.run(["gst-inspect-1.0", "genreclassify"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        text = out.stdout
+        self.assertIn("Music genre classifier", text)
+        self.assertIn("Filename", text)
+        self.assertIn("libgstgenreclassify.so", text)
+        lines = text.splitlines()
+        for prop in ("model", "device", "threads", "top-k", "smoothing", "ema-alpha", "min-confidence",
+                     "post-messages", "emit-tags", "batch", "leaky", "max-delay", "skipped"):
+            at = next((i for i, l in enumerate(lines) if l.startswith(f"  {prop} ") and ":" in l), None)
+            self.assertIsNotNone(at, f"gst-inspect shows no '{prop}'")
+            blurb = lines[at].split(":", 1)[1].strip()
+            self.assertGreater(len(blurb), 20, f"'{prop}' has no real description")
+            block = "\n".join(lines[at:at + 6])
+            self.assertIn("Default:", block, f"'{prop}' shows no default")
+
     # ---- live ------------------------------------------------------------------------
 
     def test_live_until_interrupted(self):
