@@ -643,18 +643,25 @@ TEST_F(GenreClassifyTest, LeakySkipsWindowsWhenInferenceFallsBehind) {
   guint64 skipped = 0;
   g_object_get(h->element, "skipped", &skipped, nullptr);
   EXPECT_GE(skipped, 1u);
+  // Natively the first window is classified; under valgrind even waking the
+  // inference thread can take longer than 1 ms, so every window may be skipped.
+  EXPECT_GE(with_meta, RUNNING_ON_VALGRIND ? 0 : 1);
   EXPECT_EQ(guint64(with_meta) + skipped, guint64(kWindows));
   int messages = 0;
-  guint64 last_skipped = 0;
+  bool final_seen = false;
   while (GstStructure* s = bus_->next_genre(5 * GST_SECOND)) {
     const bool final = bool_field(s, "final");
-    last_skipped = uint64_field(s, "skipped");
+    if (final) {
+      final_seen = true;
+      EXPECT_EQ(uint64_field(s, "skipped"), skipped);
+      EXPECT_EQ(uint64_field(s, "windows"), guint64(with_meta));
+    }
     gst_structure_free(s);
     if (final) break;
     ++messages;
   }
   EXPECT_EQ(messages, with_meta);
-  EXPECT_EQ(last_skipped, skipped);
+  EXPECT_EQ(final_seen, with_meta > 0) << "a final verdict exactly when a window was classified";
 }
 
 TEST_F(GenreClassifyTest, NotLeakyClassifiesEveryWindow) {
