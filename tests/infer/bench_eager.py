@@ -2,7 +2,8 @@
 the C++ benchmark's bundle, run as a plain nn.Module (torchvision's ResNet, or
 the small CNN written out here) under torch.inference_mode, batch 1.
 
-usage: bench_eager.py MODEL.pt NAME THREADS WINDOWS  ->  one JSON line {p50_ms, p99_ms}
+usage: bench_eager.py MODEL.pt NAME THREADS; prints "ready", then for each
+line N on stdin runs N windows and prints their times (ms) as a JSON list; 0 ends.
 """
 import json
 import sys
@@ -40,7 +41,7 @@ class SmallCNN(nn.Module):
 
 
 def main():
-    path, name, threads, windows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    path, name, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     torch.set_num_threads(threads)
     scripted = torch.jit.load(path)
     info = json.loads(scripted.bundle_json)
@@ -50,26 +51,28 @@ def main():
         model = SmallCNN(c, h, w, classes)
     else:
         model = getattr(torchvision.models, name)(num_classes=classes)
-    state = {k: v for k, v in scripted.state_dict().items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing, unexpected = model.load_state_dict(dict(scripted.state_dict()), strict=False)
     if missing:
         sys.exit(f"bench_eager.py: {name}: parameters missing from the bundle: {missing[:5]}")
     model.eval()
     x = torch.rand(1, c, h, w)
     with torch.inference_mode():
-        check = torch.softmax(model(x), 1)
-        ref = torch.softmax(scripted(x), 1)
-        if not torch.allclose(check, ref, atol=1e-4):
+        if not torch.allclose(torch.softmax(model(x), 1), torch.softmax(scripted(x), 1), atol=1e-4):
             sys.exit(f"bench_eager.py: {name}: eager and TorchScript outputs differ")
         for _ in range(5):
             model(x)
-        times = []
-        for _ in range(windows):
-            t0 = time.perf_counter()
-            torch.softmax(model(x), 1)
-            times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    print(json.dumps({"p50_ms": times[len(times) // 2], "p99_ms": times[min(len(times) - 1, len(times) * 99 // 100)]}))
+        print("ready", flush=True)
+        # Chunks on request, so the C++ side can interleave them with its own.
+        for line in sys.stdin:
+            n = int(line)
+            if n <= 0:
+                break
+            times = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                torch.softmax(model(x), 1)
+                times.append((time.perf_counter() - t0) * 1e3)
+            print(json.dumps(times), flush=True)
 
 
 if __name__ == "__main__":
