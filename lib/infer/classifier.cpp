@@ -240,7 +240,8 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
   }
   if (ready.size() > 1) {
     // Passes alternate between the candidates and the medians decide, so a
-    // burst of load on a shared machine does not pick the wrong one.
+    // burst of load on a shared machine does not pick the wrong one. Candidates
+    // come most optimised first.
     std::vector<std::vector<double>> seconds(ready.size());
     for (int pass = 0; pass < kTimedPasses; ++pass)
       for (size_t i = 0; i < ready.size(); ++i) {
@@ -252,7 +253,9 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
     for (size_t i = 0; i < ready.size(); ++i) {
       std::sort(seconds[i].begin(), seconds[i].end());
       const double median = seconds[i][seconds[i].size() / 2];
-      if (i == 0 || median < best_median) {
+      // A simpler level has to win clearly: optimize_for_inference measured faster for both
+      // reference models on this project's CPU, so noise alone should not undo it.
+      if (i == 0 || median < 0.9 * best_median) {
         best = i;
         best_median = median;
       }
