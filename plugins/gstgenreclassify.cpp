@@ -115,6 +115,7 @@ struct Queue {
   bool leaky = false;
   gint64 max_delay_us = gint64(kDefaultMaxDelay / GST_USECOND);
   bool busy = false;        // the task is working on items it took
+  guint drains = 0;         // serialized queries waiting for the queue to empty
   GstFlowReturn srcresult = GST_FLOW_FLUSHING;  // OK while running
   guint64 skipped = 0;
 };
@@ -407,21 +408,26 @@ static GstFlowReturn pass_event(GstGenreClassify* self, const Settings& s, GstEv
 }
 
 // Classifies the buffers of `run` (all but skipped ones) in one forward pass,
-// then lets every item of the run through in order.
-static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, std::vector<Item>& run) {
+// then lets every item of the run through in order. The pass always has
+// `batch` images (the last one repeated), the shape the model was warmed up
+// on: a new shape would make TorchScript profile and optimise again.
+static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, guint batch, std::vector<Item>& run) {
   const size_t floats = description(self).image_floats();
   std::vector<GstMapInfo> maps;
+  std::vector<GstBuffer*> mapped;
   std::vector<const float*> images;
   GstFlowReturn ret = GST_FLOW_OK;
   for (const Item& it : run) {
-    if (it.skip) continue;
+    if (it.skip || GST_IS_EVENT(it.object)) continue;
+    GstBuffer* buf = GST_BUFFER(it.object);
     GstMapInfo map;
-    if (!gst_buffer_map(GST_BUFFER(it.object), &map, GST_MAP_READ)) {
+    if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
       GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map an image buffer"), (nullptr));
       ret = GST_FLOW_ERROR;
       break;
     }
     maps.push_back(map);
+    mapped.push_back(buf);
     if (map.size != floats * sizeof(float)) {
       GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("An image buffer holds %" G_GSIZE_FORMAT " bytes, the model's "
           "input is %" G_GSIZE_FORMAT " floats", map.size, floats), (nullptr));
@@ -431,42 +437,52 @@ static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, std::ve
     images.push_back(reinterpret_cast<const float*>(map.data));
   }
   std::vector<HeadProbabilities> probs;
-  if (ret == GST_FLOW_OK) {
+  if (ret == GST_FLOW_OK && !images.empty()) {
+    const size_t real = images.size();
+    while (images.size() < batch) images.push_back(images.back());
     try {
       probs = self->model->classifier->classify(images);
+      probs.resize(real);
     } catch (const std::exception& e) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e.what()), (nullptr));
       ret = GST_FLOW_ERROR;
     }
   }
-  size_t mapped = 0;
-  for (const Item& it : run)
-    if (!it.skip && mapped < maps.size()) gst_buffer_unmap(GST_BUFFER(it.object), &maps[mapped++]);
+  for (size_t i = 0; i < maps.size(); ++i) gst_buffer_unmap(mapped[i], &maps[i]);
 
   size_t next = 0;
   for (Item& it : run) {
-    GstBuffer* buf = GST_BUFFER(it.object);
+    GstMiniObject* object = it.object;
     it.object = nullptr;
     if (ret != GST_FLOW_OK) {
-      gst_buffer_unref(buf);
+      gst_mini_object_unref(object);
       continue;
     }
-    ret = pass_window(self, s, buf, it.skip ? nullptr : &probs[next++]);
+    if (GST_IS_EVENT(object))
+      ret = pass_event(self, s, GST_EVENT(object));
+    else
+      ret = pass_window(self, s, GST_BUFFER(object), it.skip ? nullptr : &probs[next++]);
   }
   return ret;
 }
 
-// Whether the queue's front is ready to go: an event, a skipped buffer, or
-// `batch` buffers to classify (fewer when an event such as EOS follows them,
-// and any number when leaky: live windows never wait for a batch to fill).
+static bool is_eos(const Item& it) {
+  return GST_IS_EVENT(it.object) && GST_EVENT_TYPE(GST_EVENT(it.object)) == GST_EVENT_EOS;
+}
+
+// Whether the queue's front is ready to go: an event or a skipped buffer
+// (alone), or a run of `batch` buffers to classify with the events between
+// them; fewer when EOS follows or a query waits for the queue to drain, and any
+// number when leaky (live windows never wait for a batch to fill). Events do
+// not end a batch: upstream's tag events (bitrates) would cut it into pieces.
 static bool front_ready(const Queue& q) {
   if (q.items.empty()) return false;
-  if (q.leaky) return true;
+  const Item& front = q.items.front();
+  if (GST_IS_EVENT(front.object) || front.skip || q.leaky || q.drains > 0) return true;
   guint count = 0;
   for (const Item& it : q.items) {
-    if (GST_IS_EVENT(it.object)) return true;
-    if (it.skip && count == 0) return true;
-    if (!it.skip && ++count >= q.batch) return true;
+    if (is_eos(it)) return true;
+    if (!GST_IS_EVENT(it.object) && !it.skip && ++count >= q.batch) return true;
   }
   return false;
 }
@@ -481,22 +497,23 @@ static void skip_late(Queue& q, gint64 now) {
   }
 }
 
-// Takes what front_ready found: one event, or a run of buffers.
+// Takes what front_ready found: one event or skipped buffer, or a run up to
+// its `batch`-th buffer to classify (never past EOS).
 static std::vector<Item> take_front(Queue& q) {
-  const guint batch = q.batch;
   if (q.leaky) skip_late(q, g_get_monotonic_time());
   std::vector<Item> run;
-  if (GST_IS_EVENT(q.items.front().object) || q.items.front().skip) {
-    run.push_back(q.items.front());
+  const Item& front = q.items.front();
+  if (GST_IS_EVENT(front.object) || front.skip) {
+    run.push_back(front);
     q.items.pop_front();
     return run;
   }
   guint count = 0;
-  while (!q.items.empty() && !GST_IS_EVENT(q.items.front().object) && count < batch) {
+  while (!q.items.empty() && count < q.batch && !is_eos(q.items.front())) {
     const Item it = q.items.front();
     q.items.pop_front();
     run.push_back(it);
-    if (!it.skip) ++count;
+    if (!GST_IS_EVENT(it.object) && !it.skip) ++count;
   }
   q.pending -= count;
   return run;
@@ -526,6 +543,7 @@ static void task_loop(gpointer data) {
     return;
   }
   std::vector<Item> run = take_front(q);
+  const guint batch = q.batch;
   q.busy = true;
   g_cond_broadcast(&q.cond);  // room for a blocked chain
   g_mutex_unlock(&q.lock);
@@ -535,11 +553,7 @@ static void task_loop(gpointer data) {
   } catch (const InferError& e) {
     GST_WARNING_OBJECT(self, "%s", e.what());  // ranges of the properties keep this from happening
   }
-  GstFlowReturn ret;
-  if (GST_IS_EVENT(run.front().object))
-    ret = pass_event(self, s, GST_EVENT(run.front().object));
-  else
-    ret = pass_run(self, s, run);
+  const GstFlowReturn ret = pass_run(self, s, batch, run);
 
   g_mutex_lock(&q.lock);
   q.busy = false;
@@ -638,7 +652,10 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   if (GST_QUERY_IS_SERIALIZED(query)) {
     Queue& q = *self->queue;
     g_mutex_lock(&q.lock);
+    ++q.drains;
+    g_cond_broadcast(&q.cond);  // a partial batch goes now
     while (q.srcresult == GST_FLOW_OK && (!q.items.empty() || q.busy)) g_cond_wait(&q.cond, &q.lock);
+    --q.drains;
     const bool running = q.srcresult == GST_FLOW_OK;
     g_mutex_unlock(&q.lock);
     if (!running) return FALSE;
@@ -827,9 +844,10 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
       g_param_spec_boolean("emit-tags", "Emit tags", "Send a genre tag event downstream when the confident "
           "verdict changes and at EOS", TRUE, playing));
   g_object_class_install_property(gobject_class, PROP_BATCH,
-      g_param_spec_uint("batch", "Batch", "Windows per forward pass. leaky=false: windows wait until the batch "
-          "is full (or EOS), and upstream blocks while a batch waits; leaky=true: up to this many waiting windows go "
-          "in one pass, none waits for more",
+      g_param_spec_uint("batch", "Batch", "Windows per forward pass (a short pass is padded to this shape, the "
+          "one the model was warmed up on). leaky=false: windows wait until the batch is full (or EOS), and "
+          "upstream blocks while a batch waits; leaky=true: up to this many waiting windows go in one pass, none "
+          "waits for more",
           1, 1024, kDefaultBatch, ready));
   g_object_class_install_property(gobject_class, PROP_LEAKY,
       g_param_spec_boolean("leaky", "Leaky", "Live: never block upstream; when inference falls behind, windows "

@@ -464,6 +464,60 @@ TEST_F(GenreClassifyTest, BatchesGiveTheSameScores) {
     for (size_t k = 0; k < 4; ++k) EXPECT_NEAR(scores[0][size_t(w)][k], scores[1][size_t(w)][k], 1e-6);
 }
 
+// batch=3 (not leaky): windows wait for a full batch; upstream's events in
+// between do not cut it, and still reach downstream.
+TEST_F(GenreClassifyTest, ABatchWaitsUntilFullAcrossEvents) {
+  GstHarness* h = harness(bundle("probe.pt"), "batch=3 emit-tags=false");
+  gst_harness_push(h, window_buffer({3, 0, 0, 0}, 0));
+  GstTagList* bitrate = gst_tag_list_new(GST_TAG_BITRATE, 128000u, nullptr);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_tag(bitrate)));
+  gst_harness_push(h, window_buffer({0, 3, 0, 0}, GST_SECOND));
+  EXPECT_EQ(bus_->next_genre(GST_SECOND / 2), nullptr) << "two of three windows: the batch waits";
+  EXPECT_EQ(gst_harness_buffers_received(h), 0u);
+  gst_harness_push(h, window_buffer({0, 0, 3, 0}, 2 * GST_SECOND));
+  for (const char* want : {"Rock", "Jazz", "Pop"}) {
+    GstStructure* s = bus_->next_genre();
+    ASSERT_NE(s, nullptr) << bus_->errors();
+    EXPECT_EQ(string_array(s, "labels")[0], want);
+    gst_structure_free(s);
+  }
+  GstBuffer* b0 = gst_harness_pull(h);
+  bool bitrate_tag = false;
+  while (GstEvent* ev = gst_harness_try_pull_event(h)) {
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_TAG) {
+      GstTagList* list = nullptr;
+      gst_event_parse_tag(ev, &list);
+      guint rate = 0;
+      bitrate_tag |= gst_tag_list_get_uint(list, GST_TAG_BITRATE, &rate) && rate == 128000u;
+    }
+    gst_event_unref(ev);
+  }
+  EXPECT_TRUE(bitrate_tag);
+  GstBuffer* b1 = gst_harness_pull(h);
+  GstBuffer* b2 = gst_harness_pull(h);
+  ASSERT_TRUE(b0 && b1 && b2);
+  EXPECT_EQ(GST_BUFFER_PTS(b0), 0u);
+  EXPECT_EQ(GST_BUFFER_PTS(b1), GST_SECOND);
+  EXPECT_EQ(GST_BUFFER_PTS(b2), 2 * GST_SECOND);
+  gst_buffer_unref(b0);
+  gst_buffer_unref(b1);
+  gst_buffer_unref(b2);
+}
+
+// A drain query (serialized) sends a partial batch on instead of deadlocking behind it.
+TEST_F(GenreClassifyTest, ADrainQueryFlushesAPartialBatch) {
+  GstHarness* h = harness(bundle("probe.pt"), "batch=4");
+  gst_harness_push(h, window_buffer({0, 0, 0, 3}, 0));
+  GstQuery* drain = gst_query_new_drain();
+  EXPECT_TRUE(gst_pad_peer_query(h->srcpad, drain));
+  gst_query_unref(drain);
+  GstStructure* s = bus_->next_genre(5 * GST_SECOND);
+  ASSERT_NE(s, nullptr) << "the drained window was classified";
+  EXPECT_EQ(str_field(s, "verdict"), "Blues");
+  gst_structure_free(s);
+  EXPECT_EQ(gst_harness_buffers_received(h), 1u);
+}
+
 // FLUSH and a new segment restart both verdicts; a DISCONT only the running one.
 TEST_F(GenreClassifyTest, FlushSegmentAndDiscontResetTheVerdict) {
   GstHarness* h = harness(bundle("probe.pt"), "smoothing=mean");
