@@ -23,7 +23,6 @@
 #include <string>
 #include <vector>
 
-#include "infer/classifier.h"
 #include "model/bundle.h"
 #include "model/model_factory.h"
 #include "test_bundles.h"
@@ -60,45 +59,43 @@ std::string write_bundle(const fs::path& dir, const std::string& name, int size,
   return path;
 }
 
-// Runs a pipeline to EOS; returns wall seconds (-1 on error).
-double run_to_eos(const std::string& desc) {
+struct RunTime {
+  double total = -1;    // wall seconds from PLAYING to EOS (-1 on error)
+  double startup = 0;   // of which the state change to PLAYING (genreclassify loads its model there)
+};
+
+// Runs a pipeline to EOS.
+RunTime run_timed(const std::string& desc) {
   GError* error = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &error);
   if (!pipeline || error) {
     std::fprintf(stderr, "cannot build %s: %s\n", desc.c_str(), error ? error->message : "?");
-    return -1;
+    return {};
   }
   const auto t0 = std::chrono::steady_clock::now();
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  RunTime t;
+  t.startup = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   GstBus* bus = gst_element_get_bus(pipeline);
   GstMessage* msg = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  t.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
     GError* err = nullptr;
     gst_message_parse_error(msg, &err, nullptr);
     std::fprintf(stderr, "pipeline error: %s\n", err->message);
     g_error_free(err);
-    seconds = -1;
+    t.total = -1;
   }
   gst_message_unref(msg);
   gst_object_unref(bus);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
-  return seconds;
+  return t;
 }
+
+double run_to_eos(const std::string& desc) { return run_timed(desc).total; }
 
 // ---- 1. file speed --------------------------------------------------------------------------
-
-// What the element spends at READY->PAUSED: load, optimise, warm up.
-double load_seconds(const std::string& model, unsigned batch) {
-  genre::infer::ClassifierOptions o;
-  o.model_path = model;
-  o.threads = 2;
-  o.warmup_batch = batch;
-  const auto t0 = std::chrono::steady_clock::now();
-  genre::infer::Classifier c(o);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 void file_speed(const fs::path& dir, const std::string& cnn, const std::string& resnet, int audio_seconds) {
   const std::string mp3 = (dir / "music.mp3").string();
@@ -110,14 +107,12 @@ void file_speed(const fs::path& dir, const std::string& cnn, const std::string& 
   struct Case { const char* label; int size, channels; std::string model; };
   for (const Case& c : {Case{"cnn 128x128x1", 128, 1, cnn}, Case{"resnet18 224x224x3", 224, 3, resnet}}) {
     const double base = run_to_eos(front + middle(c.size, c.channels == 3 ? c.size : c.size, c.channels) + " ! fakesink");
-    for (unsigned batch : {1u, 8u}) {
-      const std::string props = "threads=2 batch=" + std::to_string(batch);
-      const double load = load_seconds(c.model, batch);
-      const double full = run_to_eos(front + middle(c.size, c.size, c.channels) + " ! genreclassify model=" + c.model +
-                                     " " + props + " ! fakesink");
-      std::printf("  %-20s %-18s %7.1fx real time (%.2f s, of which loading the model %.2f s: %.1fx without it); "
-                  "without genreclassify %7.1fx (%.2f s)\n",
-                  c.label, props.c_str(), audio_seconds / full, full, load, audio_seconds / (full - load),
+    for (const char* props : {"threads=1 batch=1", "threads=1 batch=8", "threads=2 batch=1", "threads=2 batch=8"}) {
+      const RunTime t = run_timed(front + middle(c.size, c.size, c.channels) + " ! genreclassify model=" + c.model +
+                                  " " + props + " ! fakesink");
+      std::printf("  %-20s %-18s %7.1fx real time (%.2f s, of which %.2f s loading the model: %.1fx without it); "
+                  "without genreclassify %6.1fx (%.2f s)\n",
+                  c.label, props, audio_seconds / t.total, t.total, t.startup, audio_seconds / (t.total - t.startup),
                   audio_seconds / base, base);
     }
   }
