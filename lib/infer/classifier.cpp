@@ -17,8 +17,11 @@ namespace genre::infer {
 namespace {
 
 constexpr const char* kHeadsMethod = "forward_heads";
-constexpr int kWarmupPasses = 3;  // the profiling executor optimises from the second run on
-constexpr int kTimedPasses = 9;   // Optimization::Auto: passes timed per candidate, alternating
+constexpr int kWarmupPasses = 2;  // the profiling executor profiles the first run, optimises the second
+// Optimization::Auto: passes of one image timed per candidate, alternating: at
+// least the minimum, then more while the comparison has used under its budget.
+constexpr int kTimedPassesMin = 3, kTimedPassesMax = 9;
+constexpr double kTimingBudgetSeconds = 1.0;
 
 std::string shape_string(const at::Tensor& t) {
   std::string s = "[";
@@ -225,13 +228,16 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
     case Optimization::Freeze: levels = {Optimization::Freeze}; break;
     case Optimization::None: break;
   }
+  // Auto compares the candidates on one image (cheap even for big models), then
+  // the winner is warmed up on the batch size it will see.
   const bool compare = options.optimization == Optimization::Auto && options.warmup_batch > 0;
+  const size_t first_warmup = compare ? 1 : options.warmup_batch;
   const torch::jit::Module as_saved = m.module;
   std::vector<std::pair<Optimization, torch::jit::Module>> ready;
   for (Optimization level : levels) {
     try {
       m.module = m.optimized(as_saved, level);
-      m.warm_up(options.warmup_batch);
+      m.warm_up(first_warmup);
       ready.emplace_back(level, m.module);
       if (!compare) break;
     } catch (const std::exception&) {
@@ -243,10 +249,12 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
     // burst of load on a shared machine does not pick the wrong one. Candidates
     // come most optimised first.
     std::vector<std::vector<double>> seconds(ready.size());
-    for (int pass = 0; pass < kTimedPasses; ++pass)
+    double spent = 0;
+    for (int pass = 0; pass < kTimedPassesMax && (pass < kTimedPassesMin || spent < kTimingBudgetSeconds); ++pass)
       for (size_t i = 0; i < ready.size(); ++i) {
         m.module = ready[i].second;
-        seconds[i].push_back(m.time_pass(options.warmup_batch));
+        seconds[i].push_back(m.time_pass(1));
+        spent += seconds[i].back();
       }
     size_t best = 0;
     double best_median = 0;
@@ -265,6 +273,14 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
   if (!ready.empty()) {
     m.optimization = ready.front().first;
     m.module = ready.front().second;
+    if (first_warmup != options.warmup_batch) {
+      try {
+        m.warm_up(options.warmup_batch);
+      } catch (const std::exception& e) {
+        throw InferError(path + ": the model fails on a batch of " + std::to_string(options.warmup_batch) +
+                         " zero images: " + exception_text(e));
+      }
+    }
     return;
   }
   m.module = as_saved;
