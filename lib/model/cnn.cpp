@@ -3,6 +3,8 @@
 // FC 500 -> ReLU -> dropout 0.2 -> FC classes. Convolutions unpadded, PyTorch's default init.
 // The study lists no activation between the fully connected layers; without one, FC 1000 ->
 // FC 500 -> FC classes collapses to a single linear map, so a ReLU follows FC 1000 and FC 500.
+// ReLU and max pooling commute (max of ReLUs = ReLU of the max, with the same gradient), so the
+// ReLU runs after the pool, on a 4x (16x) smaller tensor: the same function, less work.
 #include <stdexcept>
 
 #include "model/architectures.h"
@@ -44,8 +46,8 @@ BuiltModel build_cnn(const ModelSpec& spec) {
   define(net, R"(
 def features(self, x: Tensor) -> Tensor:
     x = self.prepare_input(x)
-    x = torch.max_pool2d(torch.relu(self.conv1.forward(x)), [2, 2], [2, 2], [0, 0], [1, 1], False)
-    x = torch.max_pool2d(torch.relu(self.conv2.forward(x)), [4, 4], [4, 4], [0, 0], [1, 1], False)
+    x = torch.relu(torch.max_pool2d(self.conv1.forward(x), [2, 2], [2, 2], [0, 0], [1, 1], False))
+    x = torch.relu(torch.max_pool2d(self.conv2.forward(x), [4, 4], [4, 4], [0, 0], [1, 1], False))
     x = torch.dropout(self.bn.forward(x), 0.6, self.training)
     x = torch.relu(self.fc1.forward(torch.flatten(x, 1)))
     return torch.relu(self.fc2.forward(torch.dropout(x, 0.2, self.training)))
