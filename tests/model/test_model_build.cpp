@@ -189,6 +189,32 @@ TEST(Cnn, FlattenSizeIsDerivedFromTheInput) {
   EXPECT_EQ(build_model(wide).module.attr("fc1").toModule().attr("weight").toTensor().size(1), 32 * 3 * 6);
 }
 
+TEST(Cnn, EqualsTheReferenceOrderOfOperations) {
+  // The reference: conv -> ReLU -> pool, twice; the model pools before its ReLU (they commute).
+  ModelSpec spec{"cnn", 1, 64, 64, {6}};
+  BuiltModel built = build_model(spec);
+  built.module.eval();
+  auto sub = [&](const char* name) { return built.module.attr(name).toModule(); };
+  auto param = [&](const char* module, const char* name) { return sub(module).attr(name).toTensor(); };
+  const at::Tensor x = torch::randn({3, 1, 64, 64});
+  at::Tensor h =
+      at::max_pool2d(at::relu(at::conv2d(x, param("conv1", "weight"), param("conv1", "bias"), {2, 2})), {2, 2});
+  h = at::max_pool2d(at::relu(at::conv2d(h, param("conv2", "weight"), param("conv2", "bias"), {2, 2})), {4, 4});
+  h = at::batch_norm(h, param("bn", "weight"), param("bn", "bias"), param("bn", "running_mean"),
+                     param("bn", "running_var"), false, 0.1, 1e-5, true);
+  h = at::relu(at::linear(at::flatten(h, 1), param("fc1", "weight"), param("fc1", "bias")));
+  h = at::relu(at::linear(h, param("fc2", "weight"), param("fc2", "bias")));
+  const at::Tensor reference = at::linear(h, param("fc3", "weight"), param("fc3", "bias"));
+  const at::Tensor weights = torch::randn({3, 6});
+  (reference * weights).sum().backward();
+  const at::Tensor reference_grad = param("conv1", "weight").grad().clone();
+  param("conv1", "weight").mutable_grad().zero_();
+  const at::Tensor got = forward(built.module, x);
+  (got * weights).sum().backward();
+  EXPECT_TRUE(torch::allclose(got, reference, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(param("conv1", "weight").grad(), reference_grad, 1e-4, 1e-6));
+}
+
 TEST(ResNet, StemChannels) {
   ModelSpec spec = small_spec("resnet18");
   const auto stem = [](const ModelSpec& s) {
