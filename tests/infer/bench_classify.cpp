@@ -6,7 +6,8 @@
 //   2. live latency: from the end of a window (its running time) to its
 //      `genre` message, vs to its arrival at genreclassify;
 //   3. resident memory over an hour of audio (not live, as fast as it goes),
-//      sampled every 5 minutes of audio, vs the same pipeline without genreclassify.
+//      sampled every 5 minutes of audio, vs the same pipeline without
+//      genreclassify; each in a fresh process.
 //
 // usage: bench_classify [AUDIO_SECONDS LIVE_SECONDS RSS_SECONDS]
 #include <gst/gst.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -252,6 +254,17 @@ std::vector<double> rss_over(const std::string& tail, int seconds) {
   return sampler.samples;
 }
 
+// Each variant in a fresh process of this program: RSS that earlier runs in
+// this one left behind (freed memory glibc keeps) would hide any growth.
+std::vector<double> rss_in_child(const char* self, const std::string& tail, int seconds) {
+  const std::string cmd = std::string(self) + " --rss '" + tail + "' " + std::to_string(seconds);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  std::vector<double> samples;
+  double v;
+  while (pipe && std::fscanf(pipe.get(), "%lf", &v) == 1) samples.push_back(v);
+  return samples;
+}
+
 void print_rss(const char* label, const std::vector<double>& s) {
   std::printf("  %-34s", label);
   for (double v : s) std::printf(" %.1f", v);
@@ -265,6 +278,10 @@ void print_rss(const char* label, const std::vector<double>& s) {
 
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
+  if (argc == 4 && std::string(argv[1]) == "--rss") {  // the child of rss_in_child
+    for (double v : rss_over(argv[2], std::atoi(argv[3]))) std::printf("%.1f\n", v);
+    return 0;
+  }
   const int audio_seconds = argc > 1 ? std::atoi(argv[1]) : 120;
   const int live_seconds = argc > 2 ? std::atoi(argv[2]) : 20;
   const int rss_seconds = argc > 3 ? std::atoi(argv[3]) : 3600;
@@ -281,8 +298,9 @@ int main(int argc, char** argv) {
 
   std::printf("\n3. resident memory over %d s of audio (cnn, not live), every 300 s of audio\n", rss_seconds);
   const std::string chain = middle(128, 128, 1);
-  print_rss("without genreclassify (baseline)", rss_over(chain + " ! fakesink", rss_seconds));
-  print_rss("with genreclassify", rss_over(chain + " ! genreclassify threads=2 model=" + cnn + " ! fakesink", rss_seconds));
+  print_rss("without genreclassify (baseline)", rss_in_child(argv[0], chain + " ! fakesink", rss_seconds));
+  print_rss("with genreclassify", rss_in_child(argv[0], chain + " ! genreclassify threads=2 model=" + cnn + " ! fakesink",
+                                               rss_seconds));
   fs::remove_all(dir);
   return 0;
 }
