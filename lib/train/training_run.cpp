@@ -1,6 +1,7 @@
 #include "train/training_run.h"
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <cmath>
 #include <cstdio>
@@ -116,6 +117,10 @@ json run(const TrainConfig& c) {
       c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "val", "test"};
   const TrainingData data = open_training_data(c.data, required);
   at::set_num_threads(c.threads);
+  // Run the TorchScript models op for op as eager PyTorch does: no profiling
+  // runs that differ from later steps (a resumed process must compute exactly
+  // what an uninterrupted one does), no autodiff-subgraph rewrites, no speed lost.
+  torch::jit::setGraphExecutorOptimize(false);
   Progress progress;
   const ComputeDevice device = select_device(c.device, c.amp, c.channels_last, c.model != "gru" && c.model.rfind("vit", 0) != 0);
   progress.line("training " + c.model + " (" + c.regime + (c.cv > 0 ? ", " + std::to_string(c.cv) + "-fold CV" : "") +
