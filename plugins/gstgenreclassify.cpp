@@ -347,7 +347,14 @@ static GstFlowReturn pass_window(GstGenreClassify* self, const Settings& s, GstB
   if (GST_BUFFER_IS_DISCONT(buf)) w.tracker->reset_running();
   if (!probs) return gst_pad_push(self->srcpad, buf);
 
-  WindowResult r = w.tracker->add(*probs);
+  WindowResult r;
+  try {
+    r = w.tracker->add(*probs);
+  } catch (const std::exception& e) {  // nothing may escape a streaming thread
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not score a window: %s", e.what()), (nullptr));
+    gst_buffer_unref(buf);
+    return GST_FLOW_ERROR;
+  }
   guint64 window = w.windows++;
   const GType api = window_meta_api();
   if (api)
