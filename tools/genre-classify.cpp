@@ -559,7 +559,7 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
           failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
         }
       }
-    } catch (const FatalError& e) {
+    } catch (const std::exception& e) {  // FatalError, or anything unexpected: stop cleanly
       std::lock_guard<std::mutex> lock(failures_mutex);
       fatal = e.what();
       next.store(inputs.size());
