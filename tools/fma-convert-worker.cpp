@@ -212,14 +212,60 @@ TrackResult ConvertWorker::precheck(const genre::fma::WorkItem& item) const {
   return {Outcome::kConverted, "", ""};
 }
 
-// When a file fails while the pipeline is still prerolling (decodebin finds no
-// decoder), the aborted asynchronous change leaves a FAILURE return behind
-// although every element reaches READY: what counts is the state it is in.
+// Every element must be back in READY before the next track, not only the
+// pipeline. A GstBin marks its state change FAILURE when a child posts an
+// ERROR, and stops changing its children at the first one that fails. A bad
+// file's streaming thread posts a last ERROR while it is being stopped (typefind:
+// "Internal data stream error" after "Could not determine type of stream"),
+// i.e. in the middle of this reset: decodebin then "failed" to go to READY and
+// the pipeline never reached filesrc, which stayed PAUSED with the bad file
+// open and refused the next track's location. Stopping joins those threads,
+// so a repeat finds nobody left to post and completes.
 bool ConvertWorker::reset_to_ready() {
-  gst_element_set_state(pipeline_, GST_STATE_READY);
-  GstState state = GST_STATE_VOID_PENDING;
-  gst_element_get_state(pipeline_, &state, nullptr, 5 * GST_SECOND);
-  return state == GST_STATE_READY;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    gst_element_set_state(pipeline_, GST_STATE_READY);
+    if (every_element_in(GST_STATE_READY)) return true;
+  }
+  return false;
+}
+
+bool ConvertWorker::every_element_in(GstState state) const {
+  auto settled = [state](GstElement* e) {
+    GST_OBJECT_LOCK(e);
+    const bool ok = GST_STATE(e) == state && GST_STATE_PENDING(e) == GST_STATE_VOID_PENDING;
+    GST_OBJECT_UNLOCK(e);
+    return ok;
+  };
+  if (!settled(pipeline_)) return false;
+  bool all = true;
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline_));
+  GValue item = G_VALUE_INIT;
+  for (bool more = true; more && all;) {
+    switch (gst_iterator_next(it, &item)) {
+      case GST_ITERATOR_OK:
+        all = settled(GST_ELEMENT(g_value_get_object(&item)));
+        g_value_reset(&item);
+        break;
+      case GST_ITERATOR_RESYNC:  // decodebin added or removed elements meanwhile
+        gst_iterator_resync(it);
+        all = true;
+        break;
+      default:
+        more = false;
+        break;
+    }
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return all;
+}
+
+bool ConvertWorker::source_is(const std::string& path) const {
+  gchar* location = nullptr;
+  g_object_get(src_, "location", &location, nullptr);
+  const bool same = location && path == location;
+  g_free(location);
+  return same;
 }
 
 void ConvertWorker::drain_bus() {
@@ -232,6 +278,9 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
 
   const std::string key = genre::fma::track_key(item.track_id);
   g_object_set(src_, "location", item.path.c_str(), nullptr);
+  if (!source_is(item.path))  // filesrc keeps an open file's location: never convert another track's audio
+    return {Outcome::kFatal, "internal", "filesrc did not take the location " + item.path +
+                                             " (the pipeline was not reset after the previous track)"};
   // A null macro-label lets the sink take the taxonomy's macro class of the label (or none).
   if (config_.decode_only == DecodeOnly::kOff) {
     g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
@@ -299,7 +348,7 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   // READY keeps the sink's open shard; a clip that did not reach EOS (error,
   // timeout, too short) is dropped by the sink at PAUSED->READY.
   if (!reset_to_ready() && result.outcome != Outcome::kFatal)
-    result = {Outcome::kFatal, "sink-error", "the pipeline failed to reset to READY"};
+    result = {Outcome::kFatal, "reset", "the pipeline failed to reset to READY"};
   drain_bus();
   return result;
 }

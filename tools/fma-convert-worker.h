@@ -67,6 +67,8 @@ class ConvertWorker {
   TrackResult precheck(const genre::fma::WorkItem& item) const;
   void drain_bus();
   bool reset_to_ready();
+  bool every_element_in(GstState state) const;
+  bool source_is(const std::string& path) const;
   void configure_sink();
   void build();
 

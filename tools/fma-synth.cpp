@@ -48,7 +48,9 @@ struct Options {
   std::map<std::string, int> bad;  // kind -> count
 };
 
-const char* const kBadKinds[] = {"missing", "zero-byte", "truncated", "non-audio", "too-short", "checksum"};
+// New kinds go last: the seeded assignment of the earlier kinds stays the same.
+const char* const kBadKinds[] = {"missing", "zero-byte", "truncated", "non-audio", "too-short", "checksum", "random"};
+constexpr size_t kRandomFileBytes = 200000;
 
 void usage(FILE* f) {
   std::fprintf(f,
@@ -69,6 +71,7 @@ void usage(FILE* f) {
                "  --bad-non-audio N     N files holding text, not MP3\n"
                "  --bad-too-short N     N valid MP3s of --short-duration seconds (default 1)\n"
                "  --bad-checksum N      N files altered after their checksum was listed\n"
+               "  --bad-random N        N files of 200,000 random bytes (a corrupt download)\n"
                "DIR/bad_files.csv lists track_id,kind of every injected fault.\n"
                "Exit status: 0 success, 2 usage error, 3 fatal error.\n");
 }
@@ -180,6 +183,13 @@ std::string encode_mp3(const std::vector<float>& samples, int rate, int channels
   return result;
 }
 
+std::string random_bytes(uint64_t seed, size_t n) {
+  Xoshiro256 rng(seed);
+  std::string bytes(n, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng.next() >> 56);
+  return bytes;
+}
+
 void write_text(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
@@ -243,6 +253,8 @@ int main(int argc, char** argv) {
           if (kind == "missing") continue;
           if (kind == "zero-byte") {
             write_text(file, "");
+          } else if (kind == "random") {
+            write_text(file, random_bytes(mix_seed(o.seed, static_cast<uint64_t>(t.id)), kRandomFileBytes));
           } else if (kind == "non-audio") {
             write_text(file, "<html><body>404 Not Found: this is not an MP3 file.</body></html>\n");
           } else {
