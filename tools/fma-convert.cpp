@@ -11,10 +11,13 @@
 
 #include <gst/gst.h>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -245,12 +248,34 @@ long peak_rss_kb() {
 
 void write_json(const std::string& path, const json& j) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    if (!out.flush()) throw std::runtime_error(tmp + ": write error");
+  errno = 0;
+  std::ofstream out(tmp);
+  out << j.dump(2) << "\n";
+  out.close();
+  std::error_code ec;
+  if (!out) {
+    const int err = errno;
+    fs::remove(tmp, ec);  // no half-written file left behind
+    throw std::runtime_error("cannot write " + path + ": " + (err ? std::strerror(err) : "write error"));
   }
-  fs::rename(tmp, path);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error("cannot write " + path + ": " + ec.message());
+  }
+}
+
+// A read-only or forbidden --out is found before any track is converted
+// (root ignores permissions: only a read-only filesystem stops it).
+void check_output_dir(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw std::runtime_error("cannot create --out " + out + ": " + ec.message());
+  const std::string probe = (fs::path(out) / (".write-test." + std::to_string(::getpid()))).string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write in --out " + out + ": " + std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 std::atomic<int> g_interrupts{0};
@@ -339,7 +364,7 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> checksums;
     if (!o.checksums.empty()) checksums = load_checksums(o.checksums);
 
-    fs::create_directories(o.out);
+    check_output_dir(o.out);
     const std::string tax_path = (fs::path(o.out) / "taxonomy.json").string();
     write_taxonomy(plan, tax_path);
 
@@ -458,7 +483,14 @@ int main(int argc, char** argv) {
 
     std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.track_id < b.track_id; });
     const std::string suffix = job_suffix(o);
-    write_failures_csv(failures, (fs::path(o.out) / ("failures" + suffix + ".csv")).string());
+    // The reports go to the same disk: when it is full or read-only, the
+    // error that stopped the conversion is still the one printed.
+    std::string report_error;
+    try {
+      write_failures_csv(failures, (fs::path(o.out) / ("failures" + suffix + ".csv")).string());
+    } catch (const std::exception& e) {
+      report_error = e.what();
+    }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::map<std::string, size_t> by_reason;
     for (auto& f : failures) ++by_reason[f.reason];
@@ -480,10 +512,20 @@ int main(int argc, char** argv) {
                     {"peak_anon_rss_kb", std::max<long>(peak_anon, anon_rss_kb())},
                     {"interrupted", g_interrupts > 0}};
     if (!fatal.empty()) summary["fatal"] = fatal;
-    write_json((fs::path(o.out) / ("summary" + suffix + ".json")).string(), summary);
+    if (report_error.empty()) {
+      try {
+        write_json((fs::path(o.out) / ("summary" + suffix + ".json")).string(), summary);
+      } catch (const std::exception& e) {
+        report_error = e.what();
+      }
+    }
     std::printf("%s\n", summary.dump(2).c_str());
     if (!fatal.empty()) {
       std::fprintf(stderr, "fma-convert: %s\n", fatal.c_str());
+      return kExitFatal;
+    }
+    if (!report_error.empty()) {
+      std::fprintf(stderr, "fma-convert: %s\n", report_error.c_str());
       return kExitFatal;
     }
     if (g_interrupts > 0) {

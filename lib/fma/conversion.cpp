@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -96,15 +98,18 @@ std::map<std::string, std::string> load_checksums(const std::string& path) {
 
 void write_failures_csv(const std::vector<Failure>& failures, const std::string& path) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
-    out << "track_id,path,reason,detail\n";
-    for (const auto& f : failures)
-      out << f.track_id << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
-    if (!out.flush()) throw std::runtime_error(tmp + ": write error");
+  errno = 0;
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  out << "track_id,path,reason,detail\n";
+  for (const auto& f : failures)
+    out << f.track_id << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
+  out.close();
+  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());  // no half-written file left behind
+    throw std::runtime_error("cannot write " + path + ": " + (err ? std::strerror(err) : "write error"));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename into place");
 }
 
 std::vector<Failure> read_failures_csv(const std::string& path) {
