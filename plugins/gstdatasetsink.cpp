@@ -22,6 +22,19 @@
  * when split, dtype or the limits change, or at READY->NULL. Keys already in
  * the dataset's finalized shards are skipped, so a resumed conversion writes
  * exactly the missing samples.
+ *
+ * Labels without a taxonomy: all-digit labels are class indices (no class
+ * list); any other label is a name, and names grow the dataset's class list in
+ * manifest.json ("class_origin": "names"), shared by every datasetsink in any
+ * process writing there: a new name is appended under the dataset's flock
+ * before a sample carries its index, and indices never change, so every .cls
+ * agrees with the list (the order follows registration timing; use a taxonomy
+ * for fixed indices). Names match with whitespace trimmed/collapsed and ASCII
+ * case ignored. A dataset is labelled by indices or by names, never both.
+ * |[
+ * gst-launch-1.0 ... ! specresize ! taginject tags="genre=jazz" ! \
+ *     datasetsink location=ds labels-from-tags=true
+ * ]|
  */
 #include "gstdatasetsink.h"
 
@@ -325,39 +338,6 @@ static bool ensure_writer(GstDatasetSink* self) {
   return true;
 }
 
-// Resolves one label through the taxonomy, or as an index without one.
-static std::optional<int> resolve_label(GstDatasetSink* self, const std::string& label, bool macro,
-                                        const char* property) {
-  State& st = *self->state;
-  if (st.taxonomy) {
-    const auto idx = macro ? st.taxonomy->macro_index(label) : st.taxonomy->fine_index(label);
-    if (!idx)
-      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-          ("%s '%s' is not a %s class of taxonomy %s", property, label.c_str(), macro ? "macro" : "fine",
-           st.writer_settings.taxonomy.c_str()), (nullptr));
-    return idx;
-  }
-  char* end = nullptr;
-  const long v = std::strtol(label.c_str(), &end, 10);
-  if (label.empty() || *end != '\0' || v < 0 || v > G_MAXINT) {
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-        ("%s '%s' is a name, which needs the taxonomy property; without a taxonomy labels are class "
-         "indices (0, 1, ...)", property, label.c_str()), (nullptr));
-    return std::nullopt;
-  }
-  return int(v);
-}
-
-static json class_json(GstDatasetSink* self, int index, bool macro) {
-  State& st = *self->state;
-  json j = {{"index", index}};
-  if (st.taxonomy && index >= 0) {
-    const auto& list = macro ? st.taxonomy->macro : st.taxonomy->fine;
-    if (index < int(list.size())) j["name"] = list[std::size_t(index)].name;
-  }
-  return j;
-}
-
 static std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -370,6 +350,162 @@ static std::vector<std::string> split_list(const std::string& text) {
     start = end + 1;
   }
   return out;
+}
+
+static json class_json(GstDatasetSink* self, int index, bool macro) {
+  State& st = *self->state;
+  json j = {{"index", index}};
+  const std::string name =
+      st.writer ? st.writer->class_name(macro ? genre::shard::ClassLevel::kMacro : genre::shard::ClassLevel::kFine, index)
+                : std::string();
+  if (!name.empty()) j["name"] = name;
+  return j;
+}
+
+// One label of a clip as given, and where it came from (for error messages).
+struct LabelText {
+  std::string text;
+  const char* origin;
+};
+
+// The clip's fine labels (the label first) and its macro label, as texts.
+static bool clip_label_texts(GstDatasetSink* self, const Settings& s, const std::string& key,
+                             std::vector<LabelText>* fine, std::optional<LabelText>* macro) {
+  State& st = *self->state;
+  if (s.labels_from_tags && !st.tag_genres.empty()) {
+    for (const std::string& g : st.tag_genres) fine->push_back({g, "genre tag"});
+  } else if (!s.label.empty()) {
+    fine->push_back({s.label, "label"});
+  } else {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+        ("No label for key '%s': set the label property%s", key.c_str(),
+         s.labels_from_tags ? " (labels-from-tags is on but no GST_TAG_GENRE tag arrived)" : " or labels-from-tags"),
+        (nullptr));
+    return false;
+  }
+  for (const std::string& extra : split_list(s.all_labels)) fine->push_back({extra, "all-labels entry"});
+  if (!s.macro_label.empty()) *macro = LabelText{s.macro_label, "macro-label"};
+  return true;
+}
+
+static void add_unique(std::vector<int>* into, int v) {
+  if (std::find(into->begin(), into->end(), v) == into->end()) into->push_back(v);
+}
+
+// With a taxonomy: names or indices of its classes. Tagged genres it does not
+// know are skipped (the first it knows is the label); other unknown labels are errors.
+static bool labels_from_taxonomy(GstDatasetSink* self, const std::vector<LabelText>& fine,
+                                 const std::optional<LabelText>& macro, std::vector<int>* fine_out, int* macro_out) {
+  State& st = *self->state;
+  const genre::taxonomy::Taxonomy& t = *st.taxonomy;
+  const char* tax = st.writer_settings.taxonomy.c_str();
+  std::string unknown_tags;
+  bool tag_known = false;
+  for (const LabelText& l : fine) {
+    const bool tag = std::string(l.origin) == "genre tag";
+    const auto idx = t.fine_index(l.text);
+    if (idx) {
+      add_unique(fine_out, *idx);
+      tag_known = tag_known || tag;
+    } else if (tag) {
+      unknown_tags += (unknown_tags.empty() ? "" : ", ") + l.text;
+    } else {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+          ("%s '%s' is not a fine class of taxonomy %s", l.origin, l.text.c_str(), tax), (nullptr));
+      return false;
+    }
+  }
+  if (std::string(fine.front().origin) == "genre tag" && !tag_known) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+        ("None of the genre tags (%s) is a class of %s", unknown_tags.c_str(), tax), (nullptr));
+    return false;
+  }
+  if (macro) {
+    const auto idx = t.macro_index(macro->text);
+    if (!idx) {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+          ("%s '%s' is not a macro class of taxonomy %s", macro->origin, macro->text.c_str(), tax), (nullptr));
+      return false;
+    }
+    *macro_out = *idx;
+  } else {
+    *macro_out = t.macro_of(fine_out->front());
+  }
+  return true;
+}
+
+// Without a taxonomy a clip's labels are all class indices ("3"), or all
+// names ("jazz"), which grow the dataset's class list in manifest.json
+// (registered under the dataset lock, so concurrent writers agree; see
+// lib/shard/class_names.h). A dataset holds one kind.
+static bool labels_without_taxonomy(GstDatasetSink* self, const std::vector<LabelText>& fine,
+                                    const std::optional<LabelText>& macro, std::vector<int>* fine_out,
+                                    int* macro_out) {
+  State& st = *self->state;
+  std::vector<LabelText> all;
+  for (const LabelText& l : fine) {
+    const bool blank = l.text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
+    if (blank && std::string(l.origin) == "genre tag") continue;  // an empty tag carries no genre
+    all.push_back(l);
+  }
+  if (all.empty()) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("The genre tags hold no genre name or class index"), (nullptr));
+    return false;
+  }
+  const std::size_t n_fine = all.size();
+  if (macro) all.push_back(*macro);
+  const LabelText* an_index = nullptr;
+  const LabelText* a_name = nullptr;
+  for (const LabelText& l : all) {
+    const std::size_t a = l.text.find_first_not_of(" \t"), b = l.text.find_last_not_of(" \t");
+    const std::string t = a == std::string::npos ? std::string() : l.text.substr(a, b - a + 1);
+    if (!t.empty() && (t[0] == '-' || t[0] == '+') && genre::shard::is_class_index_text(t.substr(1))) {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+          ("%s '%s' is not a class index: indices are 0, 1, 2, ...", l.origin, l.text.c_str()), (nullptr));
+      return false;
+    }
+    if (genre::shard::is_class_index_text(l.text)) {
+      if (!an_index) an_index = &l;
+    } else if (!a_name) {
+      a_name = &l;
+    }
+  }
+  if (an_index && a_name) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+        ("%s '%s' is a class index but %s '%s' is a name: without a taxonomy a clip is labelled with class "
+         "indices only or with names only", an_index->origin, an_index->text.c_str(), a_name->origin,
+         a_name->text.c_str()), (nullptr));
+    return false;
+  }
+  try {
+    if (an_index) {
+      st.writer->use_class_indices();
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        errno = 0;
+        const long v = std::strtol(all[i].text.c_str(), nullptr, 10);
+        if (errno == ERANGE || v > G_MAXINT) {
+          GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+              ("%s '%s' is too large for a class index", all[i].origin, all[i].text.c_str()), (nullptr));
+          return false;
+        }
+        if (i < n_fine) add_unique(fine_out, int(v));
+        else *macro_out = int(v);
+      }
+      return true;
+    }
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < n_fine; ++i) names.push_back(all[i].text);
+    for (int idx : st.writer->class_indices_for_names(names, genre::shard::ClassLevel::kFine)) add_unique(fine_out, idx);
+    if (macro) *macro_out = st.writer->class_indices_for_names({macro->text}, genre::shard::ClassLevel::kMacro).front();
+  } catch (const ShardError& e) {
+    if (e.error_number() != 0) {
+      post_writer_error(self, e, "registering class names");
+    } else {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Cannot label clip: %s", e.what()), (nullptr));
+    }
+    return false;
+  }
+  return true;
 }
 
 // Key, source and labels of the clip that starts with this buffer.
@@ -393,54 +529,16 @@ static bool begin_clip(GstDatasetSink* self) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid key property: %s", problem.c_str()), (nullptr));
     return false;
   }
+  std::vector<LabelText> fine_texts;
+  std::optional<LabelText> macro_text;
+  if (!clip_label_texts(self, s, c.key, &fine_texts, &macro_text)) return false;
   std::vector<int> fine_all;
-  if (s.labels_from_tags && !st.tag_genres.empty()) {
-    // The first tagged genre that the taxonomy knows is the label; the others
-    // it knows are extra labels for multi-label training.
-    for (const std::string& g : st.tag_genres) {
-      std::optional<int> idx;
-      if (st.taxonomy) {
-        idx = st.taxonomy->fine_index(g);
-      } else {
-        char* end = nullptr;
-        const long v = std::strtol(g.c_str(), &end, 10);
-        if (!g.empty() && *end == '\0' && v >= 0 && v <= G_MAXINT) idx = int(v);
-      }
-      if (idx && std::find(fine_all.begin(), fine_all.end(), *idx) == fine_all.end()) fine_all.push_back(*idx);
-    }
-    if (fine_all.empty()) {
-      std::string tags;
-      for (const auto& g : st.tag_genres) tags += (tags.empty() ? "" : ", ") + g;
-      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-          ("None of the genre tags (%s) is a class of %s", tags.c_str(),
-           st.taxonomy ? st.writer_settings.taxonomy.c_str() : "the dataset (no taxonomy: tags must be class indices)"),
-          (nullptr));
-      return false;
-    }
-  } else if (!s.label.empty()) {
-    const auto idx = resolve_label(self, s.label, false, "label");
-    if (!idx) return false;
-    fine_all.push_back(*idx);
-  } else {
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-        ("No label for key '%s': set the label property%s", c.key.c_str(),
-         s.labels_from_tags ? " (labels-from-tags is on but no GST_TAG_GENRE tag arrived)" : " or labels-from-tags"),
-        (nullptr));
+  int macro = -1;
+  if (st.taxonomy ? !labels_from_taxonomy(self, fine_texts, macro_text, &fine_all, &macro)
+                  : !labels_without_taxonomy(self, fine_texts, macro_text, &fine_all, &macro))
     return false;
-  }
-  for (const std::string& extra : split_list(s.all_labels)) {
-    const auto idx = resolve_label(self, extra, false, "all-labels entry");
-    if (!idx) return false;
-    if (std::find(fine_all.begin(), fine_all.end(), *idx) == fine_all.end()) fine_all.push_back(*idx);
-  }
   c.fine = fine_all.front();
-  if (!s.macro_label.empty()) {
-    const auto idx = resolve_label(self, s.macro_label, true, "macro-label");
-    if (!idx) return false;
-    c.macro = *idx;
-  } else if (st.taxonomy && c.fine < int(st.taxonomy->fine_to_macro.size())) {
-    c.macro = st.taxonomy->fine_to_macro[std::size_t(c.fine)];
-  }
+  c.macro = macro;
   for (int f : fine_all) c.fine_labels.push_back(class_json(self, f, false));
   st.clip = std::move(c);
   st.clip_buffers = 0;
@@ -623,8 +721,17 @@ static gboolean sink_event(GstBaseSink* sink, GstEvent* event) {
       if (n > 0) {
         st.tag_genres.clear();
         for (guint i = 0; i < n; ++i) {
-          const gchar* g = nullptr;
-          if (gst_tag_list_peek_string_index(tags, GST_TAG_GENRE, i, &g) && g) st.tag_genres.emplace_back(g);
+          // taginject tags="genre=3" makes an integer genre: take it as the index it is meant to be.
+          const GValue* v = gst_tag_list_get_value_index(tags, GST_TAG_GENRE, i);
+          if (v && G_VALUE_HOLDS_STRING(v) && g_value_get_string(v)) {
+            st.tag_genres.emplace_back(g_value_get_string(v));
+          } else if (v && (G_VALUE_HOLDS_INT(v) || G_VALUE_HOLDS_UINT(v) || G_VALUE_HOLDS_INT64(v) ||
+                           G_VALUE_HOLDS_UINT64(v))) {
+            GValue text = G_VALUE_INIT;
+            g_value_init(&text, G_TYPE_STRING);
+            if (g_value_transform(v, &text) && g_value_get_string(&text)) st.tag_genres.emplace_back(g_value_get_string(&text));
+            g_value_unset(&text);
+          }
         }
       }
       break;
@@ -769,12 +876,14 @@ static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
           "append \"_w<index>\". Default (null): the upstream file name without extension",
           nullptr, flags));
   g_object_class_install_property(gobject_class, PROP_LABEL,
-      g_param_spec_string("label", "Label", "Fine class: a name of the taxonomy or a class index "
-          "(indices only without a taxonomy). Required unless labels-from-tags finds a genre tag",
+      g_param_spec_string("label", "Label", "Fine class: a name or index of the taxonomy's classes; "
+          "without a taxonomy a class index (all digits) or a name that joins the dataset's class list in "
+          "manifest.json (one dataset uses one kind). Required unless labels-from-tags finds a genre tag",
           nullptr, flags));
   g_object_class_install_property(gobject_class, PROP_MACRO_LABEL,
-      g_param_spec_string("macro-label", "Macro label", "Macrogenre: a name or index. Default (null): "
-          "the taxonomy's macro class of the fine label, -1 (none) without a taxonomy", nullptr, flags));
+      g_param_spec_string("macro-label", "Macro label", "Macrogenre: a name or index (without a "
+          "taxonomy, names grow the dataset's macro class list). Default (null): the taxonomy's macro class "
+          "of the fine label, -1 (none) without a taxonomy", nullptr, flags));
   g_object_class_install_property(gobject_class, PROP_ALL_LABELS,
       g_param_spec_string("all-labels", "All labels", "Further fine labels (comma-separated names or "
           "indices) for multi-label training, recorded in the sample's JSON; .cls keeps the label",
@@ -794,8 +903,9 @@ static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
           nullptr, flags));
   g_object_class_install_property(gobject_class, PROP_LABELS_FROM_TAGS,
       g_param_spec_boolean("labels-from-tags", "Labels from tags", "Take the fine label from the "
-          "stream's GST_TAG_GENRE tag (first genre the taxonomy knows; others become extra labels); "
-          "falls back to the label property when no genre tag arrives", FALSE, flags));
+          "stream's GST_TAG_GENRE tag (with a taxonomy the first genre it knows, without one the first genre, "
+          "a name growing the class list or an index; other genres become extra labels); falls back to the "
+          "label property when no genre tag arrives", FALSE, flags));
   g_object_class_install_property(gobject_class, PROP_SAMPLES_WRITTEN,
       g_param_spec_uint64("samples-written", "Samples written", "Samples this element has committed "
           "into shards (durable once their shard is in finalized-shards)", 0, G_MAXUINT64, 0, ro));

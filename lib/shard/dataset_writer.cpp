@@ -149,8 +149,74 @@ void DatasetWriter::check_manifest_compatible(const Manifest& m) const {
   if (!m.dtype.empty() && m.dtype != dtype_name(opts_.dtype))
     throw ShardError(where + " holds " + m.dtype + " samples; cannot add " + dtype_name(opts_.dtype) +
                      " samples (set dtype=" + m.dtype + " or use another directory)");
+  if (m.classes_from_names && opts_.classes)
+    throw ShardError(where + " has a class list grown from label names (written without a taxonomy); "
+                     "it cannot take samples labelled through a taxonomy");
   if (m.has_classes && opts_.classes && m.classes != *opts_.classes)
     throw ShardError(where + " was written with a different taxonomy (class lists differ)");
+}
+
+void DatasetWriter::note_manifest(const Manifest& m) {
+  dataset_names_ = m.classes_from_names;
+  if (m.classes_from_names) names_ = m.classes;
+}
+
+void DatasetWriter::use_class_indices() {
+  if (opts_.classes || labels_ == LabelKind::kIndices) return;
+  if (labels_ == LabelKind::kNames)
+    throw ShardError("this writer labels " + opts_.dir + " by class name; a class index cannot be mixed in");
+  note_manifest(Manifest::load(opts_.dir));
+  if (dataset_names_)
+    throw ShardError("dataset " + opts_.dir + " labels classes by name (manifest.json lists " +
+                     std::to_string(names_.fine.size()) + " fine classes grown from names); a class index "
+                     "cannot be mixed in: label with names, or write indices into another directory");
+  labels_ = LabelKind::kIndices;
+}
+
+std::vector<int> DatasetWriter::class_indices_for_names(const std::vector<std::string>& names, ClassLevel level) {
+  if (opts_.classes)
+    throw ShardError("a writer with a taxonomy resolves names through the taxonomy, not by growing a class list");
+  if (labels_ == LabelKind::kIndices)
+    throw ShardError("this writer labels " + opts_.dir + " by class index; a name cannot be mixed in");
+  std::vector<std::string> normalized;
+  for (const std::string& n : names) {
+    normalized.push_back(normalize_class_name(n));
+    if (normalized.back().empty()) throw ShardError("empty class name ('" + n + "')");
+  }
+  const auto known = [&](const std::string& name) -> int {
+    const auto& list = level == ClassLevel::kFine ? names_.fine : names_.macro;
+    const std::string key = class_name_key(name);
+    for (const ClassEntry& c : list)
+      if (class_name_key(c.name) == key) return c.index;
+    return -1;
+  };
+  std::vector<int> out;
+  for (const std::string& n : normalized) out.push_back(known(n));
+  if (dataset_names_ && std::find(out.begin(), out.end(), -1) == out.end()) {
+    labels_ = LabelKind::kNames;
+    return out;
+  }
+  // Read-modify-write of the class list under the same lock as shard registration.
+  DirLock lock(opts_.dir);
+  Manifest m = Manifest::load(opts_.dir);
+  bool changed = false;
+  out.clear();
+  for (const std::string& n : normalized) {
+    bool added = false;
+    out.push_back(find_or_add_class_name(&m, level, n, opts_.dir, &added));
+    changed = changed || added;
+  }
+  if (changed) m.save(opts_.dir);
+  note_manifest(m);
+  labels_ = LabelKind::kNames;
+  return out;
+}
+
+std::string DatasetWriter::class_name(ClassLevel level, int index) const {
+  const ClassLists* lists = opts_.classes ? &*opts_.classes : labels_ == LabelKind::kNames ? &names_ : nullptr;
+  if (!lists || index < 0) return {};
+  const auto& list = level == ClassLevel::kFine ? lists->fine : lists->macro;
+  return index < static_cast<int>(list.size()) ? list[static_cast<std::size_t>(index)].name : std::string();
 }
 
 void DatasetWriter::recover() {
@@ -214,6 +280,7 @@ void DatasetWriter::recover() {
     m.save(opts_.dir);
   }
   dataset_shape_ = m.sample_shape;
+  note_manifest(m);
 }
 
 void DatasetWriter::set_split(const std::string& split) {
@@ -250,6 +317,12 @@ DatasetWriter::StageResult DatasetWriter::stage(const SampleInput& in) {
   if (!shape_err.empty()) throw ShardError("sample '" + in.key + "': " + shape_err);
   if (in.fine < 0) throw ShardError("sample '" + in.key + "' has no fine class label");
   if (in.macro < -1) throw ShardError("sample '" + in.key + "' has an invalid macro class index");
+  if (!opts_.classes && labels_ == LabelKind::kUnknown) use_class_indices();
+  if (!opts_.classes && labels_ == LabelKind::kNames) {
+    if (in.fine >= static_cast<int>(names_.fine.size()) || in.macro >= static_cast<int>(names_.macro.size()))
+      throw ShardError("sample '" + in.key + "': class " + std::to_string(in.fine) + "/" + std::to_string(in.macro) +
+                       " was not registered by name (use class_indices_for_names)");
+  }
   if (opts_.classes) {
     if (in.fine >= static_cast<int>(opts_.classes->fine.size()))
       throw ShardError("sample '" + in.key + "': fine class " + std::to_string(in.fine) +
@@ -289,10 +362,9 @@ DatasetWriter::StageResult DatasetWriter::stage(const SampleInput& in) {
   meta["shape"] = in.shape;
   meta["fine_label"] = in.fine;
   meta["macro_label"] = in.macro;
-  if (opts_.classes) {
-    meta["fine_name"] = opts_.classes->fine[static_cast<std::size_t>(in.fine)].name;
-    meta["macro_name"] =
-        in.macro >= 0 ? nlohmann::json(opts_.classes->macro[static_cast<std::size_t>(in.macro)].name) : nlohmann::json(nullptr);
+  if (opts_.classes || labels_ == LabelKind::kNames) {
+    meta["fine_name"] = class_name(ClassLevel::kFine, in.fine);
+    meta["macro_name"] = in.macro >= 0 ? nlohmann::json(class_name(ClassLevel::kMacro, in.macro)) : nlohmann::json(nullptr);
   }
   s.params = meta.contains("params") ? meta["params"] : nlohmann::json();
   s.json = meta.dump();
@@ -430,6 +502,10 @@ void DatasetWriter::finalize_shard() {
     DirLock lock(opts_.dir);
     Manifest m = Manifest::load(opts_.dir);
     check_manifest_compatible(m);
+    if (!opts_.classes && labels_ == LabelKind::kIndices && m.classes_from_names)
+      throw ShardError("dataset " + opts_.dir + " now labels classes by name (another writer registered names "
+                       "meanwhile); this shard's samples are labelled by class index and were not added");
+    note_manifest(m);
     if (!m.sample_shape.empty() && m.sample_shape != dataset_shape_)
       throw ShardError("dataset " + opts_.dir + " now holds samples of shape " + shape_string(m.sample_shape) +
                        " (written concurrently), not " + shape_string(dataset_shape_));

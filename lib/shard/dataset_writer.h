@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/class_names.h"
 #include "shard/manifest.h"
 #include "shard/npy_format.h"
 
@@ -73,6 +74,22 @@ class DatasetWriter {
   // open shard holds another shape).
   std::string shape_problem(const std::vector<std::uint64_t>& shape) const;
 
+  // Without a taxonomy a dataset is labelled either by class index (no class
+  // list) or by name (a class list grown in manifest.json, see class_names.h);
+  // a dataset, and a writer, uses one kind: mixing is a ShardError here, or at
+  // the latest when a shard is finalized after another writer chose the other
+  // kind concurrently.
+  //
+  // The class indices of `names` (normalized; empty ones are an error), new
+  // names registered in manifest.json under the directory lock before this
+  // returns. One lock per call, none when every name is already known.
+  std::vector<int> class_indices_for_names(const std::vector<std::string>& names, ClassLevel level);
+  // Declares that this writer labels with class indices (stage() does it
+  // implicitly). Throws when it or the dataset labels by name.
+  void use_class_indices();
+  // The name of a class (taxonomy or grown list), empty when unknown.
+  std::string class_name(ClassLevel level, int index) const;
+
   // Key already finalized, in the open shard, or staged.
   bool has_key(const std::string& key) const;
 
@@ -104,6 +121,7 @@ class DatasetWriter {
   void abandon_shard();
   void flush_buffer();
   void check_manifest_compatible(const Manifest& m) const;
+  void note_manifest(const Manifest& m);
 
   WriterOptions opts_;
   std::vector<std::uint64_t> dataset_shape_;  // from the manifest or the first sample
@@ -114,6 +132,10 @@ class DatasetWriter {
   std::unique_ptr<OpenShard> shard_;
   std::vector<std::string> finalized_;
   WriterStats stats_;
+  enum class LabelKind { kUnknown, kIndices, kNames };
+  LabelKind labels_ = LabelKind::kUnknown;  // this writer's, without a taxonomy
+  bool dataset_names_ = false;              // the manifest last read labels by name
+  ClassLists names_;                        // its grown lists as last read (append-only)
 };
 
 // The dataset-relative sample list a resumed conversion needs: every key in

@@ -140,6 +140,7 @@ json Manifest::to_json() const {
     cls = classes_to_json(classes);
   }
   j["classes"] = cls;
+  if (has_classes && classes_from_names) j["class_origin"] = "names";
   j["preprocessing"] = preprocessing;
   json splits_json = json::object();
   for (const auto& [name, sum] : splits()) {
@@ -182,6 +183,14 @@ Manifest Manifest::from_json(const json& j, const std::string& origin) {
     m.has_classes = true;
     m.classes.fine = class_list_from_json(c["fine"], true, origin);
     m.classes.macro = class_list_from_json(c["macro"], false, origin);
+  }
+  if (j.contains("class_origin") && !j["class_origin"].is_null()) {
+    const json& o = j["class_origin"];
+    if (!o.is_string() || (o != "names" && o != "taxonomy"))
+      throw ShardError(origin + ": 'class_origin' must be \"names\" or \"taxonomy\"");
+    m.classes_from_names = o == "names";
+    if (m.classes_from_names && !m.has_classes)
+      throw ShardError(origin + ": 'class_origin' is \"names\" but there are no classes");
   }
   if (j.contains("preprocessing")) {
     if (!j["preprocessing"].is_array()) throw ShardError(origin + ": 'preprocessing' must be an array");

@@ -63,6 +63,9 @@ struct Manifest {
   std::vector<std::uint64_t> sample_shape;  // likewise
   bool has_classes = false;
   ClassLists classes;
+  // The classes were grown from label names by writers without a taxonomy
+  // (class_names.h); JSON "class_origin": "names". Otherwise they are a taxonomy's.
+  bool classes_from_names = false;
   std::vector<nlohmann::json> preprocessing;  // distinct parameter sets, in order first seen
   std::vector<ShardEntry> shards;             // sorted by name
 

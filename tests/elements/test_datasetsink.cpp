@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <strings.h>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -350,14 +352,149 @@ TEST(DatasetSink, LabelsFromGenreTags) {
   EXPECT_EQ(r.sample("train", 0).macro, 1);
 }
 
+// Without a taxonomy, genre names from tags (or the label property) grow the
+// dataset's class list in manifest.json; spelling variants are one class.
+TEST(DatasetSink, GenreTagNamesWithoutTaxonomyGrowTheClassList) {
+  TempDir t;
+  const std::string ds = t.sub("ds");
+  // taginject's tags as a structure string (set as a property: quotes keep the spaces).
+  const std::vector<std::pair<std::string, std::string>> clips{
+      {"1", "genre=jazz"}, {"2", "genre=Rock"}, {"3", "genre=\"  JAZZ \""}, {"4", "genre=Hip-Hop"}};
+  for (const auto& [key, tags] : clips) {
+    GstElement* p = gst_parse_launch((frontend(1.0) + " ! taginject name=tagger ! datasetsink labels-from-tags=true"
+                                      " key=" + key + " location=" + ds).c_str(), nullptr);
+    ASSERT_NE(p, nullptr);
+    GstElement* tagger = gst_bin_get_by_name(GST_BIN(p), "tagger");
+    g_object_set(tagger, "tags", tags.c_str(), nullptr);
+    gst_object_unref(tagger);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    const RunResult res = wait_done(p);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    ASSERT_TRUE(res.ok) << key << ": " << res.error;
+  }
+  ASSERT_TRUE(run(frontend(1.0) + " ! datasetsink label=rock all-labels=Soul key=5 location=" + ds).ok);
+  DatasetReader r(ds, ReaderOptions{true});
+  ASSERT_TRUE(r.manifest().has_classes);
+  EXPECT_TRUE(r.manifest().classes_from_names);
+  std::vector<std::string> names;
+  for (const auto& c : r.manifest().classes.fine) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"jazz", "Rock", "Hip-Hop", "Soul"}));
+  EXPECT_TRUE(r.manifest().classes.macro.empty());
+  std::map<std::string, int> fine;
+  for (std::size_t i = 0; i < r.size("train"); ++i) {
+    const auto v = r.sample("train", i);
+    fine[std::string(v.key)] = v.fine;
+    EXPECT_EQ(v.macro, -1);
+    const auto meta = nlohmann::json::parse(v.json);
+    EXPECT_EQ(meta["fine_name"], names[std::size_t(v.fine)]);
+    EXPECT_EQ(meta["fine_class"]["name"], names[std::size_t(v.fine)]);
+    if (v.key == "5") {
+      EXPECT_EQ(meta["fine_labels"], (nlohmann::json{{{"index", 1}, {"name", "Rock"}}, {{"index", 3}, {"name", "Soul"}}}));
+    }
+  }
+  EXPECT_EQ(fine, (std::map<std::string, int>{{"1", 0}, {"2", 1}, {"3", 0}, {"4", 2}, {"5", 1}}));
+  EXPECT_EQ(r.manifest().splits().at("train").fine_counts, (genre::shard::ClassCounts{{0, 2}, {1, 2}, {2, 1}}));
+}
+
+TEST(DatasetSink, GenreTagIndicesWithoutTaxonomyStillWork) {
+  TempDir t;
+  for (const std::string key : {"1", "2"}) {
+    const RunResult res = run(frontend(1.0) + " ! taginject tags=\"genre=3\" ! datasetsink labels-from-tags=true"
+                              " key=" + key + " location=" + t.sub("ds"));
+    ASSERT_TRUE(res.ok) << res.error;
+  }
+  DatasetReader r(t.sub("ds"));
+  EXPECT_FALSE(r.manifest().has_classes);
+  ASSERT_EQ(r.size("train"), 2u);
+  EXPECT_EQ(r.sample("train", 0).fine, 3);
+  EXPECT_EQ(r.sample("train", 1).fine, 3);
+  const RunResult mixed = run(frontend(1.0) + " ! taginject tags=\"genre=jazz\" ! datasetsink labels-from-tags=true"
+                              " key=3 location=" + t.sub("ds"));
+  EXPECT_NE(mixed.error.find("holds samples labelled by class index"), std::string::npos) << mixed.error;
+}
+
+// Parallel gst-launch-1.0 processes tag clips with names in different orders
+// and spellings into one directory: one class list, each name once, and every
+// sample's .cls and fine_name agree with it (and Python reads it the same).
+TEST(DatasetSink, ConcurrentGstLaunchProcessesAgreeOnOneClassList) {
+  TempDir t;
+  const std::string ds = t.sub("ds");
+  const std::vector<std::string> genres{"Jazz", "Rock", "Pop", "Blues", "Folk", "Soul"};
+  constexpr int kProcs = 6;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // Each process writes three clips (three pipelines in a row), starting at another genre.
+      std::string cmd;
+      for (int c = 0; c < 3; ++c) {
+        const std::string& g = genres[std::size_t(p + c * 2) % genres.size()];
+        std::string spelled = g;
+        if (p % 2) for (char& ch : spelled) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+        cmd += "gst-launch-1.0 -q " + frontend(0.5, "specresize width=16 height=16") + " ! taginject tags=genre=" +
+               spelled + " ! datasetsink labels-from-tags=true max-samples=2 key=p" + std::to_string(p) + "c" +
+               std::to_string(c) + "_" + g + " location=" + ds + " >/dev/null 2>&1 || exit 1; ";
+      }
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  DatasetReader r(ds, ReaderOptions{true});
+  std::vector<std::string> names;
+  for (const auto& c : r.manifest().classes.fine) names.push_back(c.name);
+  std::set<std::string> lowered;
+  for (std::string n : names) {
+    for (char& ch : n) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    lowered.insert(n);
+  }
+  EXPECT_EQ(names.size(), genres.size());
+  EXPECT_EQ(lowered.size(), genres.size());
+  ASSERT_EQ(r.size("train"), std::size_t(kProcs * 3));
+  for (std::size_t i = 0; i < r.size("train"); ++i) {
+    const auto v = r.sample("train", i);
+    const std::string key(v.key), genre = key.substr(key.find('_') + 1);
+    ASSERT_LT(std::size_t(v.fine), names.size());
+    std::string name = names[std::size_t(v.fine)];
+    EXPECT_EQ(strcasecmp(name.c_str(), genre.c_str()), 0) << key << " is labelled " << name;
+    EXPECT_EQ(nlohmann::json::parse(v.json)["fine_name"], name);
+  }
+  if (access("/usr/bin/python3", X_OK) == 0 && std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
+    // The Python reader checks every .cls / fine_name against the manifest's list.
+    const int rc = std::system(("/usr/bin/python3 " SHARD_TEST_DIR "/read_with_python.py dataset " + ds +
+                                " - >/dev/null").c_str());
+    EXPECT_EQ(rc, 0);
+  }
+}
+
 TEST(DatasetSink, ErrorsAreClearElementErrors) {
   TempDir t;
   const std::string tax = write_taxonomy(t);
   RunResult r = run(frontend(1.0) + " ! datasetsink key=1 label=Polka taxonomy=" + tax + " location=" + t.sub("ds"));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("label 'Polka' is not a fine class of taxonomy"), std::string::npos) << r.error;
-  r = run(frontend(1.0) + " ! datasetsink key=1 label=Rock location=" + t.sub("ds2"));
-  EXPECT_NE(r.error.find("needs the taxonomy property"), std::string::npos) << r.error;
+  // Without a taxonomy a name grows the class list; an index is then refused, and the reverse.
+  ASSERT_TRUE(run(frontend(1.0) + " ! datasetsink key=1 label=Rock location=" + t.sub("names")).ok);
+  r = run(frontend(1.0) + " ! datasetsink key=2 label=0 location=" + t.sub("names"));
+  EXPECT_NE(r.error.find("labels classes by name (manifest.json lists 1 fine classes grown from names)"),
+            std::string::npos) << r.error;
+  ASSERT_TRUE(run(frontend(1.0) + " ! datasetsink key=1 label=0 location=" + t.sub("indices")).ok);
+  r = run(frontend(1.0) + " ! datasetsink key=2 label=Rock location=" + t.sub("indices"));
+  EXPECT_NE(r.error.find("holds samples labelled by class index (no class list)"), std::string::npos) << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=3 label=2 all-labels=Jazz location=" + t.sub("fresh"));
+  EXPECT_NE(r.error.find("label '2' is a class index but all-labels entry 'Jazz' is a name"), std::string::npos)
+      << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=3 label=-1 location=" + t.sub("fresh"));
+  EXPECT_NE(r.error.find("label '-1' is not a class index"), std::string::npos) << r.error;
+  r = run(frontend(1.0) + " ! datasetsink key=1 label=Rock taxonomy=" + tax + " location=" + t.sub("names"));
+  EXPECT_NE(r.error.find("class list grown from label names"), std::string::npos) << r.error;
   r = run(frontend(1.0) + " ! datasetsink key=1 location=" + t.sub("ds2"));
   EXPECT_NE(r.error.find("No label for key '1'"), std::string::npos) << r.error;
   r = run(frontend(1.0) + " ! datasetsink key=a.b label=0 location=" + t.sub("ds2"));

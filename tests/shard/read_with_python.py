@@ -59,6 +59,14 @@ def read_dataset(root, src):
             fine, macro = int(members["cls"]), int(members["macro.cls"])
             if meta["key"] != key or meta["fine_label"] != fine or meta["macro_label"] != macro:
                 fail(key + ": json disagrees with .cls/.macro.cls")
+            classes = manifest.get("classes")
+            if classes:  # a taxonomy's, or grown from label names ("class_origin": "names")
+                if not 0 <= fine < len(classes["fine"]) or macro >= len(classes["macro"]):
+                    fail(key + ": class index outside the manifest's class lists")
+                if "fine_name" in meta and meta["fine_name"] != classes["fine"][fine]["name"]:
+                    fail(key + ": fine_name disagrees with the manifest's class list")
+                if macro >= 0 and "macro_name" in meta and meta["macro_name"] != classes["macro"][macro]["name"]:
+                    fail(key + ": macro_name disagrees with the manifest's class list")
             lines.append("%s %d %d %s" % (key, fine, macro, hashlib.sha256(arr.tobytes()).hexdigest()))
     for line in sorted(lines):
         print(line)
