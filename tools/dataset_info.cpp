@@ -2,9 +2,10 @@
 // (checksums verified) and prints what a training run would see: splits,
 // sample shape and dtype, samples per macro and fine class, and the value
 // range of each split's first sample.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <map>
 #include <string>
@@ -22,16 +23,32 @@ std::string class_name(const std::vector<genre::shard::ClassEntry>& classes, int
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
-    std::fprintf(stderr, "usage: dataset-info DATASET-DIR\n");
+  std::string dir;
+  CLI::App app{"Opens a dataset written by datasetsink (fma-convert --out) with the C++ reader, checksums "
+               "verified, and prints what a training run would see: splits, sample shape and dtype, samples per "
+               "macro class, and the value range of each split's first sample.",
+               "dataset-info"};
+  // Checked after parsing, so that an unknown flag is the error reported rather than a missing directory.
+  app.add_option("DATASET-DIR", dir, "Dataset directory (manifest.json + shards), required");
+  app.footer("Exit status: 0 success, 1 unreadable or corrupt dataset, 2 usage error.");
+  try {
+    app.parse(argc, argv);
+    if (dir.empty()) throw CLI::ValidationError("DATASET-DIR", "is required");
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string m = e.what();
+    std::replace(m.begin(), m.end(), '\n', ' ');
+    std::fprintf(stderr, "dataset-info: %s (see --help)\n", m.c_str());
     return 2;
   }
   try {
-    genre::shard::DatasetReader reader(argv[1], genre::shard::ReaderOptions{true});
+    genre::shard::DatasetReader reader(dir, genre::shard::ReaderOptions{true});
     const auto& manifest = reader.manifest();
     std::string shape;
     for (auto d : reader.shape()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", argv[1],
+    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", dir.c_str(),
                 manifest.shards.size(), shape.c_str(),
                 reader.dtype() == genre::shard::Dtype::kFloat16 ? "float16" : "float32");
     std::vector<float> values(reader.element_count());

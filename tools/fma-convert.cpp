@@ -9,6 +9,7 @@
 #include "shard/dataset_writer.h"
 #include "shard/manifest.h"
 
+#include <CLI/CLI.hpp>
 #include <gst/gst.h>
 #include <nlohmann/json.hpp>
 #include <fcntl.h>
@@ -61,104 +62,81 @@ struct Options {
   double progress_interval = -1;  // <0: 0.5 s on a terminal, 10 s otherwise
 };
 
-void usage(FILE* f) {
-  std::fprintf(f, R"(usage: fma-convert --audio DIR --metadata DIR --out DIR [options]
-       fma-convert --merge --out DIR [--shard-count N]
+// Unsigned options: CLI11 would wrap "-1" around to a huge count.
+const CLI::Validator kNotNegative(
+    [](const std::string& v) { return v.find('-') == std::string::npos ? std::string() : "must not be negative"; },
+    "", "NOT NEGATIVE");
 
-Converts FMA audio (DIR/NNN/NNNNNN.mp3) labelled by fma_metadata/{tracks.csv,genres.csv}
-into train/val/test shards in --out (datasetsink format: <split>-NNNNNN.tar + manifest.json).
+void add_flags(CLI::App& app, Options& o) {
+  const char* const sel = "Selection and labels";
+  app.add_option("--audio", o.audio, "FMA audio directory (DIR/NNN/NNNNNN.mp3)")->group("Input and output");
+  app.add_option("--metadata", o.metadata, "fma_metadata directory (tracks.csv, genres.csv)")->group("Input and output");
+  app.add_option("--out", o.out, "Dataset directory: <split>-NNNNNN.tar shards, manifest.json, taxonomy.json, "
+                 "failures.csv, summary.json")->group("Input and output");
+  app.add_option("--subset", o.subset, "FMA subset to convert")
+      ->capture_default_str()->check(CLI::IsMember({"small", "medium", "large", "full"}))->group(sel);
+  app.add_option("--split", o.split, "stratified: 80/10/10 per fine class; official: FMA's set/split")
+      ->capture_default_str()->check(CLI::IsMember({"stratified", "official"}))->group(sel);
+  app.add_option("--seed", o.seed, "Stratified split seed")->capture_default_str()->check(kNotNegative)->group(sel);
+  app.add_option("--labels", o.labels, "single: one fine label; multi: all of the track's genres")
+      ->capture_default_str()->check(CLI::IsMember({"single", "multi"}))->group(sel);
+  app.add_option("--macro", o.macro, "Macrogenres: annex (built-in 12-group table), top-level (FMA roots) or a CSV FILE")
+      ->capture_default_str()->group(sel);
+  app.add_option("--fine-min-tracks", o.fine_min_tracks, "Fine classes = genres with at least N tracks in the subset")
+      ->capture_default_str()->group(sel);
+  app.add_option("--fine-count", o.fine_count, "primary: count a track for its first genre; any: for every listed genre")
+      ->capture_default_str()->check(CLI::IsMember({"primary", "any"}))->group(sel);
+  app.add_option("--limit", o.limit, "Convert only the first K tracks (by id) of this job (0 = all)")
+      ->check(kNotNegative)->group(sel);
 
-Selection and labels
-  --subset small|medium|large|full   FMA subset to convert (default small)
-  --split stratified|official        80/10/10 per fine class (default) or FMA's set/split
-  --seed N                           stratified split seed (default 42)
-  --labels single|multi              one fine label, or all of the track's genres (default single)
-  --macro annex|top-level|FILE       macrogenres: built-in 12-group table (default), FMA roots, or a CSV
-  --fine-min-tracks N                fine classes = genres with >= N tracks in the subset (default 1)
-  --fine-count primary|any           count a track for its first genre (default) or for every listed genre
-  --limit K                          convert only the first K tracks (by id) of this job
-Processing
-  --workers N                        parallel pipelines (default: number of cores)
-  --pipeline DESC                    middle part between decodebin and datasetsink (default:
-                                     "%s")
-  --sink-properties "k=v ..."        extra datasetsink properties (e.g. "dtype=float32 max-samples=500")
-  --min-duration S                   fail clips that decode to less than S seconds (default 0 = off)
-  --checksums FILE                   sha1sum-format list (paths relative to --audio); mismatches fail
-  --track-timeout S                  fail a track that has not finished after S seconds (default 300)
-  --resume                           skip tracks already complete in --out's finalized shards
-  --dry-run                          print the plan (classes, splits, outside-taxonomy report) and exit
-  --decode-only                      benchmark baseline: decode to the PCM melspec gets (mono F32 at
-                                     22050 Hz) into fakesink, same workers and tracks, only the summary
-  --decode-only-passthrough          baseline: decodebin ! audioconvert ! audioresample ! fakesink taken
-                                     literally (fakesink accepts anything: no downmix, no resampling)
-  --fakesink                         baseline: the whole conversion pipeline into fakesink instead of
-                                     datasetsink (the sink's share of the conversion)
-Cluster
-  --shard-index I --shard-count N    this job converts the tracks with splitmix64(id) %% N == I; all jobs
-                                     write into the same --out (safe for concurrent writers)
-  --merge                            after all jobs: register shards, combine failures and summaries,
-                                     check every planned track is converted or failed
-Output: --out/taxonomy.json, shards + manifest.json, failures.csv (track_id,path,reason,detail) and
-summary.json (per job: failures-I-of-N.csv, summary-I-of-N.json). The summary is also printed.
-Exit status: 0 all tracks converted; 1 finished but some tracks failed (see failures.csv);
-2 usage error; 3 fatal error (metadata, elements, output); 4 --merge found tracks neither
-converted nor failed; 130 interrupted (rerun with --resume).
-)",
-               fma_convert::kDefaultMiddle);
+  const char* const proc = "Processing";
+  app.add_option("--workers", o.workers, "Parallel pipelines (default: number of cores)")->group(proc);
+  app.add_option("--pipeline", o.middle, "Middle part between decodebin and datasetsink")
+      ->capture_default_str()->group(proc);
+  app.add_option("--sink-properties", o.sink_properties, "Extra datasetsink properties, \"k=v ...\" "
+                 "(e.g. \"dtype=float32 max-samples=500\")")->group(proc);
+  app.add_option("--min-duration", o.min_duration, "Fail clips that decode to less than S seconds (0 = off)")
+      ->capture_default_str()->group(proc);
+  app.add_option("--checksums", o.checksums, "sha1sum-format list (paths relative to --audio); mismatches fail")
+      ->group(proc);
+  app.add_option("--track-timeout", o.track_timeout, "Fail a track that has not finished after S seconds")
+      ->capture_default_str()->group(proc);
+  app.add_flag("--resume", o.resume, "Skip tracks already complete in --out's finalized shards")->group(proc);
+  app.add_flag("--dry-run", o.dry_run, "Print the plan (classes, splits, outside-taxonomy report) and exit")->group(proc);
+  app.add_option("--progress-interval", o.progress_interval, "Seconds between progress lines on stderr "
+                 "(default: 0.5 on a terminal, 10 otherwise)")->group(proc);
+  auto* decode_only = app.add_flag_callback("--decode-only", [&o] { o.decode_only = fma_convert::DecodeOnly::kMelspecPcm; },
+      "Benchmark baseline: decode to the PCM melspec gets (mono F32 at 22050 Hz) into fakesink, same workers "
+      "and tracks, only the summary")->group(proc);
+  auto* passthrough = app.add_flag_callback("--decode-only-passthrough",
+      [&o] { o.decode_only = fma_convert::DecodeOnly::kPassthrough; },
+      "Baseline: decodebin ! audioconvert ! audioresample ! fakesink taken literally (fakesink accepts "
+      "anything: no downmix, no resampling)")->group(proc);
+  auto* fakesink = app.add_flag_callback("--fakesink", [&o] { o.decode_only = fma_convert::DecodeOnly::kNoSink; },
+      "Baseline: the whole conversion pipeline into fakesink instead of datasetsink (the sink's share of the "
+      "conversion)")->group(proc);
+  decode_only->excludes(passthrough)->excludes(fakesink);
+  passthrough->excludes(fakesink);
+
+  const char* const cluster = "Cluster";
+  app.add_option("--shard-index", o.shard_index, "This job converts the tracks with splitmix64(id) % N == I; all "
+                 "jobs write into the same --out (safe for concurrent writers)")->capture_default_str()->group(cluster);
+  app.add_option("--shard-count", o.shard_count, "N, the number of jobs")->capture_default_str()->group(cluster);
+  app.add_flag("--merge", o.merge, "After all jobs: register shards, combine failures and summaries, check every "
+               "planned track is converted or failed")->group(cluster);
 }
 
-void parse_args(int argc, char** argv, Options& o) {
-  auto need = [&](int& i) -> std::string {
-    if (i + 1 >= argc) throw std::invalid_argument(std::string(argv[i]) + " needs a value");
-    return argv[++i];
-  };
-  auto to_int = [](const std::string& s, const char* what) {
-    size_t pos = 0;
-    int v = std::stoi(s, &pos);
-    if (pos != s.size()) throw std::invalid_argument(std::string(what) + " is not an integer: " + s);
-    return v;
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else if (a == "--audio") o.audio = need(i);
-    else if (a == "--metadata") o.metadata = need(i);
-    else if (a == "--out") o.out = need(i);
-    else if (a == "--subset") o.subset = need(i);
-    else if (a == "--workers") o.workers = to_int(need(i), "--workers");
-    else if (a == "--pipeline") o.middle = need(i);
-    else if (a == "--resume") o.resume = true;
-    else if (a == "--shard-index") o.shard_index = to_int(need(i), "--shard-index");
-    else if (a == "--shard-count") o.shard_count = to_int(need(i), "--shard-count");
-    else if (a == "--limit") o.limit = static_cast<size_t>(to_int(need(i), "--limit"));
-    else if (a == "--min-duration") o.min_duration = std::stod(need(i));
-    else if (a == "--checksums") o.checksums = need(i);
-    else if (a == "--split") o.split = need(i);
-    else if (a == "--seed") o.seed = std::stoull(need(i));
-    else if (a == "--labels") o.labels = need(i);
-    else if (a == "--macro") o.macro = need(i);
-    else if (a == "--fine-min-tracks") o.fine_min_tracks = to_int(need(i), "--fine-min-tracks");
-    else if (a == "--fine-count") o.fine_count = need(i);
-    else if (a == "--sink-properties") o.sink_properties = need(i);
-    else if (a == "--track-timeout") o.track_timeout = std::stod(need(i));
-    else if (a == "--progress-interval") o.progress_interval = std::stod(need(i));
-    else if (a == "--merge") o.merge = true;
-    else if (a == "--dry-run") o.dry_run = true;
-    else if (a == "--decode-only") o.decode_only = fma_convert::DecodeOnly::kMelspecPcm;
-    else if (a == "--decode-only-passthrough") o.decode_only = fma_convert::DecodeOnly::kPassthrough;
-    else if (a == "--fakesink") o.decode_only = fma_convert::DecodeOnly::kNoSink;
-    else throw std::invalid_argument("unknown argument " + a);
-  }
+// Checks CLI11 cannot express; std::invalid_argument is a usage error.
+void check_options(Options& o) {
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
   if (!o.merge && (o.audio.empty() || o.metadata.empty()))
     throw std::invalid_argument("--audio and --metadata are required");
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     throw std::invalid_argument("--shard-index must be in [0, --shard-count)");
   if (o.workers < 0) throw std::invalid_argument("--workers must be positive");
-  if (o.workers == 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.fine_min_tracks < 1) throw std::invalid_argument("--fine-min-tracks must be at least 1");
   if (o.min_duration < 0 || o.track_timeout <= 0) throw std::invalid_argument("durations must be positive");
+  if (o.workers == 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   parse_subset(o.subset);
   parse_split_policy(o.split);
   parse_label_policy(o.labels);
@@ -335,17 +313,42 @@ int run_merge(const Options& o) {
   return failures.empty() ? kExitOk : kExitTrackFailures;
 }
 
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
   Options o;
+  CLI::App app{"Converts FMA audio (DIR/NNN/NNNNNN.mp3) labelled by fma_metadata/{tracks.csv,genres.csv} into "
+               "train/val/test shards in --out (datasetsink format: <split>-NNNNNN.tar + manifest.json).\n"
+               "  fma-convert --audio DIR --metadata DIR --out DIR [options]\n"
+               "  fma-convert --merge --out DIR [--shard-count N]",
+               "fma-convert"};
+  add_flags(app, o);
+  app.footer("Output: --out/taxonomy.json, shards + manifest.json, failures.csv (track_id,path,reason,detail) and "
+             "summary.json (per job: failures-I-of-N.csv, summary-I-of-N.json). The summary is also printed.\n"
+             "Exit status: 0 all tracks converted; 1 finished but some tracks failed (see failures.csv); 2 usage "
+             "error; 3 fatal error (metadata, elements, output); 4 --merge found tracks neither converted nor "
+             "failed; 130 interrupted (rerun with --resume).");
   try {
-    parse_args(argc, argv, o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-convert: %s (see --help)\n", e.what());
+    app.parse(argc, argv);
+    check_options(o);
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "fma-convert: %s (see --help)\n", one_line(e.what()).c_str());
+    return kExitUsage;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "fma-convert: %s (see --help)\n", one_line(e.what()).c_str());
     return kExitUsage;
   }
+  gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   const auto t0 = std::chrono::steady_clock::now();
   try {
     if (o.merge) return run_merge(o);

@@ -9,6 +9,7 @@
 #include "fma/synth_music.h"
 #include "fma/tracks.h"
 
+#include <CLI/CLI.hpp>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/tag/tag.h>
@@ -52,66 +53,47 @@ struct Options {
 const char* const kBadKinds[] = {"missing", "zero-byte", "truncated", "non-audio", "too-short", "checksum", "random"};
 constexpr size_t kRandomFileBytes = 200000;
 
-void usage(FILE* f) {
-  std::fprintf(f,
-               "usage: fma-synth --out DIR [options]\n"
-               "Writes DIR/fma_metadata/{tracks.csv,genres.csv} and DIR/fma_<subset>/NNN/NNNNNN.mp3 + checksums.\n"
-               "  --tracks N            number of tracks (default 32)\n"
-               "  --duration S          seconds per clip (default 30)\n"
-               "  --seed N              generator seed (default 1); same seed, same tree\n"
-               "  --subset NAME         audio folder fma_NAME and set/subset value (default small)\n"
-               "  --sample-rate HZ      44100 (default), 48000, 32000, 22050, 16000 ...\n"
-               "  --channels 1|2        default 2 (FMA clips are stereo)\n"
-               "  --bitrate KBPS        MP3 bitrate (default 128)\n"
-               "  --workers N           encoder threads (default: number of cores)\n"
-               "  --no-genre N          N tracks with empty genre lists\n"
-               "  --bad-missing N       N tracks listed in tracks.csv without a file\n"
-               "  --bad-zero-byte N     N empty files\n"
-               "  --bad-truncated N     N files cut to a third of their bytes\n"
-               "  --bad-non-audio N     N files holding text, not MP3\n"
-               "  --bad-too-short N     N valid MP3s of --short-duration seconds (default 1)\n"
-               "  --bad-checksum N      N files altered after their checksum was listed\n"
-               "  --bad-random N        N files of 200,000 random bytes (a corrupt download)\n"
-               "DIR/bad_files.csv lists track_id,kind of every injected fault.\n"
-               "Exit status: 0 success, 2 usage error, 3 fatal error.\n");
+// Unsigned options: CLI11 would wrap "-1" around.
+const CLI::Validator kNotNegative(
+    [](const std::string& v) { return v.find('-') == std::string::npos ? std::string() : "must not be negative"; },
+    "", "NOT NEGATIVE");
+
+const std::map<std::string, std::string> kBadHelp = {
+    {"missing", "N tracks listed in tracks.csv without a file"},
+    {"zero-byte", "N empty files"},
+    {"truncated", "N files cut to a third of their bytes"},
+    {"non-audio", "N files holding text, not MP3"},
+    {"too-short", "N valid MP3s of --short-duration seconds"},
+    {"checksum", "N files altered after their checksum was listed"},
+    {"random", "N files of 200,000 random bytes (a corrupt download)"},
+};
+
+void add_flags(CLI::App& app, Options& o) {
+  // Checked after parsing, so that an unknown flag is the error reported rather than a missing --out.
+  app.add_option("--out", o.out, "Root of the tree to write (required)");
+  app.add_option("--tracks", o.tracks, "Number of tracks")->capture_default_str();
+  app.add_option("--duration", o.duration, "Seconds per clip")->capture_default_str();
+  app.add_option("--seed", o.seed, "Generator seed; same seed, same tree")->capture_default_str()->check(kNotNegative);
+  app.add_option("--subset", o.subset, "Audio folder fma_NAME and set/subset value")->capture_default_str();
+  app.add_option("--sample-rate", o.rate, "Sample rate in Hz (8000 to 48000: 44100, 48000, 32000, 22050, 16000 ...)")
+      ->capture_default_str();
+  app.add_option("--channels", o.channels, "1 or 2 (FMA clips are stereo)")->capture_default_str();
+  app.add_option("--bitrate", o.bitrate, "MP3 bitrate in kbit/s")->capture_default_str();
+  app.add_option("--workers", o.workers, "Encoder threads (default: number of cores)");
+  app.add_option("--no-genre", o.no_genre, "N tracks with empty genre lists")->capture_default_str();
+  app.add_option("--short-duration", o.short_duration, "Seconds of the --bad-too-short clips")->capture_default_str();
+  for (const char* kind : kBadKinds)
+    app.add_option(std::string("--bad-") + kind, o.bad[kind], kBadHelp.at(kind))->group("Faults (listed in DIR/bad_files.csv)");
 }
 
-bool parse_args(int argc, char** argv, Options& o) {
-  auto need = [&](int& i) -> const char* {
-    if (i + 1 >= argc) throw std::invalid_argument(std::string(argv[i]) + " needs a value");
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else if (a == "--out") o.out = need(i);
-    else if (a == "--subset") o.subset = need(i);
-    else if (a == "--tracks") o.tracks = std::stoi(need(i));
-    else if (a == "--duration") o.duration = std::stod(need(i));
-    else if (a == "--short-duration") o.short_duration = std::stod(need(i));
-    else if (a == "--seed") o.seed = std::stoull(need(i));
-    else if (a == "--sample-rate") o.rate = std::stoi(need(i));
-    else if (a == "--channels") o.channels = std::stoi(need(i));
-    else if (a == "--bitrate") o.bitrate = std::stoi(need(i));
-    else if (a == "--workers") o.workers = std::stoi(need(i));
-    else if (a == "--no-genre") o.no_genre = std::stoi(need(i));
-    else if (a.rfind("--bad-", 0) == 0) {
-      const std::string kind = a.substr(6);
-      bool known = false;
-      for (const char* k : kBadKinds) known |= kind == k;
-      if (!known) throw std::invalid_argument("unknown fault kind " + a);
-      o.bad[kind] = std::stoi(need(i));
-    } else {
-      throw std::invalid_argument("unknown argument " + a);
-    }
-  }
+// Checks CLI11 cannot express; std::invalid_argument is a usage error.
+void check_options(Options& o) {
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
   if (o.tracks < 1) throw std::invalid_argument("--tracks must be at least 1");
   if (o.duration <= 0 || o.short_duration <= 0) throw std::invalid_argument("durations must be positive");
   if (o.channels < 1 || o.channels > 2) throw std::invalid_argument("--channels must be 1 or 2");
   if (o.rate < 8000 || o.rate > 48000) throw std::invalid_argument("--sample-rate must be in [8000, 48000]");
+  if (o.no_genre < 0) throw std::invalid_argument("--no-genre must be >= 0");
   int total_bad = 0;
   for (auto& [k, n] : o.bad) {
     if (n < 0) throw std::invalid_argument("--bad-" + k + " must be >= 0");
@@ -119,7 +101,13 @@ bool parse_args(int argc, char** argv, Options& o) {
   }
   if (total_bad + o.no_genre > o.tracks) throw std::invalid_argument("more faults than tracks");
   if (o.workers <= 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return true;
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
 }
 
 // Encodes mono float samples to an MP3 file through a real GStreamer pipeline.
@@ -199,14 +187,27 @@ void write_text(const fs::path& p, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
   Options o;
+  CLI::App app{"Writes a synthetic Free Music Archive tree: DIR/fma_metadata/{tracks.csv,genres.csv} and "
+               "DIR/fma_<subset>/NNN/NNNNNN.mp3 + checksums, deterministic from --seed, optionally with broken "
+               "files for tests.\n  fma-synth --out DIR [options]",
+               "fma-synth"};
+  add_flags(app, o);
+  app.footer("Exit status: 0 success, 2 usage error, 3 fatal error.");
   try {
-    parse_args(argc, argv, o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-synth: %s (see --help)\n", e.what());
+    app.parse(argc, argv);
+    check_options(o);
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "fma-synth: %s (see --help)\n", one_line(e.what()).c_str());
+    return kExitUsage;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "fma-synth: %s (see --help)\n", one_line(e.what()).c_str());
     return kExitUsage;
   }
+  gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   if (!gst_element_factory_find("lamemp3enc")) {
     std::fprintf(stderr, "fma-synth: the lamemp3enc element is missing (install gstreamer1.0-plugins-good)\n");
     return kExitFatal;

@@ -2,11 +2,11 @@
 // With no argument the input is a generated 440 Hz tone with a 1 kHz
 // overtone (10 s at 44.1 kHz, resampled to 22050 Hz); with a file path the
 // file is decoded instead.
+#include <CLI/CLI.hpp>
 #include <gst/gst.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -69,14 +69,28 @@ double band_centre_hz(int m, int n, double fmax) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
-  if (argc > 2 || (argc == 2 && (!std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")))) {
-    std::fprintf(stderr, "usage: melspec-summary [AUDIO-FILE]\n");
+  std::string file;
+  CLI::App app{"Runs a real melspec pipeline and prints what it computed: frames, mel bands, time range, level "
+               "and the loudest band. The input is AUDIO-FILE decoded, or without it a generated 440 Hz tone "
+               "(10 s at 44.1 kHz, resampled to 22050 Hz). Needs the plugin on GST_PLUGIN_PATH (meson devenv).",
+               "melspec-summary"};
+  app.add_option("AUDIO-FILE", file, "Audio file to decode instead of the generated tone");
+  app.footer("Exit status: 0 success, 1 the pipeline failed or produced nothing, 2 usage error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string m = e.what();
+    std::replace(m.begin(), m.end(), '\n', ' ');
+    std::fprintf(stderr, "melspec-summary: %s (see --help)\n", m.c_str());
     return 2;
   }
+  gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   std::string source;
-  if (argc == 2) {
-    gchar* quoted = g_strescape(argv[1], nullptr);
+  if (!file.empty()) {
+    gchar* quoted = g_strescape(file.c_str(), nullptr);
     source = std::string("filesrc location=\"") + quoted + "\" ! decodebin";
     g_free(quoted);
   } else {
@@ -127,7 +141,7 @@ int main(int argc, char** argv) {
 
   const auto loudest = std::max_element(sum.band_energy.begin(), sum.band_energy.end());
   const int band = int(loudest - sum.band_energy.begin());
-  std::printf("input:        %s\n", argc == 2 ? argv[1] : "generated 440 Hz sine, 10 s at 44100 Hz");
+  std::printf("input:        %s\n", !file.empty() ? file.c_str() : "generated 440 Hz sine, 10 s at 44100 Hz");
   std::printf("pipeline:     %s\n", desc.c_str());
   std::printf("spectrogram:  %llu frames x %u mel bands in %u buffers\n",
               (unsigned long long)sum.frames, sum.n_mels, sum.buffers);
