@@ -349,6 +349,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
+  // A file size limit (ulimit -f) is reported like a full disk (write() fails
+  // with EFBIG), not a signal that kills the process in the middle of a shard.
+  std::signal(SIGXFSZ, SIG_IGN);
   const auto t0 = std::chrono::steady_clock::now();
   try {
     if (o.merge) return run_merge(o);

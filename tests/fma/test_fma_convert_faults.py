@@ -1,6 +1,6 @@
 """Faults during fma-convert: kill -9 at seeded random points, each followed by
 --resume, gives the uninterrupted run's dataset (none missing, none twice); a
-full disk (tmpfs, or a file size limit) and a read-only output stop the run
+full disk (tmpfs, or a file size limit: ulimit -f) and a read-only output stop the run
 with one clear error line and exit 3, keep every finalized shard, and a later
 --resume with space or permissions completes the dataset.
 Run by meson with GENRE_BUILD_ROOT and GST_PLUGIN_PATH set (tests/meson.build)."""
@@ -158,8 +158,8 @@ class FmaConvertFaults(unittest.TestCase):
                                                 ["No space left on device", "Disk full"])
 
     def test_file_size_limit_during_conversion(self):
-        def limit():  # shards stop at 64 KiB (write() fails with EFBIG, SIGXFSZ ignored)
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        def limit():  # shards stop at 64 KiB; fma-convert ignores SIGXFSZ itself, so write() fails with EFBIG
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
         out = os.path.join(self.tmp.name, "fsize")
