@@ -55,6 +55,7 @@
 #include "shard/sample_key.h"
 #include "shard/shard_error.h"
 #include "taxonomy/taxonomy.h"
+#include "structure_json.h"
 #include "tensor_caps.h"
 #include "window_meta.h"
 
@@ -162,47 +163,6 @@ static Settings snapshot(GstDatasetSink* self) {
   return s;
 }
 
-static json gvalue_to_json(const GValue* v) {
-  switch (G_TYPE_FUNDAMENTAL(G_VALUE_TYPE(v))) {
-    case G_TYPE_BOOLEAN: return bool(g_value_get_boolean(v));
-    case G_TYPE_INT: return g_value_get_int(v);
-    case G_TYPE_UINT: return g_value_get_uint(v);
-    case G_TYPE_INT64: return g_value_get_int64(v);
-    case G_TYPE_UINT64: return g_value_get_uint64(v);
-    case G_TYPE_FLOAT: return double(g_value_get_float(v));
-    case G_TYPE_DOUBLE: return g_value_get_double(v);
-    case G_TYPE_STRING: {
-      const char* s = g_value_get_string(v);
-      return s ? json(s) : json(nullptr);
-    }
-    default: break;
-  }
-  if (G_VALUE_TYPE(v) == GST_TYPE_FRACTION)
-    return json::array({gst_value_get_fraction_numerator(v), gst_value_get_fraction_denominator(v)});
-  if (G_VALUE_TYPE(v) == GST_TYPE_ARRAY || G_VALUE_TYPE(v) == GST_TYPE_LIST) {
-    json a = json::array();
-    const guint n = G_VALUE_TYPE(v) == GST_TYPE_ARRAY ? gst_value_array_get_size(v) : gst_value_list_get_size(v);
-    for (guint i = 0; i < n; ++i)
-      a.push_back(gvalue_to_json(G_VALUE_TYPE(v) == GST_TYPE_ARRAY ? gst_value_array_get_value(v, i)
-                                                                   : gst_value_list_get_value(v, i)));
-    return a;
-  }
-  gchar* s = gst_value_serialize(v);
-  json out = s ? json(s) : json(nullptr);
-  g_free(s);
-  return out;
-}
-
-static json structure_to_json(const GstStructure* s) {
-  json j = json::object();
-  const gint n = gst_structure_n_fields(s);
-  for (gint i = 0; i < n; ++i) {
-    const gchar* name = gst_structure_nth_field_name(s, i);
-    j[name] = gvalue_to_json(gst_structure_get_value(s, name));
-  }
-  return j;
-}
-
 static genre::shard::ClassLists class_lists(const genre::taxonomy::Taxonomy& t) {
   genre::shard::ClassLists c;
   for (const auto& f : t.fine) {
@@ -259,10 +219,13 @@ static void post_shard_messages(GstDatasetSink* self) {
 }
 
 static void post_writer_error(GstDatasetSink* self, const ShardError& e, const char* doing) {
-  if (e.error_number() == ENOSPC) {
+  // A quota or a file size limit (RLIMIT_FSIZE, EFBIG) ends the run the way a full disk does.
+  const int err = e.error_number();
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+    const char* what = err == ENOSPC ? "Disk full" : err == EDQUOT ? "Disk quota exceeded" : "File size limit reached";
     GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
-        ("Disk full while %s; finalized shards stay valid, samples of the open shard are lost and "
-         "will be rewritten by a resumed run", doing), ("%s", e.what()));
+        ("%s while %s; finalized shards stay valid, samples of the open shard are lost and "
+         "will be rewritten by a resumed run", what, doing), ("%s", e.what()));
   } else if (e.error_number() != 0) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write the dataset while %s: %s", doing, e.what()),
         (nullptr));
@@ -739,7 +702,7 @@ static gboolean sink_event(GstBaseSink* sink, GstEvent* event) {
     case GST_EVENT_CUSTOM_DOWNSTREAM_STICKY: {
       const GstStructure* s = gst_event_get_structure(event);
       if (s && g_str_has_prefix(gst_structure_get_name(s), "genre/"))
-        st.params[gst_structure_get_name(s)] = structure_to_json(s);
+        st.params[gst_structure_get_name(s)] = genre::structure_to_json(s);
       break;
     }
     default:

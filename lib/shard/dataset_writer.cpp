@@ -399,6 +399,10 @@ void DatasetWriter::commit() {
       ++stats_.samples_committed;
       if (opts_.max_samples > 0 && shard_->samples >= opts_.max_samples) finalize_shard();
     }
+    // The clip's bytes go to the file now, so a full disk or a file size limit
+    // is reported at the end of the clip that hit it, not when the shard is
+    // finalized (for a gst-launch line that is after EOS, when nobody listens).
+    if (shard_) flush_buffer();
   } catch (...) {
     abandon_shard();
     throw;

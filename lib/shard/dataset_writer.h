@@ -97,7 +97,8 @@ class DatasetWriter {
   // Encodes the sample into memory. Throws ShardError for a bad key, shape or label.
   StageResult stage(const SampleInput& sample);
   std::size_t staged_count() const;
-  // Writes the staged samples, rolling over to new shards as they fill. On an
+  // Writes the staged samples into the shard file (not yet durable: fsync and
+  // rename come at finalize), rolling over to new shards as they fill. On an
   // I/O error the open shard is deleted (its samples were never durable) and
   // ShardError is thrown; finalized shards are untouched.
   void commit();

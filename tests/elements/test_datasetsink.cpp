@@ -4,19 +4,21 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <strings.h>
-#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -102,6 +104,51 @@ RunResult run(const std::string& desc) {
   gst_element_set_state(p, GST_STATE_NULL);
   gst_object_unref(p);
   return r;
+}
+
+// The error a pipeline stops with: domain, code, poster and text ("" / 0 at EOS).
+struct PipelineError {
+  GQuark domain = 0;
+  int code = 0;
+  std::string source;
+  std::string message;
+};
+
+PipelineError run_for_error(const std::string& desc) {
+  PipelineError out;
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch(desc.c_str(), &err);
+  if (err) {
+    out.domain = err->domain;
+    out.code = err->code;
+    out.message = err->message;
+    g_error_free(err);
+    if (p) gst_object_unref(p);
+    return out;
+  }
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(p);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  if (!msg) {
+    out.message = "timeout";
+  } else {
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+      GError* e = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_error(msg, &e, &debug);
+      out.domain = e->domain;
+      out.code = e->code;
+      out.source = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+      out.message = std::string(e->message) + " | " + (debug ? debug : "");
+      g_error_free(e);
+      g_free(debug);
+    }
+    gst_message_unref(msg);
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  return out;
 }
 
 std::vector<std::string> keys_of(const DatasetReader& r, const std::string& split = "train") {
@@ -647,6 +694,100 @@ TEST(DatasetSink, DiskFullIsAClearErrorAndFinalizedShardsStayValid) {
     EXPECT_GE(rr.size("train"), 2u);
   }
   umount(mnt.c_str());
+}
+
+// A file size limit (RLIMIT_FSIZE, SIGXFSZ ignored: write() fails with EFBIG)
+// stops the run like a full disk: a clear RESOURCE error, earlier shards intact.
+TEST(DatasetSink, FileSizeLimitIsAClearErrorAndEarlierShardsStayValid) {
+  TempDir t;
+  const std::string ds = t.sub("ds");
+  ASSERT_TRUE(run(frontend(1.0, "specresize width=16 height=16 window-frames=10") +
+                  " ! datasetsink key=1 label=0 max-samples=0 location=" + ds).ok);
+  const auto before = digests(DatasetReader(ds, ReaderOptions{true}));
+  ASSERT_GT(before.size(), 2u);
+  struct rlimit old {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = old;
+  limited.rlim_cur = 20000;  // bytes per file: one shard of ~65 KB cannot be written
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  const PipelineError e = run_for_error(frontend(3.0, "specresize width=16 height=16 window-frames=10") +
+                                        " ! datasetsink name=sink key=2 label=0 max-samples=0 location=" + ds);
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(e.domain, GST_RESOURCE_ERROR) << e.message;
+  EXPECT_EQ(e.code, GST_RESOURCE_ERROR_NO_SPACE_LEFT) << e.message;
+  EXPECT_EQ(e.source, "sink");
+  EXPECT_NE(e.message.find("File size limit reached while writing samples; finalized shards stay valid"),
+            std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("File too large"), std::string::npos) << e.message;
+  EXPECT_EQ(digests(DatasetReader(ds, ReaderOptions{true})), before);
+  for (const auto& f : fs::directory_iterator(ds)) EXPECT_EQ(f.path().string().find(".partial"), std::string::npos);
+}
+
+// A read-only location: a clear error at the state change, the dataset untouched.
+TEST(DatasetSink, ReadOnlyLocationIsAClearError) {
+  TempDir t;
+  const std::string mnt = t.sub("mnt");
+  fs::create_directory(mnt);
+  const bool mounted = geteuid() == 0 && mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=4m") == 0;
+  if (!mounted && geteuid() == 0) GTEST_SKIP() << "root, but cannot mount a tmpfs to make read-only";
+  const std::string ds = mnt + "/ds";
+  ASSERT_TRUE(run(frontend(1.0) + " ! datasetsink key=1 label=0 location=" + ds).ok);
+  const auto before = digests(DatasetReader(ds, ReaderOptions{true}));
+  if (mounted) {
+    ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=4m"), 0) << strerror(errno);
+  } else {
+    ASSERT_EQ(chmod(ds.c_str(), 0555), 0);
+  }
+  const PipelineError e = run_for_error(frontend(1.0) + " ! datasetsink name=sink key=2 label=0 location=" + ds);
+  EXPECT_EQ(e.domain, GST_RESOURCE_ERROR) << e.message;
+  EXPECT_EQ(e.code, GST_RESOURCE_ERROR_OPEN_WRITE) << e.message;
+  EXPECT_EQ(e.source, "sink");
+  EXPECT_NE(e.message.find("Could not open dataset " + ds), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find(mounted ? "is not writable: Read-only file system" : "is not writable: Permission denied"),
+            std::string::npos) << e.message;
+  EXPECT_EQ(digests(DatasetReader(ds, ReaderOptions{true})), before);
+  if (mounted) {
+    umount(mnt.c_str());
+  } else {
+    chmod(ds.c_str(), 0755);
+  }
+}
+
+TEST(DatasetSink, MissingOrMalformedTaxonomyIsAClearError) {
+  TempDir t;
+  std::ofstream(t.sub("bad.json")) << R"({"fine": [{"index": 0, "name": "Punk"}], "macro": )";
+  std::ofstream(t.sub("gaps.json")) << R"({"fine": [{"index": 1, "name": "Punk", "macro": -1}], "macro": []})";
+  for (const std::string& tax : {t.sub("missing.json"), t.sub("bad.json"), t.sub("gaps.json"), t.path}) {
+    const PipelineError e = run_for_error(frontend(1.0) + " ! datasetsink name=sink key=1 label=Punk taxonomy=" + tax +
+                                          " location=" + t.sub("ds"));
+    EXPECT_EQ(e.domain, GST_RESOURCE_ERROR) << tax << ": " << e.message;
+    EXPECT_EQ(e.code, GST_RESOURCE_ERROR_OPEN_READ) << tax << ": " << e.message;
+    EXPECT_NE(e.message.find("Could not load the taxonomy"), std::string::npos) << e.message;
+  }
+  EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar")));
+}
+
+// Not audio at all, in the conversion pipeline: the error comes from typefind,
+// and the dataset keeps exactly what it had.
+TEST(DatasetSink, RandomBytesIntoTheConversionPipelineLeaveTheDatasetAsItWas) {
+  TempDir t;
+  const std::string ds = t.sub("ds");
+  ASSERT_TRUE(run(frontend(1.0) + " ! datasetsink key=1 label=0 location=" + ds).ok);
+  const auto before = digests(DatasetReader(ds, ReaderOptions{true}));
+  {
+    std::ofstream out(t.sub("000002.mp3"), std::ios::binary);
+    for (int i = 0; i < 65536; ++i) out.put(char((i * 2654435761u) >> 13));
+  }
+  const PipelineError e = run_for_error("filesrc location=" + t.sub("000002.mp3") + " ! decodebin ! audioconvert ! "
+                                        "audioresample ! melspec sample-rate=22050 ! specresize width=32 height=32 ! "
+                                        "datasetsink label=0 location=" + ds);
+  EXPECT_EQ(e.domain, GST_STREAM_ERROR) << e.message;
+  EXPECT_EQ(e.code, GST_STREAM_ERROR_TYPE_NOT_FOUND) << e.message;
+  EXPECT_EQ(e.source, "typefind") << e.message;
+  EXPECT_EQ(digests(DatasetReader(ds, ReaderOptions{true})), before);
+  for (const auto& f : fs::directory_iterator(ds)) EXPECT_EQ(f.path().string().find(".partial"), std::string::npos);
 }
 
 TEST(DatasetSink, PythonReadsWhatThePipelineWrote) {

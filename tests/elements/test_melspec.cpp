@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -324,8 +327,35 @@ namespace {
 struct PipelineRun {
   std::vector<float> pcm;
   std::vector<float> frames;
-  std::string error;
+  std::string error;      // "" at EOS, else "message | debug"
+  GQuark domain = 0;      // of the error
+  int code = 0;
+  std::string source;     // name of the element that posted it
 };
+
+// Like genre::test::wait_for_eos, keeping the error's domain, code and poster.
+void wait_for_end(GstElement* pipeline, PipelineRun* run) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  if (!msg) {
+    run->error = "timeout";
+    return;
+  }
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    run->error = std::string(err->message) + " | " + (debug ? debug : "");
+    run->domain = err->domain;
+    run->code = err->code;
+    run->source = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+    g_error_free(err);
+    g_free(debug);
+  }
+  gst_message_unref(msg);
+}
 
 GstFlowReturn collect(GstElement* sink, std::vector<float>* into) {
   GstSample* sample = nullptr;
@@ -359,7 +389,7 @@ PipelineRun run_pipeline(const std::string& desc) {
     gst_object_unref(sink);
   }
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  run.error = genre::test::wait_for_eos(pipeline);
+  wait_for_end(pipeline, &run);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   return run;
@@ -409,4 +439,125 @@ TEST(MelspecPipeline, StereoWithoutAudioconvertFailsLoudly) {
   const auto run = run_pipeline(
       "audiotestsrc num-buffers=5 ! audio/x-raw,format=F32LE,channels=2 ! melspec ! fakesink");
   EXPECT_NE(run.error, "");
+}
+
+// ---- bad input files: the decoder's clear error, or the decoded part processed to EOS ----
+
+namespace {
+
+bool have_elements(std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    GstElementFactory* f = gst_element_factory_find(n);
+    if (!f) return false;
+    gst_object_unref(f);
+  }
+  return true;
+}
+
+class BadAudioFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string t = (std::filesystem::temp_directory_path() / "melspec-bad-XXXXXX").string();
+    ASSERT_NE(mkdtemp(t.data()), nullptr);
+    dir_ = t;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // 10 s of a 440 Hz tone, 44.1 kHz stereo, through `encoder` into `name`.
+  std::string encode(const std::string& name, const std::string& encoder) {
+    const std::string path = dir_ + "/" + name;
+    const auto run = run_pipeline("audiotestsrc wave=sine num-buffers=430 samplesperbuffer=1024 ! "
+                                  "audio/x-raw,rate=44100,channels=2 ! audioconvert ! " + encoder +
+                                  " ! filesink location=" + path);
+    EXPECT_EQ(run.error, "") << encoder;
+    return path;
+  }
+
+  // The first `fraction` of a file's bytes, cut mid-frame.
+  std::string truncate(const std::string& path, double fraction) {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string out = path + ".truncated";
+    std::ofstream(out, std::ios::binary).write(bytes.data(), std::streamsize(double(bytes.size()) * fraction));
+    return out;
+  }
+
+  // The conversion front end, tapped: the mono 22050 Hz samples melspec got, and its frames.
+  PipelineRun decode(const std::string& path) {
+    return run_pipeline("filesrc location=" + path + " ! decodebin ! audioconvert ! audioresample ! "
+                        "audio/x-raw,rate=22050,channels=1,format=F32LE ! tee name=t t. ! queue ! appsink name=pcm "
+                        "t. ! queue ! melspec ! appsink name=mel");
+  }
+
+  // A truncated file reaches EOS with the part before the cut decoded, and
+  // melspec's frames are exactly the library's frames of those samples.
+  void expect_truncated_file_processed(const std::string& encoder, const std::string& name) {
+    const std::string whole = encode(name, encoder);
+    const auto full = decode(whole);
+    ASSERT_EQ(full.error, "");
+    const auto cut = decode(truncate(whole, 0.6));
+    ASSERT_EQ(cut.error, "") << "a truncated " << name << " must decode up to the cut";
+    const double seconds = double(cut.pcm.size()) / kRate, full_seconds = double(full.pcm.size()) / kRate;
+    EXPECT_GT(seconds, 0.45 * full_seconds) << name;  // 60% of the bytes, less what the cut frame or page held
+    EXPECT_LT(seconds, 0.65 * full_seconds) << name;
+    const auto want = lib_frames(cut.pcm);
+    ASSERT_EQ(cut.frames.size(), want.size());
+    EXPECT_EQ(want.size() / kMels, 1 + cut.pcm.size() / kHop);
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_LE(std::abs(cut.frames[i] - want[i]), 1e-4f) << i;
+  }
+
+  std::string dir_;
+};
+
+}  // namespace
+
+TEST_F(BadAudioFile, RandomBytesAreTypefindsErrorNotMelspecs) {
+  const std::string path = dir_ + "/noise.mp3";
+  {
+    std::ofstream out(path, std::ios::binary);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 65536; ++i) out.put(char(rng() & 0xff));
+  }
+  const auto run = decode(path);
+  EXPECT_EQ(run.domain, GST_STREAM_ERROR) << run.error;
+  EXPECT_EQ(run.code, GST_STREAM_ERROR_TYPE_NOT_FOUND) << run.error;
+  EXPECT_EQ(run.source, "typefind") << run.error;
+  EXPECT_NE(run.error.find("Could not determine type of stream"), std::string::npos) << run.error;
+  EXPECT_TRUE(run.frames.empty());
+}
+
+TEST_F(BadAudioFile, EmptyFileIsTypefindsError) {
+  const std::string path = dir_ + "/empty.ogg";
+  std::ofstream(path).close();
+  const auto run = decode(path);
+  EXPECT_EQ(run.domain, GST_STREAM_ERROR) << run.error;
+  EXPECT_EQ(run.code, GST_STREAM_ERROR_TYPE_NOT_FOUND) << run.error;
+  EXPECT_TRUE(run.frames.empty());
+}
+
+TEST_F(BadAudioFile, TruncatedMp3IsProcessedUpToTheCut) {
+  if (!have_elements({"lamemp3enc"})) GTEST_SKIP() << "lamemp3enc (gstreamer1.0-plugins-good) is not installed";
+  expect_truncated_file_processed("lamemp3enc", "tone.mp3");
+}
+
+TEST_F(BadAudioFile, TruncatedOggVorbisIsProcessedUpToTheCut) {
+  if (!have_elements({"vorbisenc", "oggmux"})) GTEST_SKIP() << "vorbisenc/oggmux are not installed";
+  expect_truncated_file_processed("vorbisenc ! oggmux", "tone.ogg");
+}
+
+// A decoder linked straight to melspec (no audioconvert): melspec's pad
+// refuses the stereo caps in the ACCEPT_CAPS query, so the caps never arrive and
+// the demuxer stops the stream with not-negotiated (melspec cannot tell a
+// refusal from a converter asking what it may pass through, so it posts nothing).
+TEST_F(BadAudioFile, StereoDecoderOutputIntoMelspecIsNotNegotiated) {
+  if (!have_elements({"vorbisenc", "oggmux"})) GTEST_SKIP() << "vorbisenc/oggmux are not installed";
+  const std::string path = encode("stereo.ogg", "vorbisenc ! oggmux");
+  const auto run = run_pipeline("filesrc location=" + path + " ! decodebin ! melspec name=m ! appsink name=mel");
+  EXPECT_EQ(run.domain, GST_STREAM_ERROR) << run.error;
+  EXPECT_EQ(run.code, GST_STREAM_ERROR_FAILED) << run.error;
+  EXPECT_NE(run.error.find("not-negotiated"), std::string::npos) << run.error;
+  EXPECT_TRUE(run.frames.empty());
+  // With the converters the same file works.
+  EXPECT_EQ(run_pipeline("filesrc location=" + path + " ! decodebin ! audioconvert ! audioresample ! melspec ! "
+                         "appsink name=mel").error, "");
 }
