@@ -5,10 +5,20 @@
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 
+#include <algorithm>
+#include <chrono>
+
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "model/model_factory.h"
+#include "train/local_launcher.h"
 #include "train/training_run.h"
 
 namespace {
@@ -16,7 +26,12 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume) {
+struct LaunchFlags {
+  int nproc = 1;
+  int dist_timeout_s = 60;
+};
+
+void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume, LaunchFlags& launch) {
   using genre::train::TrainConfig;
   app.add_option("--data", c.data, "Dataset directory (fma-convert --out: manifest.json + shards)");
   app.add_option("--out", c.out, "Run directory to create (config, metrics, checkpoints, model.pt, report)");
@@ -82,6 +97,43 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume)
   app.add_option("--task-weights", c.task_weights, "multitask: loss weight of each head, coarse to fine")
       ->expected(2)
       ->capture_default_str();
+  app.add_option("--nproc", launch.nproc,
+                 "Data-parallel ranks to start on this machine (c10d Gloo on CPU, NCCL on CUDA); --batch-size stays "
+                 "the global batch. Under torchrun/srun, set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--dist-timeout", launch.dist_timeout_s,
+                 "Seconds a distributed rank waits for the others before stopping with an error")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+}
+
+// argv[1..] without --nproc (the children are the ranks), plus --threads
+// cores/N when the command gave none (N ranks share the cores).
+std::vector<std::string> rank_arguments(int argc, char** argv, const CLI::App& app, int nproc) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--nproc=", 0) == 0) continue;
+    args.push_back(a);
+  }
+  if (app.count("--threads") == 0) {
+    args.push_back("--threads");
+    args.push_back(std::to_string(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(nproc))));
+  }
+  return args;
+}
+
+std::string own_executable(const char* argv0) {
+  char path[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return argv0;
+  path[n] = '\0';
+  return path;
 }
 
 }  // namespace
@@ -99,11 +151,14 @@ int main(int argc, char** argv) {
       "  genre-train --data DS --model resnet18 --regime compare --out RUN\n"
       "  genre-train --data DS --model cnn --regime two-stage --cv 5 --out RUN\n"
       "  genre-train --resume RUN\n"
+      "  genre-train --nproc 2 --data DS --model cnn --out RUN   (2 data-parallel ranks; torchrun/srun: see "
+      "pipelines/cluster.md)\n"
       "Exit status: 0 success, 1 training failed, 2 usage error.",
       "genre-train"};
   genre::train::TrainConfig config;
   std::string resume;
-  add_flags(app, config, resume);
+  LaunchFlags launch;
+  add_flags(app, config, resume, launch);
   try {
     app.parse(argc, argv);
     if (resume.empty() && (config.data.empty() || config.out.empty()))
@@ -117,17 +172,42 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "genre-train: %s (see --help)\n", e.what());
     return kExitUsage;
   }
+  genre::train::DistSetup dist;
   try {
-    if (!resume.empty())
-      genre::train::resume_training(resume, config.threads);
-    else
-      genre::train::start_training(config);
+    dist.env = genre::train::dist_env_from_environment();
+    dist.timeout = std::chrono::seconds(launch.dist_timeout_s);
+    if (launch.nproc > 1) {
+      if (dist.env.distributed()) throw std::invalid_argument("--nproc inside a distributed launch (WORLD_SIZE is set)");
+      return genre::train::launch_local_ranks(own_executable(argv[0]), rank_arguments(argc, argv, app, launch.nproc),
+                                              launch.nproc);
+    }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "genre-train: %s\n", e.what());
     return kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "genre-train: %s\n", e.what());
     return kExitFailure;
+  }
+  // A distributed rank leaves at once after an error: its process group may
+  // block in destructors waiting for peers that are gone.
+  const std::string who = dist.env.distributed() ? "genre-train: rank " + std::to_string(dist.env.rank) + ": " : "genre-train: ";
+  auto leave = [&](int status) {
+    if (!dist.env.distributed()) return status;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(status);
+  };
+  try {
+    if (!resume.empty())
+      genre::train::resume_training(resume, config.threads, dist);
+    else
+      genre::train::start_training(config, dist);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "%s%s\n", who.c_str(), e.what());
+    return leave(kExitUsage);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s%s\n", who.c_str(), e.what());
+    return leave(kExitFailure);
   }
   return 0;
 }

@@ -21,6 +21,8 @@ void validate(const LoaderOptions& o) {
   if (o.workers < 0) throw std::invalid_argument("LoaderOptions: workers must be >= 0");
   if (o.prefetch_batches < 1) throw std::invalid_argument("LoaderOptions: prefetch_batches must be >= 1");
   if (o.fine_classes < 0) throw std::invalid_argument("LoaderOptions: fine_classes must be >= 0");
+  if (o.shard_count < 1 || o.shard_rank < 0 || o.shard_rank >= o.shard_count)
+    throw std::invalid_argument("LoaderOptions: shard_rank must be in [0, shard_count)");
   o.augment.validate();
 }
 
@@ -85,6 +87,7 @@ struct BatchLoader::Impl {
       fma::Xoshiro256 rng(stream_seed(epoch_seed, Stream::kShuffle, 0));
       shuffle_in_place(order, rng);
     }
+    if (options.shard_count > 1) take_shard();
     order.resize(static_cast<std::size_t>(epoch_samples));
     ring.assign(static_cast<std::size_t>(options.prefetch_batches), Slot{});
     next_claim = next_yield = 0;
@@ -98,6 +101,17 @@ struct BatchLoader::Impl {
     for (std::int64_t t = 0; t < n_threads; ++t)
       threads.emplace_back([this, t] { worker_main(*augmenters[static_cast<std::size_t>(t)]); });
   }
+
+  // order[shard_rank::shard_count] of the order padded (wrapping round) to a multiple of shard_count.
+  void take_shard() {
+    const std::int64_t n = static_cast<std::int64_t>(order.size());
+    std::vector<std::int64_t> mine;
+    for (std::int64_t i = options.shard_rank; n > 0 && i < sharded_size(n); i += options.shard_count)
+      mine.push_back(order[static_cast<std::size_t>(i % n)]);
+    order.swap(mine);
+  }
+
+  std::int64_t sharded_size(std::int64_t n) const { return (n + options.shard_count - 1) / options.shard_count * options.shard_count; }
 
   void stop() {
     {
@@ -239,7 +253,8 @@ BatchLoader::BatchLoader(const shard::DatasetReader& reader, std::vector<const S
   Impl& m = *impl_;
   m.shape = shape;
   m.image_size = static_cast<std::size_t>(reader.element_count());
-  const std::int64_t n = static_cast<std::int64_t>(m.samples.size());
+  const std::int64_t all = static_cast<std::int64_t>(m.samples.size());
+  const std::int64_t n = m.sharded_size(all) / m.options.shard_count;  // this shard's samples
   const std::int64_t bs = m.options.batch_size;
   m.epoch_batches = m.options.drop_last ? n / bs : (n + bs - 1) / bs;
   m.epoch_samples = m.options.drop_last ? m.epoch_batches * bs : n;

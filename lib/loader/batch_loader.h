@@ -43,6 +43,14 @@ struct LoaderOptions {
   int workers = 2;            // 0: batches are built in next() on the caller's thread
   int prefetch_batches = 4;   // >= 1
   std::int64_t fine_classes = 0;  // > 0: fill Batch::multi_hot from SampleInfo::fine_labels
+  // Distributed training (as torch's DistributedSampler): the epoch's order of
+  // all samples, padded by wrapping round to a multiple of shard_count, and
+  // this loader keeps order[shard_rank::shard_count]. Positions, and so the
+  // per-sample augmentation, stay those of the whole list: the union of the
+  // shards' step-s batches is the unsharded loader's step-s batch (batch_size
+  // = global batch / shard_count) whenever no padding is needed.
+  std::int64_t shard_rank = 0;
+  std::int64_t shard_count = 1;
 };
 
 class BatchLoader {

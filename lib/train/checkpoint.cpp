@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 
 #include "train/module_state.h"
@@ -79,11 +80,13 @@ void save_checkpoint(const std::string& path, const torch::jit::Module& model, c
   write_atomically(archive, path);
 }
 
-std::optional<TrainerState> load_checkpoint(const std::string& path, torch::jit::Module& model, Optimizer& optimizer) {
-  if (!std::filesystem::exists(path)) return std::nullopt;
+namespace {
+
+TrainerState read_checkpoint(const std::function<void(torch::serialize::InputArchive&)>& open, const std::string& path,
+                             torch::jit::Module& model, Optimizer& optimizer) {
   try {
     torch::serialize::InputArchive archive, weights, optim;
-    archive.load_from(path);
+    open(archive);
     if (!archive.try_read("model", weights)) throw std::runtime_error(path + ": not a genre-train checkpoint");
     read_weights(weights, model, path);
     archive.read("optimizer", optim);
@@ -102,6 +105,30 @@ std::optional<TrainerState> load_checkpoint(const std::string& path, torch::jit:
   }
 }
 
+void read_weights_from(const std::function<void(torch::serialize::InputArchive&)>& open, const std::string& path,
+                       torch::jit::Module& model) {
+  try {
+    torch::serialize::InputArchive archive;
+    open(archive);
+    read_weights(archive, model, path);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": unreadable weights: " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+std::optional<TrainerState> load_checkpoint(const std::string& path, torch::jit::Module& model, Optimizer& optimizer) {
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  return read_checkpoint([&](torch::serialize::InputArchive& a) { a.load_from(path); }, path, model, optimizer);
+}
+
+TrainerState load_checkpoint_bytes(const std::string& bytes, const std::string& path, torch::jit::Module& model,
+                                   Optimizer& optimizer) {
+  return read_checkpoint([&](torch::serialize::InputArchive& a) { a.load_from(bytes.data(), bytes.size()); }, path,
+                         model, optimizer);
+}
+
 void save_weights(const std::string& path, const torch::jit::Module& model) {
   torch::serialize::OutputArchive archive;
   write_weights(archive, model);
@@ -109,13 +136,11 @@ void save_weights(const std::string& path, const torch::jit::Module& model) {
 }
 
 void load_weights(const std::string& path, torch::jit::Module& model) {
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    read_weights(archive, model, path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": unreadable weights: " + e.what_without_backtrace());
-  }
+  read_weights_from([&](torch::serialize::InputArchive& a) { a.load_from(path); }, path, model);
+}
+
+void load_weights_bytes(const std::string& bytes, const std::string& path, torch::jit::Module& model) {
+  read_weights_from([&](torch::serialize::InputArchive& a) { a.load_from(bytes.data(), bytes.size()); }, path, model);
 }
 
 }  // namespace genre::train

@@ -32,7 +32,13 @@ void save_checkpoint(const std::string& path, const torch::jit::Module& model, c
 // path for a checkpoint that does not fit the model.
 std::optional<TrainerState> load_checkpoint(const std::string& path, torch::jit::Module& model, Optimizer& optimizer);
 
+// The same from a checkpoint's bytes (read by a distributed run's rank 0 and
+// broadcast); `path` names it in errors.
+TrainerState load_checkpoint_bytes(const std::string& bytes, const std::string& path, torch::jit::Module& model,
+                                   Optimizer& optimizer);
+
 void save_weights(const std::string& path, const torch::jit::Module& model);
 void load_weights(const std::string& path, torch::jit::Module& model);
+void load_weights_bytes(const std::string& bytes, const std::string& path, torch::jit::Module& model);
 
 }  // namespace genre::train

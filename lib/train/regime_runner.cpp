@@ -17,6 +17,7 @@
 #include "report/markdown.h"
 #include "report/metrics.h"
 #include "train/module_state.h"
+#include "train/process_group.h"
 #include "train/run_files.h"
 
 namespace genre::train {
@@ -48,7 +49,7 @@ double majority_share(const std::vector<int64_t>& labels, int64_t majority) {
 json level_report(const std::vector<float>& probs, const std::vector<int64_t>& labels, int64_t majority,
                   const std::vector<std::string>& tracks, bool windowed, int64_t classes,
                   const std::vector<std::string>& names, const std::string& dir, const std::string& stem,
-                  const std::string& title, std::string& markdown) {
+                  const std::string& title, std::string& markdown, bool write) {
   const int64_t n = static_cast<int64_t>(labels.size());
   report::ClassificationMetrics m = report::evaluate(probs.data(), n, classes, labels.data());
   json j = report::to_json(m, names);
@@ -64,8 +65,10 @@ json level_report(const std::vector<float>& probs, const std::vector<int64_t>& l
     headline = &track;
   }
   const std::string level = windowed ? " (per track: mean of its windows)" : "";
-  report::write_confusion_csv(dir + "/" + stem + ".csv", *headline, names);
-  report::write_confusion_png(dir + "/" + stem + ".png", *headline, names, title + level);
+  if (write) {
+    report::write_confusion_csv(dir + "/" + stem + ".csv", *headline, names);
+    report::write_confusion_png(dir + "/" + stem + ".png", *headline, names, title + level);
+  }
   markdown += report::markdown_metrics(*headline, names, title + level) + "\n";
   if (windowed) markdown += "Per window: top-1 " + report::format_percent(m.top1) + ", " + std::to_string(n) + " windows.\n\n";
   j["confusion_png"] = stem + ".png";
@@ -129,8 +132,13 @@ SampleList usable_for(const SampleList& samples, const std::string& target) {
 }
 
 RegimeRunner::RegimeRunner(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device,
-                           Progress& progress)
-    : config_(config), data_(data), device_(device), progress_(progress), trainer_(config, data, device, progress) {}
+                           Progress& progress, ProcessGroup* group)
+    : writes_files_(!group || group->rank() == 0),
+      config_(config),
+      data_(data),
+      device_(device),
+      progress_(progress),
+      trainer_(config, data, device, progress, group) {}
 
 // classes_or_zero: one head of that many classes; 0: multitask heads (macro, fine).
 model::BuiltModel RegimeRunner::build(int64_t classes_or_zero, uint64_t seed_offset) const {
@@ -175,12 +183,12 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
   json j;
   if (target == "macro") {
     j["macro"] = level_report(ev.probs.back(), macro, majority_macro_, tracks, windowed, n_macro, macro_names, dir, macro_stem,
-                              title + ": macrogenres", md);
+                              title + ": macrogenres", md, writes_files_);
     j["macro"]["source"] = "macro stage";
   } else {
     j["fine"] = level_report(ev.probs.back(), fine, majority_fine_, tracks, windowed, n_fine, fine_names, dir, "confusion_fine",
-                             title + ": fine genres", md);
-    write_predictions(dir + "/predictions.csv", *data_.reader, samples, ev.probs.back(), fine_names);
+                             title + ": fine genres", md, writes_files_);
+    if (writes_files_) write_predictions(dir + "/predictions.csv", *data_.reader, samples, ev.probs.back(), fine_names);
     // Macrogenre verdicts: the macro head of a multitask model, else the fine
     // probabilities summed per macrogenre (the rule genreclassify uses).
     std::vector<float> macro_probs;
@@ -200,7 +208,7 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
     }
     if (!macro_labels.empty()) {
       j["macro"] = level_report(macro_probs, macro_labels, majority_macro_, macro_tracks, windowed, n_macro, macro_names, dir,
-                                macro_stem, title + ": macrogenres", md);
+                                macro_stem, title + ": macrogenres", md, writes_files_);
       j["macro"]["source"] = target == "multitask" ? "macro head" : "fine probabilities summed per macrogenre";
     }
   }
@@ -248,8 +256,10 @@ void write_split_tracks(const std::string& path, const SampleSplits& splits, con
 
 RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& splits, const std::string& dir,
                                 const std::string& label, const std::string& test_split) {
-  std::filesystem::create_directories(dir);
-  write_split_tracks(dir + "/splits.json", splits, test_split);
+  if (writes_files_) {
+    std::filesystem::create_directories(dir);
+    write_split_tracks(dir + "/splits.json", splits, test_split);
+  }
   majority_fine_ = most_frequent(splits.train, "fine");
   majority_macro_ = most_frequent(splits.train, "macro");
   const int64_t n_fine = static_cast<int64_t>(data_.classes.fine.size());
@@ -307,10 +317,11 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
   md += fine_report["markdown"].get<std::string>();
   test["fine"] = fine_report["fine"];
   if (fine_report.contains("macro")) test[two_stage ? "macro_from_fine" : "macro"] = fine_report["macro"];
+  out.report = {{test_split, test}, {"regime", regime}, {"model", config_.model}, {"bundle", "model.pt"}};
+  if (!writes_files_) return out;
   save_model_bundle(final_model, regime, out.history, dir + "/model.pt");
   write_curves(dir, out.history, (label.empty() ? regime : label) + ": " + config_.model);
 
-  out.report = {{test_split, test}, {"regime", regime}, {"model", config_.model}, {"bundle", "model.pt"}};
   write_text_atomically(dir + "/report.json", out.report.dump(2) + "\n");
   write_text_atomically(dir + "/report.md", "# " + config_.model + " (" + regime + ")\n\n" + md +
                                                 "![learning curves](learning_curves.png)\n");

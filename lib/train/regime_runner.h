@@ -22,7 +22,9 @@ struct RegimeOutcome {
 
 class RegimeRunner {
  public:
-  RegimeRunner(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device, Progress& progress);
+  // `group`: a data-parallel run (see StageTrainer); every rank computes, rank 0 alone writes files.
+  RegimeRunner(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device, Progress& progress,
+               ProcessGroup* group = nullptr);
 
   // `label` prefixes the stage names in progress and metrics ("" for a plain run, "fold 2", "standard").
   // `test_split` names what the test samples are in the report ("test", or "held_out" in cross-validation).
@@ -36,6 +38,7 @@ class RegimeRunner {
   void save_model_bundle(model::BuiltModel& built, const std::string& regime, const nlohmann::json& history,
                          const std::string& path) const;
 
+  bool writes_files_;
   const TrainConfig& config_;
   const TrainingData& data_;
   ComputeDevice device_;

@@ -5,14 +5,17 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "loader/batch_loader.h"
 #include "report/metrics.h"
 #include "train/checkpoint.h"
+#include "train/gradient_sync.h"
 #include "train/lr_schedule.h"
 #include "train/module_state.h"
 #include "train/optimizer.h"
+#include "train/process_group.h"
 
 namespace genre::train {
 
@@ -40,14 +43,33 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 // Test hook for the resume tests: GENRE_TRAIN_TEST_KILL_AFTER_STEPS=N makes
 // the process SIGKILL itself after N optimiser steps, a kill -9 at an exact
-// point mid-epoch.
-void maybe_kill_for_test() {
-  static const long limit = [] {
+// point mid-epoch; with GENRE_TRAIN_TEST_KILL_RANK=R only the rank R of a
+// distributed run does (the others must notice).
+void maybe_kill_for_test(ProcessGroup* group) {
+  static const long limit = [group] {
     const char* v = std::getenv("GENRE_TRAIN_TEST_KILL_AFTER_STEPS");
+    const char* rank = std::getenv("GENRE_TRAIN_TEST_KILL_RANK");
+    if (rank && *rank && (!group || std::strtol(rank, nullptr, 10) != group->rank())) return 0L;
     return v ? std::strtol(v, nullptr, 10) : 0L;
   }();
   static long steps = 0;
   if (limit > 0 && ++steps >= limit) std::raise(SIGKILL);
+}
+
+// Every parameter and buffer from rank 0: all ranks start from the same model.
+void broadcast_module(ProcessGroup& group, torch::jit::Module& module) {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> tensors;
+  for (const at::Tensor& p : module.parameters(true)) tensors.push_back(p.detach());
+  for (const at::Tensor& b : module.buffers(true)) tensors.push_back(b.detach());
+  group.broadcast(tensors, 0);
+}
+
+// Rank r's contiguous share [n*r/W, n*(r+1)/W) of n samples (all of them when fewer than ranks).
+std::pair<size_t, size_t> share_of(size_t n, const ProcessGroup* group, int rank) {
+  if (!group || n < static_cast<size_t>(group->size())) return {0, n};
+  const size_t w = static_cast<size_t>(group->size()), r = static_cast<size_t>(rank);
+  return {n * r / w, n * (r + 1) / w};
 }
 
 }  // namespace
@@ -57,8 +79,17 @@ int64_t target_label(const loader::SampleInfo& s, const std::string& target) {
 }
 
 StageTrainer::StageTrainer(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device,
-                           Progress& progress)
-    : config_(config), data_(data), device_(device), progress_(progress) {}
+                           Progress& progress, ProcessGroup* group)
+    : config_(config), data_(data), device_(device), progress_(progress), group_(group) {}
+
+bool StageTrainer::writes_files() const { return !group_ || group_->rank() == 0; }
+
+void StageTrainer::load_best(const std::string& path, torch::jit::Module& module) {
+  if (!group_) return load_weights(path, module);
+  const std::optional<std::string> bytes = group_->share_file(path);
+  if (!bytes) throw std::runtime_error(path + ": missing on rank 0");
+  load_weights_bytes(*bytes, path, module);
+}
 
 // bce's per-class pos_weight from the training samples' label counts:
 // inverse = negatives/positives (torch's recommendation), log-inverse = its
@@ -120,7 +151,9 @@ Evaluation StageTrainer::evaluate(torch::jit::Module& module, const std::string&
   options.batch_size = std::max<int64_t>(config_.batch_size, 64);
   options.workers = config_.workers;
   options.fine_classes = config_.loss == "bce" ? static_cast<int64_t>(data_.classes.fine.size()) : 0;
-  loader::BatchLoader batches(*data_.reader, samples, options);
+  const auto [begin, end] = share_of(samples.size(), group_, group_ ? group_->rank() : 0);
+  const bool sharded = end - begin < samples.size();
+  loader::BatchLoader batches(*data_.reader, SampleList(samples.begin() + begin, samples.begin() + end), options);
   const auto& shape = data_.input_shape;
   Evaluation ev;
   double loss_sum = 0;
@@ -144,15 +177,42 @@ Evaluation StageTrainer::evaluate(torch::jit::Module& module, const std::string&
     ev.samples += b->size;
     batches.recycle(std::move(*b));
   }
+  if (sharded) {
+    // Everyone's probabilities in sample order (the shares are contiguous, in
+    // rank order), and the loss summed over all of them: the figures are those
+    // of one process evaluating every sample.
+    at::Tensor totals = torch::tensor({loss_sum, static_cast<double>(ev.samples)}, at::kDouble);
+    group_->allreduce_sum(totals);
+    loss_sum = totals[0].item<double>();
+    ev.samples = static_cast<int64_t>(totals[1].item<double>());
+    size_t widest = 0;
+    for (int r = 0; r < group_->size(); ++r) {
+      const auto [b, e] = share_of(samples.size(), group_, r);
+      widest = std::max(widest, e - b);
+    }
+    for (size_t h = 0; h < ev.probs.size(); ++h) {
+      const size_t classes = static_cast<size_t>(ev.classes[h]);
+      std::vector<float> padded(ev.probs[h]);
+      padded.resize(widest * classes, 0.0f);
+      const std::vector<at::Tensor> parts = group_->allgather(torch::from_blob(padded.data(), {static_cast<int64_t>(padded.size())}, at::kFloat));
+      ev.probs[h].clear();
+      for (int r = 0; r < group_->size(); ++r) {
+        const auto [b, e] = share_of(samples.size(), group_, r);
+        const float* p = parts[static_cast<size_t>(r)].data_ptr<float>();
+        ev.probs[h].insert(ev.probs[h].end(), p, p + (e - b) * classes);
+      }
+    }
+  }
   ev.loss = ev.samples > 0 ? loss_sum / static_cast<double>(ev.samples) : NAN;
   return ev;
 }
 
 json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const SampleList& train, const SampleList& val) {
-  std::filesystem::create_directories(task.dir);
+  if (writes_files()) std::filesystem::create_directories(task.dir);
   const std::string last_path = task.dir + "/last.pt", best_path = task.dir + "/best.pt";
   torch::jit::Module& module = model.module;
   model_to_device(module, device_);
+  if (group_) broadcast_module(*group_, module);
   std::vector<at::Tensor> trainable;
   if (config_.freeze.empty())
     for (const at::Tensor& p : module.parameters(true)) trainable.push_back(p);
@@ -161,7 +221,9 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
   Optimizer optimizer(task.setup, trainable);
 
   loader::LoaderOptions options;
-  options.batch_size = config_.batch_size;
+  options.batch_size = config_.batch_size / (group_ ? group_->size() : 1);  // this rank's share of the global batch
+  options.shard_rank = group_ ? group_->rank() : 0;
+  options.shard_count = group_ ? group_->size() : 1;
   options.shuffle = true;
   options.seed = config_.seed;
   options.augment = config_.augmentation;
@@ -175,13 +237,25 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
   schedule_setup.total_steps = steps * epochs;
   auto schedule = make_schedule(schedule_setup);
   TrainerState state;
-  if (auto resumed = load_checkpoint(last_path, module, optimizer)) {
+  std::optional<TrainerState> resumed;
+  if (!group_) {
+    resumed = load_checkpoint(last_path, module, optimizer);
+  } else if (const std::optional<std::string> bytes = group_->share_file(last_path)) {
+    resumed = load_checkpoint_bytes(*bytes, last_path, module, optimizer);
+  }
+  if (resumed) {
     state = *resumed;
     schedule->restore(state.schedule);
   }
   if (state.finished) {
-    load_weights(best_path, module);
+    load_best(best_path, module);
     return state.history;
+  }
+  std::unique_ptr<GradientSync> sync;
+  std::vector<at::Tensor> buffers;  // batch-norm running statistics: rank 0's, as DDP's broadcast_buffers
+  if (group_) {
+    sync = std::make_unique<GradientSync>(*group_, trainable);
+    for (const at::Tensor& b : module.buffers(true)) buffers.push_back(b.detach());
   }
   if (config_.loss == "bce") set_pos_weight(train);
   GradScaler scaler(device_.amp == "fp16", state.grad_scale);
@@ -193,10 +267,15 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
     module.train(true);
     batches.reset(epoch);
     const auto start = Clock::now();
-    double loss_sum = 0;
+    double loss_sum = 0, comm_seconds = 0;
     int64_t seen = 0, step = 0;
     while (auto b = batches.next()) {
       optimizer.set_lr(schedule->lr());
+      if (group_ && !buffers.empty()) {
+        const auto t = Clock::now();
+        group_->broadcast(buffers, 0);
+        comm_seconds += seconds_since(t);
+      }
       const at::Tensor x = batch_to_device(b->images, {b->size, shape[0], shape[1], shape[2]}, device_);
       std::vector<at::Tensor> heads;
       {
@@ -205,10 +284,12 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
       }
       const at::Tensor l = loss(heads, *b, task.target, task.setup.label_smoothing, !b->mix_perm.empty());
       optimizer.zero_grad();
+      if (sync) sync->begin();
       scaler.scale(l).backward();
+      if (sync) comm_seconds += sync->finish();
       if (scaler.unscale(trainable)) optimizer.step();
       schedule->after_step();
-      maybe_kill_for_test();
+      maybe_kill_for_test(group_);
       const double value = l.item<double>();
       if (!std::isfinite(value))
         throw std::runtime_error(task.label + ": the training loss became " + std::to_string(value) +
@@ -220,10 +301,16 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
       const double elapsed = seconds_since(start);
       const double per_step = elapsed / static_cast<double>(step);
       progress_.step(task.label, epoch + 1, epochs, step, steps, loss_sum / static_cast<double>(seen),
-                     static_cast<double>(seen) / elapsed,
+                     static_cast<double>(seen * (group_ ? group_->size() : 1)) / elapsed,  // every rank's samples
                      per_step * static_cast<double>((steps - step) + (epochs - epoch - 1) * steps));
     }
     const double train_seconds = seconds_since(start);
+    if (group_) {  // the epoch's figures over every rank's samples
+      at::Tensor totals = torch::tensor({loss_sum, static_cast<double>(seen)}, at::kDouble);
+      group_->allreduce_sum(totals);
+      loss_sum = totals[0].item<double>();
+      seen = static_cast<int64_t>(totals[1].item<double>());
+    }
     const Evaluation ev = evaluate(module, task.target, val, task.setup.label_smoothing);
     const report::ClassificationMetrics vm =
         report::evaluate(ev.probs.back().data(), ev.samples, ev.classes.back(), val_labels.data());
@@ -232,7 +319,7 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
       state.best_val_loss = ev.loss;
       state.best_epoch = epoch + 1;
       state.bad_epochs = 0;
-      save_weights(best_path, module);
+      if (writes_files()) save_weights(best_path, module);
     } else {
       ++state.bad_epochs;
     }
@@ -245,21 +332,32 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
                              {"train_samples_per_s", static_cast<double>(seen) / train_seconds},
                              {"lr", schedule->lr()},
                              {"seconds", seconds_since(start)}});
+    if (group_) {
+      // Time this rank waited on gradient all-reduces (and buffer broadcasts)
+      // that the backward pass did not hide, against the epoch's training time.
+      state.history.back()["world_size"] = group_->size();
+      state.history.back()["allreduce_wait_s"] = comm_seconds;
+      state.history.back()["allreduce_share"] = comm_seconds / train_seconds;
+    }
     state.next_epoch = epoch + 1;
     state.finished = early_stop || epoch + 1 == epochs;
     state.schedule = schedule->state();
     state.grad_scale = scaler.value();
-    save_checkpoint(last_path, module, optimizer, state);
+    if (writes_files()) save_checkpoint(last_path, module, optimizer, state);
     const std::string note =
         early_stop ? " (early stop: no better val_loss for " + std::to_string(task.setup.patience) + " epochs)" : "";
     char line[256];
     std::snprintf(line, sizeof line, "[%s] epoch %d/%d train_loss %.4f val_loss %.4f val_top1 %.2f%% %.1f samples/s",
                   task.label.c_str(), epoch + 1, epochs, loss_sum / std::max<double>(1, static_cast<double>(seen)),
                   ev.loss, 100 * vm.top1, static_cast<double>(seen) / train_seconds);
-    progress_.line(line + note);
+    const std::string comm =
+        group_ ? " (" + std::to_string(group_->size()) + " ranks, all-reduce wait " +
+                     std::to_string(static_cast<int>(100 * comm_seconds / train_seconds + 0.5)) + "% of the step time)"
+               : "";
+    progress_.line(line + comm + note);
     if (state.finished) break;
   }
-  load_weights(best_path, module);
+  load_best(best_path, module);
   return state.history;
 }
 

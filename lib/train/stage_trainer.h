@@ -19,6 +19,8 @@
 
 namespace genre::train {
 
+class ProcessGroup;
+
 // What a stage learns: "macro" or "fine" (one head), or "multitask" (every
 // head of a multihead model: macro, then fine).
 struct StageTask {
@@ -37,7 +39,13 @@ struct Evaluation {
 
 class StageTrainer {
  public:
-  StageTrainer(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device, Progress& progress);
+  // `group`: a data-parallel run (nullptr: this process alone). Then every
+  // rank starts from rank 0's weights, trains on its shard of each global
+  // batch (config.batch_size / ranks) with gradients averaged across ranks,
+  // evaluates its share of the samples and receives everyone's; only rank 0
+  // writes checkpoints, which it reads and sends to the others on resume.
+  StageTrainer(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device, Progress& progress,
+               ProcessGroup* group = nullptr);
 
   // Trains `model` in place (resuming from task.dir/last.pt when present) and
   // leaves the best weights loaded. Returns the per-epoch history.
@@ -50,11 +58,14 @@ class StageTrainer {
   at::Tensor loss(const std::vector<at::Tensor>& heads, const loader::Batch& batch, const std::string& target,
                   double label_smoothing, bool mix) const;
   void set_pos_weight(const SampleList& train);
+  bool writes_files() const;
+  void load_best(const std::string& path, torch::jit::Module& module);
 
   const TrainConfig& config_;
   const TrainingData& data_;
   ComputeDevice device_;
   Progress& progress_;
+  ProcessGroup* group_;
   at::Tensor pos_weight_;  // bce: per fine class
 };
 

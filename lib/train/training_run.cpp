@@ -4,15 +4,19 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "loader/folds.h"
 #include "report/markdown.h"
+#include "train/process_group.h"
 #include "train/regime_runner.h"
 #include "train/run_files.h"
 
@@ -98,6 +102,20 @@ std::string plain_summary(const json& report, const std::string& out) {
   return s + "\nrun: " + out + "/ (model.pt, report.md, report.json, confusion_*.png, learning_curves.png)\n";
 }
 
+// Runs `work` on rank 0 only (all of a single-process run); every rank then
+// learns whether it succeeded, so a refusal there stops all ranks, not only rank 0.
+void on_rank0(ProcessGroup* group, const std::function<void()>& work) {
+  if (!group) return work();
+  std::string error;
+  if (group->rank() == 0) try {
+      work();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  if (!group->all_agree(error.empty()))
+    throw std::runtime_error(group->rank() == 0 ? error : "rank 0 stopped the run (its message says why)");
+}
+
 // A run is tied to the dataset it started on: resuming on another (or a
 // changed) dataset would silently mix two trainings.
 void check_same_dataset(const std::string& path, const TrainingData& data) {
@@ -112,25 +130,26 @@ void check_same_dataset(const std::string& path, const TrainingData& data) {
                              " records another manifest digest); start a new run");
 }
 
-json run(const TrainConfig& c) {
+json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group) {
   const std::vector<std::string> required =
       c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "val", "test"};
   const TrainingData data = open_training_data(c.data, required);
+  const bool writes = !group || group->rank() == 0;
   at::set_num_threads(c.threads);
   // Run the TorchScript models op for op as eager PyTorch does: no profiling
   // runs that differ from later steps (a resumed process must compute exactly
   // what an uninterrupted one does), no autodiff-subgraph rewrites, no speed lost.
   torch::jit::setGraphExecutorOptimize(false);
-  Progress progress;
-  const ComputeDevice device = select_device(c.device, c.amp, c.channels_last, c.model != "gru" && c.model.rfind("vit", 0) != 0);
+  Progress progress(!writes);
   progress.line("training " + c.model + " (" + c.regime + (c.cv > 0 ? ", " + std::to_string(c.cv) + "-fold CV" : "") +
                 "): " + std::to_string(data.reader->size("train")) + " training samples, " +
                 std::to_string(data.classes.fine.size()) + " fine / " + std::to_string(data.classes.macro.size()) +
                 " macro classes, input " + std::to_string(data.input_shape[0]) + "x" +
                 std::to_string(data.input_shape[1]) + "x" + std::to_string(data.input_shape[2]) + ", " +
-                device.describe() + ", " + std::to_string(c.threads) + " threads");
-  check_same_dataset(c.out + "/dataset.json", data);
-  RegimeRunner runner(c, data, device, progress);
+                device.describe() + ", " + std::to_string(c.threads) + " threads" +
+                (group ? " per rank, " + std::to_string(group->size()) + " ranks (c10d " + group->backend() + ")" : ""));
+  on_rank0(group, [&] { check_same_dataset(c.out + "/dataset.json", data); });
+  RegimeRunner runner(c, data, device, progress, group);
   json report = {{"model", c.model}, {"regime", c.regime}, {"data", c.data}, {"windowed", data.table->windowed()},
                  {"manifest_sha256", data.manifest_sha256}};
   json history = json::array();
@@ -187,6 +206,7 @@ json run(const TrainConfig& c) {
       md = text.str();
     }
   }
+  if (!writes) return report;
   write_metrics(c.out, history);
   write_text_atomically(c.out + "/report.json", report.dump(2) + "\n");
   write_text_atomically(c.out + "/report.md", md);
@@ -195,6 +215,46 @@ json run(const TrainConfig& c) {
                                         : plain_summary(report, c.out);
   std::fprintf(stdout, "%s", summary.c_str());
   return report;
+}
+
+ComputeDevice device_for(const TrainConfig& c, const DistEnv& env) {
+  ComputeDevice device = select_device(c.device, c.amp, c.channels_last, c.model != "gru" && c.model.rfind("vit", 0) != 0);
+  if (device.cuda() && env.distributed()) device.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  return device;
+}
+
+void check_batch_shares(const TrainConfig& c, const DistEnv& env) {
+  if (c.batch_size % env.world_size != 0)
+    throw std::invalid_argument("--batch-size " + std::to_string(c.batch_size) + " (the global batch) is not divisible by " +
+                                std::to_string(env.world_size) + " ranks: each rank takes an equal share");
+}
+
+// Joins the process group (nullptr when alone), runs `work`, leaves the group.
+json with_group(const DistSetup& dist, const ComputeDevice& device, const std::function<json(ProcessGroup*)>& work) {
+  if (!dist.env.distributed()) return work(nullptr);
+  auto group = std::make_unique<ProcessGroup>(dist.env, dist.timeout, device.cuda());
+  try {
+    json report = work(group.get());
+    group->barrier();  // nobody tears the group down under a rank still reducing
+    return report;
+  } catch (...) {
+    // A group whose peer died can block in its destructor; the process is
+    // about to exit with the error anyway.
+    (void)group.release();
+    throw;
+  }
+}
+
+// Threads per rank when not given: the cores shared among the ranks on this machine.
+int default_threads(const DistEnv& env) {
+  int local = 1;
+  for (const char* name : {"LOCAL_WORLD_SIZE", "SLURM_NTASKS_PER_NODE"})
+    if (const char* v = std::getenv(name); v && std::atoi(v) > 0) {
+      local = std::atoi(v);
+      break;
+    }
+  if (!env.distributed()) local = 1;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(local)));
 }
 
 }  // namespace
@@ -206,20 +266,26 @@ json reference_results(const std::string& model) {
   return nullptr;
 }
 
-json start_training(TrainConfig c) {
-  if (c.threads <= 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+json start_training(TrainConfig c, const DistSetup& dist) {
+  if (c.threads <= 0) c.threads = default_threads(dist.env);
   apply_augment_preset(c);
   c.augmentation.validate();
   reference_stage(c, "fine");  // validates optimiser and scheduler names early
-  if (fs::exists(c.out + "/config.json"))
-    throw std::runtime_error(c.out + ": already holds a run (config.json); continue it with --resume " + c.out +
-                             " or choose another --out");
-  fs::create_directories(c.out);
-  write_text_atomically(c.out + "/config.json", c.to_json().dump(2) + "\n");
-  return run(c);
+  check_batch_shares(c, dist.env);
+  const ComputeDevice device = device_for(c, dist.env);
+  return with_group(dist, device, [&](ProcessGroup* group) {
+    on_rank0(group, [&] {
+      if (fs::exists(c.out + "/config.json"))
+        throw std::runtime_error(c.out + ": already holds a run (config.json); continue it with --resume " + c.out +
+                                 " or choose another --out");
+      fs::create_directories(c.out);
+      write_text_atomically(c.out + "/config.json", c.to_json().dump(2) + "\n");
+    });
+    return run(c, device, group);
+  });
 }
 
-json resume_training(const std::string& dir, int threads) {
+json resume_training(const std::string& dir, int threads, const DistSetup& dist) {
   const std::string path = dir + "/config.json";
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": no run to resume here");
@@ -231,7 +297,9 @@ json resume_training(const std::string& dir, int threads) {
   }
   c.out = dir;
   if (threads > 0) c.threads = threads;
-  return run(c);
+  check_batch_shares(c, dist.env);
+  const ComputeDevice device = device_for(c, dist.env);
+  return with_group(dist, device, [&](ProcessGroup* group) { return run(c, device, group); });
 }
 
 }  // namespace genre::train

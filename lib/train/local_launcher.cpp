@@ -1,0 +1,138 @@
+#include "train/local_launcher.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace genre::train {
+
+namespace {
+
+volatile sig_atomic_t g_forward_signal = 0;
+
+void remember_signal(int sig) { g_forward_signal = sig; }
+
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = sigabbrev_np(sig);
+    return "was killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+void signal_all(const std::vector<pid_t>& pids, const std::vector<bool>& running, int sig) {
+  for (size_t r = 0; r < pids.size(); ++r)
+    if (running[r]) ::kill(pids[r], sig);
+}
+
+}  // namespace
+
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error(std::string("cannot open a socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+int launch_local_ranks(const std::string& exe, const std::vector<std::string>& args, int nproc) {
+  const std::string port = std::to_string(free_local_port());
+  struct sigaction forward {};
+  forward.sa_handler = remember_signal;  // no SA_RESTART: waitpid returns EINTR
+  sigemptyset(&forward.sa_mask);
+  struct sigaction old_int {}, old_term {};
+  sigaction(SIGINT, &forward, &old_int);
+  sigaction(SIGTERM, &forward, &old_term);
+
+  std::vector<pid_t> pids(static_cast<size_t>(nproc), -1);
+  std::vector<bool> running(static_cast<size_t>(nproc), false);
+  for (int r = 0; r < nproc; ++r) {
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      signal_all(pids, running, SIGKILL);
+      throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
+    }
+    if (pid == 0) {
+      sigaction(SIGINT, &old_int, nullptr);
+      sigaction(SIGTERM, &old_term, nullptr);
+      setenv("RANK", std::to_string(r).c_str(), 1);
+      setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+      setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+      setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+      setenv("MASTER_ADDR", "127.0.0.1", 1);
+      setenv("MASTER_PORT", port.c_str(), 1);
+      std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(exe.c_str(), argv.data());
+      std::fprintf(stderr, "genre-train: cannot run %s: %s\n", exe.c_str(), std::strerror(errno));
+      std::_Exit(127);
+    }
+    pids[static_cast<size_t>(r)] = pid;
+    running[static_cast<size_t>(r)] = true;
+  }
+
+  int remaining = nproc, result = 0;
+  bool stopping = false;
+  auto stop_deadline = std::chrono::steady_clock::time_point::max();
+  while (remaining > 0) {
+    if (g_forward_signal != 0) {
+      signal_all(pids, running, g_forward_signal);
+      g_forward_signal = 0;
+    }
+    if (stopping && std::chrono::steady_clock::now() > stop_deadline) {
+      signal_all(pids, running, SIGKILL);  // a rank that ignores SIGTERM
+      stop_deadline = std::chrono::steady_clock::time_point::max();
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, stopping ? WNOHANG : 0);
+    if (pid == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    int rank = -1;
+    for (int r = 0; r < nproc; ++r)
+      if (pids[static_cast<size_t>(r)] == pid) rank = r;
+    if (rank < 0) continue;
+    running[static_cast<size_t>(rank)] = false;
+    --remaining;
+    const bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (failed && !stopping) {
+      std::fprintf(stderr, "genre-train: rank %d of %d %s; stopping the other ranks\n", rank, nproc,
+                   describe_status(status).c_str());
+      result = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+      stopping = true;
+      signal_all(pids, running, SIGTERM);
+      stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    }
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  return result;
+}
+
+}  // namespace genre::train
