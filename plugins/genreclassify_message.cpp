@@ -72,39 +72,4 @@ GstStructure* final_message_structure(const infer::StreamVerdict& v, const Messa
   return s;
 }
 
-namespace {
-
-json gvalue_to_json(const GValue* v) {
-  switch (G_TYPE_FUNDAMENTAL(G_VALUE_TYPE(v))) {
-    case G_TYPE_BOOLEAN: return bool(g_value_get_boolean(v));
-    case G_TYPE_INT: return g_value_get_int(v);
-    case G_TYPE_UINT: return g_value_get_uint(v);
-    case G_TYPE_INT64: return g_value_get_int64(v);
-    case G_TYPE_UINT64: return g_value_get_uint64(v);
-    case G_TYPE_FLOAT: return double(g_value_get_float(v));
-    case G_TYPE_DOUBLE: return g_value_get_double(v);
-    case G_TYPE_STRING: {
-      const char* s = g_value_get_string(v);
-      return s ? json(s) : json(nullptr);
-    }
-    default: break;
-  }
-  gchar* s = gst_value_serialize(v);
-  json out = s ? json(s) : json(nullptr);
-  g_free(s);
-  return out;
-}
-
-}  // namespace
-
-json structure_to_json(const GstStructure* s) {
-  json j = json::object();
-  const gint n = gst_structure_n_fields(s);
-  for (gint i = 0; i < n; ++i) {
-    const gchar* name = gst_structure_nth_field_name(s, i);
-    j[name] = gvalue_to_json(gst_structure_get_value(s, name));
-  }
-  return j;
-}
-
 }  // namespace genre

@@ -1,11 +1,8 @@
 // What genreclassify tells the application: the `genre` bus message per
-// window and at EOS (in the style of GStreamer's level and spectrum elements),
-// and the sticky params structures as JSON for the preprocessing check.
+// window and at EOS (in the style of GStreamer's level and spectrum elements).
 #pragma once
 
 #include <gst/gst.h>
-
-#include <nlohmann/json.hpp>
 
 #include "infer/verdict_tracker.h"
 
@@ -26,8 +23,5 @@ GstStructure* window_message_structure(const infer::WindowResult& r, const Messa
 
 // "genre" structure of the whole-stream verdict at EOS: final=TRUE, windows.
 GstStructure* final_message_structure(const infer::StreamVerdict& v, const MessageTimes& t, guint64 skipped);
-
-// A sticky params event's structure, field name -> JSON value.
-nlohmann::json structure_to_json(const GstStructure* s);
 
 }  // namespace genre

@@ -35,6 +35,12 @@
  * (bursts, such as the several windows one melspec buffer completes, are not
  * skipped while inference keeps up). A FLUSH or a new segment
  * restarts both verdicts; a DISCONT restarts the running one.
+ *
+ * Latency: the element adds what it may hold a window to the LATENCY query's
+ * min and max: max-delay with leaky=true, and (batch - 1) window intervals
+ * (1 / the caps framerate) with leaky=false; it posts a LATENCY message when
+ * the window rate changes that. Forward-pass time is processing time (the
+ * sinks' processing-deadline covers it).
  */
 #include "gstgenreclassify.h"
 
@@ -49,6 +55,7 @@
 #include "infer/classifier.h"
 #include "infer/preprocessing_check.h"
 #include "infer/verdict_tracker.h"
+#include "structure_json.h"
 #include "tensor_caps.h"
 #include "window_meta.h"
 
@@ -118,6 +125,7 @@ struct Queue {
   guint drains = 0;         // serialized queries waiting for the queue to empty
   GstFlowReturn srcresult = GST_FLOW_FLUSHING;  // OK while running
   guint64 skipped = 0;
+  GstClockTime window_interval = GST_CLOCK_TIME_NONE;  // 1 / the caps framerate (sliding windows)
 };
 
 // The inference task's own state (also touched at state changes and flushes,
@@ -267,6 +275,19 @@ static bool ensure_model(GstGenreClassify* self, const Settings& s) {
   return true;
 }
 
+// The longest this element holds a window before it goes downstream, which
+// it adds to the LATENCY query's min and max (as GstAggregator and
+// GstAudioDecoder add theirs): leaky=true, max-delay (a window that waited
+// that long passes unclassified); leaky=false, the batching delay, batch - 1
+// window intervals (from the caps framerate; whole-clip images have none, and
+// no live timing to keep). The forward pass itself is processing time, left to
+// the sinks' processing-deadline.
+static GstClockTime own_latency(const Queue& q) {
+  if (q.leaky) return GstClockTime(q.max_delay_us) * GST_USECOND;
+  if (q.batch <= 1 || !GST_CLOCK_TIME_IS_VALID(q.window_interval)) return 0;
+  return GstClockTime(q.batch - 1) * q.window_interval;
+}
+
 // ---- checks at caps and params time ----------------------------------------------------
 
 static bool check_caps(GstGenreClassify* self, GstCaps* caps) {
@@ -287,6 +308,16 @@ static bool check_caps(GstGenreClassify* self, GstCaps* caps) {
          want[0], want[1], want[2], want[2], want[1], want[0]));
     return false;
   }
+  // The window rate sets the batching delay: tell the pipeline when that changes our latency.
+  const GstClockTime interval = info.fps_n > 0 ? gst_util_uint64_scale_int(GST_SECOND, info.fps_d, info.fps_n)
+                                                : GST_CLOCK_TIME_NONE;
+  Queue& q = *self->queue;
+  g_mutex_lock(&q.lock);
+  const GstClockTime before = own_latency(q);
+  q.window_interval = interval;
+  const bool changed = own_latency(q) != before;
+  g_mutex_unlock(&q.lock);
+  if (changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   return true;
 }
 
@@ -670,6 +701,24 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   return gst_pad_query_default(pad, parent, query);
 }
 
+static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+  gst_query_parse_latency(query, &live, &min, &max);
+  g_mutex_lock(&self->queue->lock);
+  const GstClockTime own = own_latency(*self->queue);
+  g_mutex_unlock(&self->queue->lock);
+  GST_DEBUG_OBJECT(self, "upstream latency min %" GST_TIME_FORMAT " max %" GST_TIME_FORMAT ", own %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(min), GST_TIME_ARGS(max), GST_TIME_ARGS(own));
+  min += own;
+  if (GST_CLOCK_TIME_IS_VALID(max)) max += own;
+  gst_query_set_latency(query, live, min, max);
+  return TRUE;
+}
+
 static gboolean src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode, gboolean active) {
   GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
   if (mode != GST_PAD_MODE_PUSH) return FALSE;
@@ -804,6 +853,7 @@ static void gst_genre_classify_init(GstGenreClassify* self) {
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
   gst_pad_set_activatemode_function(self->srcpad, GST_DEBUG_FUNCPTR(src_activate_mode));
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(src_query));
   GST_PAD_SET_PROXY_CAPS(self->srcpad);
   GST_PAD_SET_PROXY_ALLOCATION(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);

@@ -119,6 +119,15 @@ class MessageBus {
       if (copy) return copy;
     }
   }
+  // Whether a LATENCY message has been posted since the last call.
+  bool latency_posted() {
+    bool posted = false;
+    while (GstMessage* msg = gst_bus_pop_filtered(bus_, GST_MESSAGE_LATENCY)) {
+      posted = true;
+      gst_message_unref(msg);
+    }
+    return posted;
+  }
   // Errors posted so far ("message | debug" per line).
   std::string errors() {
     while (GstMessage* msg = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
@@ -220,6 +229,86 @@ std::vector<std::string> genre_tags_until_eos(GstHarness* h) {
     if (type == GST_EVENT_EOS) break;
   }
   return tags;
+}
+
+// An error with its domain and code, as an application sees it.
+struct PostedError {
+  GQuark domain = 0;
+  int code = 0;
+  std::string source;
+  std::string text;
+};
+
+PostedError pop_error(GstBus* bus, GstClockTime timeout) {
+  PostedError out;
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, timeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+  if (!msg) {
+    out.text = "timeout";
+    return out;
+  }
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    out.domain = err->domain;
+    out.code = err->code;
+    out.source = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+    out.text = std::string(err->message) + " | " + (debug ? debug : "");
+    g_error_free(err);
+    g_free(debug);
+  }
+  gst_message_unref(msg);
+  return out;
+}
+
+// The error an element posts when it fails to reach PAUSED with this model.
+PostedError model_load_error(const std::string& model) {
+  GstElement* e = gst_element_factory_make("genreclassify", nullptr);
+  g_object_set(e, "model", model.c_str(), nullptr);
+  gst_util_set_object_arg(G_OBJECT(e), "device", "cpu");
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  const bool failed = gst_element_set_state(e, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE;
+  PostedError out = pop_error(bus, 0);
+  if (!failed) out.text = "the state change succeeded: " + out.text;
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+  return out;
+}
+
+// Answers upstream LATENCY queries as a live source with this latency would.
+struct UpstreamLatency {
+  GstClockTime min, max;
+};
+
+GstPadProbeReturn answer_latency(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstQuery* q = GST_PAD_PROBE_INFO_QUERY(info);
+  if (GST_QUERY_TYPE(q) != GST_QUERY_LATENCY) return GST_PAD_PROBE_OK;
+  const auto* up = static_cast<const UpstreamLatency*>(data);
+  gst_query_set_latency(q, TRUE, up->min, up->max);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+struct LatencyAnswer {
+  bool answered = false;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+};
+
+// The LATENCY query as the sink after the element asks it.
+LatencyAnswer query_latency(GstHarness* h, UpstreamLatency upstream) {
+  const gulong probe = gst_pad_add_probe(h->srcpad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, answer_latency, &upstream,
+                                         nullptr);
+  GstQuery* q = gst_query_new_latency();
+  LatencyAnswer a;
+  a.answered = gst_pad_peer_query(h->sinkpad, q);
+  gst_query_parse_latency(q, &a.live, &a.min, &a.max);
+  gst_query_unref(q);
+  gst_pad_remove_probe(h->srcpad, probe);
+  return a;
 }
 
 class GenreClassifyTest : public ::testing::Test {
@@ -863,4 +952,176 @@ TEST_F(GenreClassifyTest, LivePipelineWithMismatchedPreprocessingStops) {
                                "model=\"" + model + "\"", 2.0);
   EXPECT_NE(run.error.find("sample-rate=16000"), std::string::npos) << run.error;
   EXPECT_NE(run.error.find("sample-rate=22050"), std::string::npos) << run.error;
+}
+
+// ---- bad input: models, shapes, params -----------------------------------------------------
+
+// Every kind of unusable model is RESOURCE/OPEN_READ (or NOT_FOUND without one)
+// at READY->PAUSED, naming the file and what is wrong with it.
+TEST_F(GenreClassifyTest, UnusableModelsAreResourceErrorsNamingTheProblem) {
+  ProbeBundleSpec wrong_logits;
+  wrong_logits.behaviour = ProbeBehaviour::WrongShape;
+  ProbeBundleSpec too_small;  // the bundle declares 2x2 images: the model cannot give its 4 classes from them
+  too_small.height = too_small.width = 2;
+  const std::string plain = (dir_ / "plain.pt").string();
+  genre::test::write_plain_torchscript(plain);
+  struct Case { std::string model; int code; std::vector<std::string> expect; };
+  const std::vector<Case> cases = {
+      {"", GST_RESOURCE_ERROR_NOT_FOUND, {"No model bundle set"}},
+      {bundle("wrong.pt", wrong_logits), GST_RESOURCE_ERROR_OPEN_READ, {"output has shape [1, 3]", "expected [1, 4]"}},
+      {bundle("small.pt", too_small), GST_RESOURCE_ERROR_OPEN_READ, {"expected [1, 4]"}},
+      {plain, GST_RESOURCE_ERROR_OPEN_READ, {"not a genre model bundle"}},
+      {dir_.string(), GST_RESOURCE_ERROR_OPEN_READ, {"Could not load the model bundle", dir_.string()}},
+  };
+  for (const Case& c : cases) {
+    const PostedError e = model_load_error(c.model);
+    EXPECT_EQ(e.domain, GST_RESOURCE_ERROR) << c.model << ": " << e.text;
+    EXPECT_EQ(e.code, c.code) << c.model << ": " << e.text;
+    for (const std::string& want : c.expect) EXPECT_NE(e.text.find(want), std::string::npos) << c.model << ": " << e.text;
+  }
+}
+
+// A bundle for 128x128 images in a pipeline that makes 224x224 ones: a
+// negotiation error from genreclassify that says which specresize settings fit.
+TEST_F(GenreClassifyTest, PipelineWithTheWrongImageSizeIsANegotiationError) {
+  ProbeBundleSpec spec;
+  spec.preprocessing = genre::test::capture_preprocessing("melspec sample-rate=22050 ! specresize width=128 height=128");
+  spec.height = spec.width = 128;
+  const std::string model = bundle("r128.pt", spec);
+  GstElement* p = gst_parse_launch(("audiotestsrc num-buffers=40 samplesperbuffer=1024 ! audio/x-raw,rate=22050,channels=1 "
+                                    "! melspec sample-rate=22050 ! specresize width=224 height=224 ! genreclassify name=c "
+                                    "model=\"" + model + "\" ! fakesink").c_str(), nullptr);
+  ASSERT_NE(p, nullptr);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(p);
+  const PostedError e = pop_error(bus, 60 * GST_SECOND);
+  gst_object_unref(bus);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  EXPECT_EQ(e.domain, GST_CORE_ERROR) << e.text;
+  EXPECT_EQ(e.code, GST_CORE_ERROR_NEGOTIATION) << e.text;
+  EXPECT_EQ(e.source, "c") << e.text;
+  EXPECT_NE(e.text.find("The images are 224:224:1:1 (width:height:channels:batch), but the model takes 128:128:1:1"),
+            std::string::npos) << e.text;
+  EXPECT_NE(e.text.find("set specresize width=128 height=128 channels=1"), std::string::npos) << e.text;
+}
+
+// Fraction- and array-valued params compare as values: the same JSON the
+// dataset (and so the bundle) recorded through datasetsink, no false mismatch.
+TEST_F(GenreClassifyTest, FractionAndArrayParamsMatchTheBundle) {
+  ProbeBundleSpec spec;
+  spec.preprocessing = probe_preprocessing();
+  spec.preprocessing["genre/specresize-params"]["image-rate"] = {43, 2};
+  spec.preprocessing["genre/specresize-params"]["crop"] = {0, 4, 0, 8};
+  GstHarness* h = harness(bundle("fraction.pt", spec));
+  push_params({{"genre/melspec-params", probe_preprocessing()["genre/melspec-params"]}});
+  GstEvent* ev = params_event("genre/specresize-params", probe_preprocessing()["genre/specresize-params"]);
+  GstStructure* st = gst_event_writable_structure(ev);
+  gst_structure_set(st, "image-rate", GST_TYPE_FRACTION, 43, 2, nullptr);
+  GValue crop = G_VALUE_INIT, v = G_VALUE_INIT;
+  gst_value_array_init(&crop, 4);
+  g_value_init(&v, G_TYPE_INT);
+  for (int x : {0, 4, 0, 8}) {
+    g_value_set_int(&v, x);
+    gst_value_array_append_value(&crop, &v);
+  }
+  g_value_unset(&v);
+  gst_structure_take_value(st, "crop", &crop);
+  ASSERT_TRUE(gst_harness_push_event(h, ev));
+  gst_harness_push(h, window_buffer({1, 0, 0, 0}, 0));
+  GstStructure* s = bus_->next_genre();
+  ASSERT_NE(s, nullptr) << bus_->errors();
+  gst_structure_free(s);
+  EXPECT_EQ(bus_->errors(), "");
+
+  // And a different fraction is a mismatch naming the field.
+  gst_harness_teardown(h_);
+  h_ = nullptr;
+  bus_.reset();
+  h = harness(bundle("fraction2.pt", spec));
+  GstEvent* other = params_event("genre/specresize-params", probe_preprocessing()["genre/specresize-params"]);
+  gst_structure_set(gst_event_writable_structure(other), "image-rate", GST_TYPE_FRACTION, 43, 4, nullptr);
+  gst_harness_push_event(h, other);
+  const std::string e = bus_->wait_error();
+  EXPECT_NE(e.find("image-rate"), std::string::npos) << e;
+}
+
+// ---- latency ------------------------------------------------------------------------------
+
+TEST_F(GenreClassifyTest, LatencyAddsMaxDelayWhenLeaky) {
+  GstHarness* h = harness(bundle("probe.pt"), "leaky=true max-delay=250000000");
+  LatencyAnswer a = query_latency(h, {100 * GST_MSECOND, 500 * GST_MSECOND});
+  ASSERT_TRUE(a.answered);
+  EXPECT_TRUE(a.live);
+  EXPECT_EQ(a.min, 350 * GST_MSECOND);
+  EXPECT_EQ(a.max, 750 * GST_MSECOND);
+  a = query_latency(h, {100 * GST_MSECOND, GST_CLOCK_TIME_NONE});  // unlimited upstream stays unlimited
+  EXPECT_EQ(a.min, 350 * GST_MSECOND);
+  EXPECT_EQ(a.max, GST_CLOCK_TIME_NONE);
+}
+
+// leaky=false: the first window of a batch waits for batch - 1 more, one every
+// 1/framerate; new caps with another rate post a LATENCY message.
+TEST_F(GenreClassifyTest, LatencyAddsTheBatchingDelayWhenNotLeaky) {
+  GstHarness* h = harness(bundle("probe.pt"), "batch=4");  // caps: framerate=1/1
+  EXPECT_TRUE(bus_->latency_posted());
+  LatencyAnswer a = query_latency(h, {100 * GST_MSECOND, 500 * GST_MSECOND});
+  ASSERT_TRUE(a.answered);
+  EXPECT_EQ(a.min, 3100 * GST_MSECOND);
+  EXPECT_EQ(a.max, 3500 * GST_MSECOND);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=(string)static, num_tensors=(int)1, types=(string)float32, "
+                                  "dimensions=(string)8:4:1:1, framerate=(fraction)2/1");
+  EXPECT_TRUE(bus_->latency_posted());
+  a = query_latency(h, {100 * GST_MSECOND, 500 * GST_MSECOND});
+  EXPECT_EQ(a.min, 1600 * GST_MSECOND);
+  EXPECT_EQ(a.max, 2000 * GST_MSECOND);
+  // Whole-clip images (no framerate) have no window rate: nothing to add, nothing posted.
+  gst_harness_set_src_caps_str(h, "other/tensors, format=(string)static, num_tensors=(int)1, types=(string)float32, "
+                                  "dimensions=(string)8:4:1:1, framerate=(fraction)0/1");
+  EXPECT_TRUE(bus_->latency_posted());  // 1.5 s -> 0
+  a = query_latency(h, {100 * GST_MSECOND, 500 * GST_MSECOND});
+  EXPECT_EQ(a.min, 100 * GST_MSECOND);
+  EXPECT_EQ(a.max, 500 * GST_MSECOND);
+}
+
+TEST_F(GenreClassifyTest, LatencyOfOneWindowBatchesIsUpstreams) {
+  GstHarness* h = harness(bundle("probe.pt"));
+  EXPECT_FALSE(bus_->latency_posted());
+  const LatencyAnswer a = query_latency(h, {100 * GST_MSECOND, 500 * GST_MSECOND});
+  ASSERT_TRUE(a.answered);
+  EXPECT_EQ(a.min, 100 * GST_MSECOND);
+  EXPECT_EQ(a.max, 500 * GST_MSECOND);
+}
+
+// A real live pipeline: its latency is that of the same pipeline without
+// genreclassify plus max-delay.
+TEST_F(GenreClassifyTest, LivePipelineLatencyIncludesMaxDelay) {
+  const std::string middle = "melspec sample-rate=22050 n-mels=16 frames-per-buffer=4 ! "
+                             "specresize window-frames=22 hop-frames=11 width=8 height=4";
+  ProbeBundleSpec spec;
+  spec.preprocessing = genre::test::capture_preprocessing(middle);
+  const std::string model = bundle("live.pt", spec);
+  const auto pipeline_latency = [&](const std::string& classify) {
+    GstElement* p = gst_parse_launch(("audiotestsrc is-live=true samplesperbuffer=441 ! "
+                                      "audio/x-raw,rate=22050,channels=1 ! " + middle + classify +
+                                      " ! fakesink sync=true").c_str(), nullptr);
+    EXPECT_NE(p, nullptr);
+    GstClockTime min = GST_CLOCK_TIME_NONE, max = 0;
+    gboolean live = FALSE;
+    if (gst_element_set_state(p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE &&
+        gst_element_get_state(p, nullptr, nullptr, 30 * GST_SECOND) == GST_STATE_CHANGE_SUCCESS) {
+      g_usleep(700000);  // caps have flowed: every element knows its own latency
+      GstQuery* q = gst_query_new_latency();
+      if (gst_element_query(p, q)) gst_query_parse_latency(q, &live, &min, &max);
+      gst_query_unref(q);
+    }
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    EXPECT_TRUE(live);
+    return min;
+  };
+  const GstClockTime without = pipeline_latency("");
+  const GstClockTime with = pipeline_latency(" ! genreclassify leaky=true max-delay=300000000 model=\"" + model + "\"");
+  ASSERT_TRUE(GST_CLOCK_TIME_IS_VALID(without));
+  EXPECT_EQ(with, without + 300 * GST_MSECOND);
 }
