@@ -606,7 +606,19 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
   std::string display;
   if (!o.source.empty()) {
     GError* error = nullptr;
-    GstElement* src = gst_parse_bin_from_description(o.source.c_str(), TRUE, &error);
+    // Ghost only the bin's free source pad: ghosting every unlinked pad would also ghost a
+    // sink pad still waiting for a delayed link (`decodebin ! audioconvert`), which then
+    // fails with not-linked.
+    GstElement* src = gst_parse_bin_from_description(o.source.c_str(), FALSE, &error);
+    if (src && !error) {
+      GstPad* free_src = gst_bin_find_unlinked_pad(GST_BIN(src), GST_PAD_SRC);
+      if (free_src) {
+        gst_element_add_pad(src, gst_ghost_pad_new("src", free_src));
+        gst_object_unref(free_src);
+      } else {
+        g_set_error(&error, GST_PARSE_ERROR, GST_PARSE_ERROR_LINK, "it has no free source pad to classify");
+      }
+    }
     if (!src || error) {
       std::fprintf(stderr, "genre-classify: --source: %s\n", error ? error->message : "cannot build it");
       if (error) g_error_free(error);

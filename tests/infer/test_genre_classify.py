@@ -275,6 +275,21 @@ class GenreClassifyTest(unittest.TestCase):
 
     # ---- live ------------------------------------------------------------------------
 
+    def test_live_source_with_a_decoder_ends_at_its_eos(self):
+        # decodebin's pad appears later: the source bin must not ghost audioconvert's sink pad.
+        source = f"filesrc location={self.files[0]} ! decodebin ! audioconvert ! identity sync=true"
+        p = run(["-m", self.model, "--live", "--source", source, "--format", "json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = json_lines(p.stdout)
+        self.assertGreaterEqual(sum(1 for j in lines if j["type"] == "window"), 2)
+        self.assertEqual(lines[-1]["type"], "file")
+        self.assertIn(lines[-1]["verdict"], CLASSES)
+
+    def test_live_source_without_a_free_source_pad_is_a_usage_error(self):
+        p = run(["-m", self.model, "--live", "--source", "audiotestsrc ! fakesink"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no free source pad", p.stderr)
+
     def test_live_until_interrupted(self):
         p = subprocess.Popen([TOOL, "-m", self.model, "--live", "--source", "audiotestsrc is-live=true wave=pink-noise",
                               "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
