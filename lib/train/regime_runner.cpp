@@ -270,7 +270,7 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
   std::string md;
   auto add_history = [&](const json& h) {
     for (const json& row : h) out.history.push_back(row);
-    write_metrics(dir, out.history);
+    if (writes_files_) write_metrics(dir, out.history);
   };
   model::BuiltModel final_model;
 

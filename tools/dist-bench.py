@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Data-parallel genre-train: samples/s with 1 process and with --nproc 2 on this machine, the
+same global batch, and the share of a step the ranks spend waiting on gradient all-reduces.
+
+usage: dist-bench.py BUILD_DIR [--work DIR] [--model cnn] [--batch 32] [--epochs 2] [--cores N]
+
+A dataset made by the real tools (fma-synth, fma-convert with melspec/specresize, 128x128x1,
+3 s windows); then `genre-train --regime standard --patience 0 --batch-size B` once as one
+process with --threads N (the machine's cores) and once as --nproc 2 with --threads N/2 per
+rank: both use the whole machine, so the ratio is what data parallelism gains or loses on it
+(on one CPU machine it mostly measures the cost of the all-reduces; its point is several GPUs
+or machines). The figure of a run is its best epoch's train_samples_per_s (the first includes
+warm-up); the all-reduce share is rank 0's allreduce_wait_s / epoch time from metrics.jsonl
+(waiting the backward pass did not hide). Prints the figures; exit status 1 only when a run failed.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+class BenchError(Exception):
+    pass
+
+
+def run(args, env=None):
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if p.returncode != 0:
+        raise BenchError(f"{' '.join(args)} exited {p.returncode}:\n{p.stderr[-3000:]}")
+    return p.stdout
+
+
+def make_dataset(build, work, cores):
+    out = os.path.join(work, "dist-data")
+    if os.path.isfile(os.path.join(out, "manifest.json")):
+        return out
+    fma = os.path.join(work, "dist-fma")
+    shutil.rmtree(fma, ignore_errors=True)
+    tools = os.path.join(build, "tools")
+    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(build, "plugins"))
+    run([os.path.join(tools, "fma-synth"), "--out", fma, "--tracks", "120", "--duration", "8", "--seed", "3",
+         "--workers", str(cores), "--sample-rate", "22050", "--channels", "1"], env)
+    pipeline = ("audioconvert ! audioresample ! melspec sample-rate=22050 ! specresize width=128 height=128 "
+                "window-frames=130 hop-frames=16")
+    run([os.path.join(tools, "fma-convert"), "--audio", os.path.join(fma, "fma_small"), "--metadata",
+         os.path.join(fma, "fma_metadata"), "--out", out, "--workers", str(cores), "--min-duration", "1",
+         "--progress-interval", "3600", "--pipeline", pipeline], env)
+    shutil.rmtree(fma, ignore_errors=True)
+    return out
+
+
+def train(binary, data, out, model, batch, epochs, threads, nproc):
+    shutil.rmtree(out, ignore_errors=True)
+    args = [binary, "--data", data, "--out", out, "--model", model, "--regime", "standard", "--epochs",
+            str(epochs), "--patience", "0", "--batch-size", str(batch), "--threads", str(threads),
+            "--workers", "1"]
+    if nproc > 1:
+        args += ["--nproc", str(nproc)]
+    run(args)
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    shutil.rmtree(out, ignore_errors=True)
+    if len(rows) != epochs:
+        raise BenchError(f"{out}/metrics.jsonl: expected {epochs} epochs, found {len(rows)}")
+    best = max(rows, key=lambda r: r["train_samples_per_s"])
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("build")
+    ap.add_argument("--work")
+    ap.add_argument("--model", default="cnn")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 2)
+    a = ap.parse_args()
+    binary = os.path.join(a.build, "tools", "genre-train")
+    work = a.work or tempfile.mkdtemp(prefix="dist-bench-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        data = make_dataset(a.build, work, a.cores)
+        manifest = json.load(open(os.path.join(data, "manifest.json")))
+        print(f"dataset: {manifest['splits']['train']['samples']} training samples "
+              f"{'x'.join(str(d) for d in manifest['sample_shape'])}; model {a.model}, global batch {a.batch}, "
+              f"{a.epochs} epochs; {a.cores} cores; load average {'%.2f %.2f %.2f' % os.getloadavg()}")
+        one = train(binary, data, os.path.join(work, "run-1"), a.model, a.batch, a.epochs, a.cores, 1)
+        two = train(binary, data, os.path.join(work, "run-2"), a.model, a.batch, a.epochs, max(1, a.cores // 2), 2)
+        r1, r2 = one["train_samples_per_s"], two["train_samples_per_s"]
+        print(f"1 process  x {a.cores} threads : {r1:8.1f} samples/s")
+        print(f"2 processes x {max(1, a.cores // 2)} thread(s) : {r2:8.1f} samples/s (c10d Gloo, loopback)")
+        print(f"ratio 2/1: {r2 / r1:.2f}x")
+        print(f"all-reduce wait (rank 0): {two['allreduce_wait_s']:.2f} s of {two['seconds']:.1f} s epoch, "
+              f"{100 * two['allreduce_share']:.1f}% of the training time")
+    except BenchError as e:
+        print(f"dist-bench: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if not a.work:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
