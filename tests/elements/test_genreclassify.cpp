@@ -1104,13 +1104,19 @@ TEST_F(GenreClassifyTest, LivePipelineLatencyIncludesMaxDelay) {
   const auto pipeline_latency = [&](const std::string& classify) {
     GstElement* p = gst_parse_launch(("audiotestsrc is-live=true samplesperbuffer=441 ! "
                                       "audio/x-raw,rate=22050,channels=1 ! " + middle + classify +
-                                      " ! fakesink sync=true").c_str(), nullptr);
+                                      " ! fakesink name=out sync=true").c_str(), nullptr);
     EXPECT_NE(p, nullptr);
     GstClockTime min = GST_CLOCK_TIME_NONE, max = 0;
     gboolean live = FALSE;
     if (gst_element_set_state(p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE &&
         gst_element_get_state(p, nullptr, nullptr, 30 * GST_SECOND) == GST_STATE_CHANGE_SUCCESS) {
-      g_usleep(700000);  // caps have flowed: every element knows its own latency
+      // Once caps reach the sink every element has its format and so its own latency.
+      GstElement* out = gst_bin_get_by_name(GST_BIN(p), "out");
+      GstPad* pad = gst_element_get_static_pad(out, "sink");
+      for (int i = 0; i < 3000 && !gst_pad_has_current_caps(pad); ++i) g_usleep(20000);
+      EXPECT_TRUE(gst_pad_has_current_caps(pad));
+      gst_object_unref(pad);
+      gst_object_unref(out);
       GstQuery* q = gst_query_new_latency();
       if (gst_element_query(p, q)) gst_query_parse_latency(q, &live, &min, &max);
       gst_query_unref(q);
