@@ -540,6 +540,34 @@ TEST_F(BadAudioFile, TruncatedMp3IsProcessedUpToTheCut) {
   expect_truncated_file_processed("lamemp3enc", "tone.mp3");
 }
 
+// 4 KB of garbage in the middle of an MP3: the decoder resyncs at the next
+// frame, the stream reaches EOS, and melspec's frames are those of what it decoded.
+TEST_F(BadAudioFile, CorruptedMiddleOfAnMp3IsSkippedByTheDecoder) {
+  if (!have_elements({"lamemp3enc"})) GTEST_SKIP() << "lamemp3enc (gstreamer1.0-plugins-good) is not installed";
+  const std::string path = encode("damaged.mp3", "lamemp3enc");
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(0, std::ios::end);
+    const std::streamoff size = f.tellg();
+    f.seekp(size / 2);
+    std::mt19937 rng(11);
+    for (int i = 0; i < 4096; ++i) f.put(char(rng() & 0xff));
+  }
+  const auto run = decode(path);
+  ASSERT_EQ(run.error, "");
+  const double seconds = double(run.pcm.size()) / kRate;
+  EXPECT_GT(seconds, 8.5);  // 10 s less the damaged frames
+  // The decoder marks the skip (a timestamp gap or DISCONT), which melspec fills
+  // with zeros or starts a new signal at, as documented: at least one frame per hop.
+  EXPECT_GE(run.frames.size() / kMels, run.pcm.size() / kHop);
+  for (float v : run.frames) ASSERT_TRUE(std::isfinite(v));
+  // Every frame before the damage (at ~5 s) is the library's frame of those samples.
+  const size_t prefix = size_t(4.5 * kRate), exact = (prefix - 2048) / kHop;
+  const auto want = lib_frames(std::vector<float>(run.pcm.begin(), run.pcm.begin() + long(prefix)));
+  ASSERT_GE(run.frames.size(), exact * kMels);
+  for (size_t i = 0; i < exact * kMels; ++i) ASSERT_LE(std::abs(run.frames[i] - want[i]), 1e-4f) << i;
+}
+
 TEST_F(BadAudioFile, TruncatedOggVorbisIsProcessedUpToTheCut) {
   if (!have_elements({"vorbisenc", "oggmux"})) GTEST_SKIP() << "vorbisenc/oggmux are not installed";
   expect_truncated_file_processed("vorbisenc ! oggmux", "tone.ogg");
