@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <chrono>
 
@@ -144,6 +146,9 @@ int main(int argc, char** argv) {
   // process's steady state allocation-free. Its peak is reached anyway.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // A file size limit (ulimit -f) then fails a write with EFBIG, reported like a full disk,
+  // instead of killing the process in the middle of a checkpoint.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{
       "Trains a music genre classifier on a dataset made by fma-convert and exports the TorchScript bundle "
       "(RUN/model.pt) that genreclassify, genre-classify and torch.jit.load run.\n"

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 
+#include "model/checked_output.h"
 #include "shard/shard_error.h"
 
 namespace genre::model {
@@ -100,12 +102,15 @@ void save_bundle(torch::jit::Module module, const BundleInfo& info, const std::s
     module.register_attribute("bundle_json", c10::StringType::get(), text);
   const std::string tmp = path + ".partial";
   try {
-    module.save(tmp, {{kBundleExtraFile, text}});
+    CheckedOutputFile file(tmp);
+    std::ostream out(file.streambuf());
+    module.save(out, {{kBundleExtraFile, text}});
+    file.finish();  // a full disk is reported here, not as std::terminate inside LibTorch
   } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
     throw BundleError(path + ": cannot write the bundle: " + e.what_without_backtrace());
+  } catch (const std::runtime_error& e) {
+    throw BundleError(path + ": cannot write the bundle: " + e.what());
   }
-  fsync_path(tmp, O_RDONLY);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     throw BundleError(path + ": cannot rename the finished bundle into place");

@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "model/checked_output.h"
 #include "train/module_state.h"
 
 namespace genre::train {
@@ -36,10 +37,13 @@ void read_weights(torch::serialize::InputArchive& archive, torch::jit::Module& m
 void write_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
   const std::string tmp = path + ".partial";
   try {
-    archive.save_to(tmp);
+    model::CheckedOutputFile file(tmp);
+    archive.save_to([&file](const void* data, size_t n) { return file.write(data, n); });
+    file.finish();  // a full disk is reported here, not as std::terminate inside LibTorch
   } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
     throw std::runtime_error(path + ": cannot write checkpoint: " + e.what_without_backtrace());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": cannot write checkpoint: " + e.what());
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
