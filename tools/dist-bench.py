@@ -6,10 +6,9 @@ usage: dist-bench.py BUILD_DIR [--work DIR] [--model cnn] [--batch 32] [--epochs
 
 A dataset made by the real tools (fma-synth, fma-convert with melspec/specresize, 128x128x1,
 3 s windows); then `genre-train --regime standard --patience 0 --batch-size B` once as one
-process with --threads N (the machine's cores) and once as --nproc 2 with --threads N/2 per
-rank: both use the whole machine, so the ratio is what data parallelism gains or loses on it
-(on one CPU machine it mostly measures the cost of the all-reduces; its point is several GPUs
-or machines). The figure of a run is its best epoch's train_samples_per_s (the first includes
+process with --threads N (the machine's cores), once as --nproc 2 with --threads N/2 per
+rank (both use the whole machine: what data parallelism gains or loses on it), and once as one
+process with N/2 threads (the work of one rank: the ideal 2-process figure is twice it). The figure of a run is its best epoch's train_samples_per_s (the first includes
 warm-up); the all-reduce share is rank 0's allreduce_wait_s / epoch time from metrics.jsonl
 (waiting the backward pass did not hide). Prints the figures; exit status 1 only when a run failed.
 """
@@ -87,12 +86,19 @@ def main():
         print(f"dataset: {manifest['splits']['train']['samples']} training samples "
               f"{'x'.join(str(d) for d in manifest['sample_shape'])}; model {a.model}, global batch {a.batch}, "
               f"{a.epochs} epochs; {a.cores} cores; load average {'%.2f %.2f %.2f' % os.getloadavg()}")
+        half = max(1, a.cores // 2)
         one = train(binary, data, os.path.join(work, "run-1"), a.model, a.batch, a.epochs, a.cores, 1)
-        two = train(binary, data, os.path.join(work, "run-2"), a.model, a.batch, a.epochs, max(1, a.cores // 2), 2)
-        r1, r2 = one["train_samples_per_s"], two["train_samples_per_s"]
-        print(f"1 process  x {a.cores} threads : {r1:8.1f} samples/s")
-        print(f"2 processes x {max(1, a.cores // 2)} thread(s) : {r2:8.1f} samples/s (c10d Gloo, loopback)")
-        print(f"ratio 2/1: {r2 / r1:.2f}x")
+        two = train(binary, data, os.path.join(work, "run-2"), a.model, a.batch, a.epochs, half, 2)
+        one_half = train(binary, data, os.path.join(work, "run-1h"), a.model, a.batch, a.epochs, half, 1) \
+            if half != a.cores else one
+        r1, r2, rh = one["train_samples_per_s"], two["train_samples_per_s"], one_half["train_samples_per_s"]
+        print(f"1 process   x {a.cores} threads   : {r1:8.1f} samples/s")
+        if half != a.cores:
+            print(f"1 process   x {half} thread(s) : {rh:8.1f} samples/s")
+        print(f"2 processes x {half} thread(s) : {r2:8.1f} samples/s (c10d Gloo, loopback)")
+        print(f"ratio 2 processes / 1 process with all cores: {r2 / r1:.2f}x")
+        if half != a.cores:
+            print(f"ratio 2 processes / 1 process with the threads of one rank: {r2 / rh:.2f}x (ideal 2)")
         print(f"all-reduce wait (rank 0): {two['allreduce_wait_s']:.2f} s of {two['seconds']:.1f} s epoch, "
               f"{100 * two['allreduce_share']:.1f}% of the training time")
     except BenchError as e:

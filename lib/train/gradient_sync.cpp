@@ -88,6 +88,7 @@ GradientSync::~GradientSync() {
 }
 
 std::size_t GradientSync::buckets() const { return impl_->buckets.size(); }
+std::size_t GradientSync::launched() const { return impl_->next_launch; }
 
 void GradientSync::begin() {
   for (Impl::Slot& s : impl_->slots) s.filled = false;

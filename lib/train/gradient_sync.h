@@ -33,6 +33,7 @@ class GradientSync {
   // communication the backward pass did not hide).
   double finish();
   std::size_t buckets() const;
+  std::size_t launched() const;  // all-reduces started this step
 
  private:
   struct Impl;

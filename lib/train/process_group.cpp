@@ -80,6 +80,9 @@ ProcessGroup::ProcessGroup(const DistEnv& env, std::chrono::milliseconds timeout
     impl_->store = c10::make_intrusive<c10d::PrefixStore>("genre-train", tcp);
     if (cuda) {
 #ifdef USE_C10D_NCCL
+      // Without it NCCL ignores the timeout and a dead peer leaves the others
+      // blocked in a collective; torch.distributed sets it the same way.
+      setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
       auto nccl = c10d::ProcessGroupNCCL::Options::create();
       nccl->timeout = timeout;
       impl_->device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));

@@ -9,12 +9,16 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "model/model_factory.h"
 #include "train/checkpoint.h"
+#include "train/gradient_sync.h"
+#include "train/local_launcher.h"
 #include "train/lr_schedule.h"
 #include "train/module_state.h"
 #include "train/optimizer.h"
+#include "train/process_group.h"
 #include "train/train_config.h"
 
 namespace {
@@ -209,3 +213,69 @@ TEST(ReferenceSetup, StudyRecipesAndOverrides) {
 }
 
 }  // namespace
+
+// Two ranks of a real Gloo group, as two threads of this process on loopback.
+// Parameters u, a, b, c of 300k floats (1.2 MB: with 1 MiB buckets, one bucket
+// each, in reverse order c, b, a, u); rank r's loss is sum(a*x_r0 + b*x_r1 +
+// c*x_r2), u unused. After finish() every rank must hold the mean of the two
+// ranks' gradients and a zero gradient for u, and the all-reduces of c's and
+// b's buckets must have started before the backward pass delivered a's
+// gradient (the overlap with backward).
+TEST(GradientSync, MeanOfTheRanksGradientsWithAllReducesStartedDuringBackward) {
+  train::DistEnv env;
+  env.world_size = 2;
+  env.master_addr = "127.0.0.1";
+  env.master_port = train::free_local_port();
+  const int64_t n = 300000;
+  auto inputs = [&](int rank) {
+    std::vector<at::Tensor> x;
+    for (int i = 0; i < 3; ++i) x.push_back(at::arange(n, at::kFloat).mul(0.001 * (i + 1)).add(rank * 10 + i));
+    return x;
+  };
+  std::vector<std::vector<at::Tensor>> grads(2);
+  std::vector<size_t> launched_before_a(2), buckets(2);
+  std::vector<std::string> errors(2);
+  auto rank_main = [&](int rank) {
+    try {
+      train::DistEnv e = env;
+      e.rank = rank;
+      train::ProcessGroup group(e, std::chrono::seconds(30), false);
+      std::vector<at::Tensor> params;  // u, a, b, c
+      for (int i = 0; i < 4; ++i) params.push_back(at::zeros({n}, at::kFloat).set_requires_grad(true));
+      train::GradientSync* sync_seen = nullptr;
+      // Registered before GradientSync's own hook: runs as a's gradient arrives, before it is bucketed.
+      params[1].register_hook([&, rank](at::Tensor) { launched_before_a[rank] = sync_seen->launched(); });
+      train::GradientSync sync(group, params, 1u << 20);
+      sync_seen = &sync;
+      buckets[rank] = sync.buckets();
+      const std::vector<at::Tensor> x = inputs(rank);
+      for (int step = 0; step < 2; ++step) {
+        for (auto& p : params) p.mutable_grad() = at::Tensor();
+        sync.begin();
+        // Built in this order (one statement each: C++ leaves operand order open), backward
+        // runs them in reverse: c's gradient first, a's last.
+        const at::Tensor la = (params[1] * x[0]).sum();
+        const at::Tensor lb = (params[2] * x[1]).sum();
+        const at::Tensor lc = (params[3] * x[2]).sum();
+        at::Tensor loss = la + lb + lc;
+        loss.backward();
+        sync.finish();
+      }
+      for (auto& p : params) grads[rank].push_back(p.grad().clone());
+    } catch (const std::exception& e) {
+      errors[rank] = e.what();
+    }
+  };
+  std::thread r1(rank_main, 1);
+  rank_main(0);
+  r1.join();
+  ASSERT_EQ(errors[0], "");
+  ASSERT_EQ(errors[1], "");
+  const std::vector<at::Tensor> x0 = inputs(0), x1 = inputs(1);
+  for (int rank = 0; rank < 2; ++rank) {
+    EXPECT_EQ(buckets[rank], 4u);
+    EXPECT_TRUE(at::equal(grads[rank][0], at::zeros({n}))) << "the unused parameter's gradient";
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(at::allclose(grads[rank][i + 1], (x0[i] + x1[i]) / 2)) << i;
+    EXPECT_EQ(launched_before_a[rank], 2u) << "c's and b's all-reduces had not started before a's gradient";
+  }
+}
