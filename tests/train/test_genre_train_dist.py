@@ -160,6 +160,31 @@ class DistributedTrainTest(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 90)
         self.assertIn("genre-train: rank 1 of 2 was killed by signal 9 (SIGKILL); stopping the other ranks", p.stderr)
 
+    def test_a_hung_rank_stops_the_others_after_the_timeout(self):
+        port = free_port()
+        args = [TRAIN, *self.base, "--epochs", "50", "--batch-size", "16", "--threads", "1", "--dist-timeout", "5"]
+        r1 = subprocess.Popen(args + ["--out", self.out("r1")], env=dict(os.environ, **self.rank_env(1, port)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r0 = subprocess.Popen(args + ["--out", self.out("r0")], env=dict(os.environ, **self.rank_env(0, port)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            for line in r0.stderr:  # training is under way once an epoch has finished
+                if "epoch 1/50 train_loss" in line:
+                    break
+            os.kill(r1.pid, signal.SIGSTOP)
+            stopped = time.monotonic()
+            rest = r0.stderr.read()
+            r0.wait(timeout=120)
+            self.assertEqual(r0.returncode, 1)
+            self.assertLess(time.monotonic() - stopped, 40)
+            self.assertIn("genre-train: rank 0: the process group of 2 ranks failed (another rank died, or none "
+                          "answered within 5 s)", rest)
+        finally:
+            r1.kill()
+            r1.wait()
+            r0.kill()
+            r0.wait()
+
     def test_distributed_resume_after_kill_continues_exactly(self):
         two, _ = self.two_rank_run()
         out = self.out("resumed")
