@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace genre::train {
 
@@ -58,7 +61,7 @@ int free_local_port() {
 int launch_local_ranks(const std::string& exe, const std::vector<std::string>& args, int nproc) {
   const std::string port = std::to_string(free_local_port());
   struct sigaction forward {};
-  forward.sa_handler = remember_signal;  // no SA_RESTART: waitpid returns EINTR
+  forward.sa_handler = remember_signal;
   sigemptyset(&forward.sa_mask);
   struct sigaction old_int {}, old_term {};
   sigaction(SIGINT, &forward, &old_int);
@@ -73,8 +76,10 @@ int launch_local_ranks(const std::string& exe, const std::vector<std::string>& a
       throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
     }
     if (pid == 0) {
-      sigaction(SIGINT, &old_int, nullptr);
-      sigaction(SIGTERM, &old_term, nullptr);
+      // Default dispositions, even where the launcher's shell ignored SIGINT
+      // (a background job): a forwarded signal must stop the rank.
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
       setenv("RANK", std::to_string(r).c_str(), 1);
       setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
@@ -92,46 +97,64 @@ int launch_local_ranks(const std::string& exe, const std::vector<std::string>& a
     running[static_cast<size_t>(r)] = true;
   }
 
-  int remaining = nproc, result = 0;
+  int remaining = nproc, result = 0, interrupted_by = 0;
   bool stopping = false;
   auto stop_deadline = std::chrono::steady_clock::time_point::max();
   while (remaining > 0) {
     if (g_forward_signal != 0) {
-      signal_all(pids, running, g_forward_signal);
+      interrupted_by = g_forward_signal;
       g_forward_signal = 0;
+      signal_all(pids, running, interrupted_by);
+      stopping = true;  // the ranks it stops are not failures to report
+      stop_deadline = std::min(stop_deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
     }
     if (stopping && std::chrono::steady_clock::now() > stop_deadline) {
       signal_all(pids, running, SIGKILL);  // a rank that ignores SIGTERM
       stop_deadline = std::chrono::steady_clock::time_point::max();
     }
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, stopping ? WNOHANG : 0);
-    if (pid == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Polled (a signal landing just before a blocking wait would wait for a
+    // rank to end), and every rank that ended since the last poll at once.
+    std::vector<std::pair<int, int>> ended;  // rank, wait status
+    for (;;) {
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid < 0 && errno == EINTR) continue;
+      if (pid < 0 && errno == ECHILD) remaining = 0;
+      if (pid <= 0) break;
+      for (int r = 0; r < nproc; ++r)
+        if (pids[static_cast<size_t>(r)] == pid && running[static_cast<size_t>(r)]) {
+          running[static_cast<size_t>(r)] = false;
+          --remaining;
+          ended.emplace_back(r, status);
+        }
+    }
+    if (ended.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    int rank = -1;
-    for (int r = 0; r < nproc; ++r)
-      if (pids[static_cast<size_t>(r)] == pid) rank = r;
-    if (rank < 0) continue;
-    running[static_cast<size_t>(rank)] = false;
-    --remaining;
-    const bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    if (failed && !stopping) {
-      std::fprintf(stderr, "genre-train: rank %d of %d %s; stopping the other ranks\n", rank, nproc,
-                   describe_status(status).c_str());
-      result = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-      stopping = true;
-      signal_all(pids, running, SIGTERM);
-      stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    }
+    if (stopping) continue;
+    // Of ranks that ended together, one killed by a signal is the cause; the others noticed it.
+    const std::pair<int, int>* cause = nullptr;
+    for (const auto& e : ended)
+      if (!cause && WIFSIGNALED(e.second)) cause = &e;
+    for (const auto& e : ended)
+      if (!cause && !(WIFEXITED(e.second) && WEXITSTATUS(e.second) == 0)) cause = &e;
+    if (!cause) continue;
+    std::fprintf(stderr, "genre-train: rank %d of %d %s; stopping the other ranks\n", cause->first, nproc,
+                 describe_status(cause->second).c_str());
+    result = WIFEXITED(cause->second) ? WEXITSTATUS(cause->second) : 1;
+    stopping = true;
+    signal_all(pids, running, SIGTERM);
+    stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  if (interrupted_by != 0 && result == 0) {
+    const char* name = sigabbrev_np(interrupted_by);
+    std::fprintf(stderr, "genre-train: interrupted (SIG%s): stopped the %d ranks; continue with --resume\n",
+                 name ? name : "?", nproc);
+    return 128 + interrupted_by;
+  }
   return result;
 }
 

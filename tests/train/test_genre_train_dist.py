@@ -185,6 +185,24 @@ class DistributedTrainTest(unittest.TestCase):
             r0.kill()
             r0.wait()
 
+    def test_nproc_passes_sigterm_on_and_names_it(self):
+        p = subprocess.Popen([TRAIN, *self.base, "--epochs", "200", "--batch-size", "16", "--threads", "1", "--nproc",
+                              "2", "--out", self.out("run")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            for line in p.stderr:
+                if "epoch 1/200 train_loss" in line:
+                    break
+            p.send_signal(signal.SIGTERM)
+            rest = p.stderr.read()
+            p.wait(timeout=60)
+            self.assertEqual(p.returncode, 128 + signal.SIGTERM)
+            self.assertIn("genre-train: interrupted (SIGTERM): stopped the 2 ranks; continue with --resume", rest)
+            with open(os.path.join(self.out("run"), "config.json")):
+                pass
+        finally:
+            p.kill()
+            p.wait()
+
     def test_distributed_resume_after_kill_continues_exactly(self):
         two, _ = self.two_rank_run()
         out = self.out("resumed")
