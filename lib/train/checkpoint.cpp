@@ -98,7 +98,7 @@ TrainerState read_checkpoint(const std::function<void(torch::serialize::InputArc
     at::Tensor rng;
     archive.read("rng_cpu", rng);
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle: copies share the state
-    generator.set_state(rng);
+    generator.set_state(rng.cpu());  // .cpu(): an archive read onto a GPU (see load_checkpoint_bytes)
     c10::IValue text;
     archive.read("state", text);
     return state_from_json(json::parse(text.toStringRef()));
@@ -129,8 +129,15 @@ std::optional<TrainerState> load_checkpoint(const std::string& path, torch::jit:
 
 TrainerState load_checkpoint_bytes(const std::string& bytes, const std::string& path, torch::jit::Module& model,
                                    Optimizer& optimizer) {
-  return read_checkpoint([&](torch::serialize::InputArchive& a) { a.load_from(bytes.data(), bytes.size()); }, path,
-                         model, optimizer);
+  // Onto this rank's device: rank 0 saved its optimiser state from its own GPU,
+  // and Adam's moments must live beside this rank's parameters.
+  c10::optional<c10::Device> device;
+  for (const at::Tensor& p : model.parameters(true)) {
+    device = p.device();
+    break;
+  }
+  return read_checkpoint([&](torch::serialize::InputArchive& a) { a.load_from(bytes.data(), bytes.size(), device); },
+                         path, model, optimizer);
 }
 
 void save_weights(const std::string& path, const torch::jit::Module& model) {

@@ -33,7 +33,7 @@ void save_checkpoint(const std::string& path, const torch::jit::Module& model, c
 std::optional<TrainerState> load_checkpoint(const std::string& path, torch::jit::Module& model, Optimizer& optimizer);
 
 // The same from a checkpoint's bytes (read by a distributed run's rank 0 and
-// broadcast); `path` names it in errors.
+// broadcast), its tensors mapped onto the model's device; `path` names it in errors.
 TrainerState load_checkpoint_bytes(const std::string& bytes, const std::string& path, torch::jit::Module& model,
                                    Optimizer& optimizer);
 
