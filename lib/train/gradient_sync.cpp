@@ -9,7 +9,7 @@ namespace genre::train {
 struct GradientSync::Impl {
   struct Slot {
     at::Tensor parameter;
-    std::size_t bucket = 0;
+    std::size_t bucket = 0;  // and offset: where its gradient sits in that bucket's flat tensor
     int64_t offset = 0;
     bool filled = false;
     unsigned hook = 0;
@@ -22,11 +22,65 @@ struct GradientSync::Impl {
   };
 
   ProcessGroup& group;
+  std::size_t bucket_bytes = 0;
   std::vector<Slot> slots;
   std::vector<Bucket> buckets;
   std::size_t next_launch = 0;
+  bool rebuilt = false;                // buckets re-ordered after the first step
+  std::vector<std::size_t> arrivals;  // slots in the order the first step's gradients came
 
   explicit Impl(ProcessGroup& g) : group(g) {}
+
+  // Buckets of consecutive slots in `order`: the first up to 1 MiB (so that
+  // communication starts early in backward), then up to bucket_bytes; a
+  // tensor of another type or device starts a new bucket.
+  void assign_buckets(const std::vector<std::size_t>& order) {
+    buckets.clear();
+    std::size_t cap = 1u << 20, bucket_bytes_used = 0;
+    std::vector<std::pair<at::ScalarType, c10::Device>> kinds;
+    std::vector<int64_t> sizes;
+    for (std::size_t i : order) {
+      const at::Tensor& p = slots[i].parameter;
+      const std::size_t bytes = static_cast<std::size_t>(p.numel()) * p.element_size();
+      const bool other_kind = !kinds.empty() && (kinds.back().first != p.scalar_type() || kinds.back().second != p.device());
+      if (buckets.empty() || other_kind || (bucket_bytes_used > 0 && bucket_bytes_used + bytes > cap)) {
+        if (!buckets.empty()) cap = bucket_bytes;
+        buckets.emplace_back();
+        kinds.emplace_back(p.scalar_type(), p.device());
+        sizes.push_back(0);
+        bucket_bytes_used = 0;
+      }
+      slots[i].bucket = buckets.size() - 1;
+      slots[i].offset = sizes.back();
+      sizes.back() += p.numel();
+      bucket_bytes_used += bytes;
+      buckets.back().slots++;
+    }
+    for (std::size_t b = 0; b < buckets.size(); ++b) {
+      buckets[b].flat = at::zeros({sizes[b]}, at::TensorOptions(kinds[b].first).device(kinds[b].second));
+      buckets[b].pending = buckets[b].slots;
+    }
+  }
+
+  // DDP's bucket rebuild: after the first step, the buckets follow the order
+  // the gradients actually came in (rank 0's, so that all ranks agree), those
+  // that never came last, so a late or unused parameter no longer holds back
+  // the buckets behind it.
+  void rebuild_from_arrivals() {
+    rebuilt = true;
+    std::vector<int64_t> order(arrivals.begin(), arrivals.end());
+    std::vector<bool> seen(slots.size(), false);
+    for (std::size_t i : arrivals) seen[i] = true;
+    for (std::size_t k = 0; k < buckets.size(); ++k)  // the rest in their present order
+      for (std::size_t i = 0; i < slots.size(); ++i)
+        if (!seen[i] && slots[i].bucket == k) order.push_back(static_cast<int64_t>(i)), seen[i] = true;
+    std::vector<at::Tensor> shared{at::tensor(order, at::kLong)};
+    group.broadcast(shared, 0);
+    const at::Tensor agreed = shared[0];
+    std::vector<std::size_t> final_order;
+    for (int64_t k = 0; k < agreed.numel(); ++k) final_order.push_back(static_cast<std::size_t>(agreed[k].item<int64_t>()));
+    assign_buckets(final_order);
+  }
 
   void launch_ready() {
     while (next_launch < buckets.size() && buckets[next_launch].pending == 0) {
@@ -44,6 +98,7 @@ struct GradientSync::Impl {
     }
     b.flat.narrow(0, s.offset, grad.numel()).copy_(grad.reshape(-1));
     s.filled = true;
+    if (!rebuilt) arrivals.push_back(index);
     --b.pending;
     launch_ready();
   }
@@ -52,31 +107,13 @@ struct GradientSync::Impl {
 GradientSync::GradientSync(ProcessGroup& group, std::vector<at::Tensor> parameters, std::size_t bucket_bytes)
     : impl_(std::make_unique<Impl>(group)) {
   Impl& m = *impl_;
-  std::size_t cap = 1u << 20;
-  int64_t bucket_numel = 0;
-  std::vector<std::pair<at::ScalarType, c10::Device>> bucket_kind;
-  for (auto it = parameters.rbegin(); it != parameters.rend(); ++it) {
-    const at::Tensor& p = *it;
-    const std::size_t bytes = static_cast<std::size_t>(p.numel()) * p.element_size();
-    const bool other_kind = !m.buckets.empty() &&
-                            (bucket_kind.back().first != p.scalar_type() || bucket_kind.back().second != p.device());
-    if (m.buckets.empty() || other_kind || (bucket_numel > 0 && static_cast<std::size_t>(bucket_numel) * p.element_size() + bytes > cap)) {
-      if (!m.buckets.empty()) cap = bucket_bytes;
-      m.buckets.emplace_back();
-      bucket_kind.emplace_back(p.scalar_type(), p.device());
-      bucket_numel = 0;
-    }
-    m.slots.push_back({p, m.buckets.size() - 1, bucket_numel});
-    bucket_numel += p.numel();
-    m.buckets.back().slots++;
-    m.buckets.back().flat = at::Tensor();  // sized below
-    m.buckets.back().pending = static_cast<std::size_t>(bucket_numel);  // numel for now
+  m.bucket_bytes = bucket_bytes;
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    m.slots.push_back({parameters[i]});
+    order.push_back(parameters.size() - 1 - i);  // reverse definition order: roughly when backward produces them
   }
-  for (std::size_t b = 0; b < m.buckets.size(); ++b) {
-    m.buckets[b].flat = at::zeros({static_cast<int64_t>(m.buckets[b].pending)},
-                                  at::TensorOptions(bucket_kind[b].first).device(bucket_kind[b].second));
-    m.buckets[b].pending = m.buckets[b].slots;
-  }
+  m.assign_buckets(order);
   for (std::size_t i = 0; i < m.slots.size(); ++i) {
     Impl* self = impl_.get();
     m.slots[i].hook = m.slots[i].parameter.register_hook([self, i](at::Tensor grad) { self->on_gradient(i, grad); });
@@ -121,6 +158,7 @@ double GradientSync::finish() {
     else
       grad = mean.clone(at::MemoryFormat::Preserve);
   }
+  if (!m.rebuilt) m.rebuild_from_arrivals();
   return waited;
 }
 

@@ -1,10 +1,11 @@
 // Data-parallel gradient averaging as PyTorch's DDP does it: the trainable
-// parameters are grouped in buckets (in reverse definition order, the order
-// backward produces their gradients); a gradient hook copies each gradient
-// into its bucket as soon as autograd has it, and a full bucket's all-reduce
-// starts at once, overlapping the rest of the backward pass. Buckets are
-// launched strictly in index order so every rank issues the same sequence of
-// collectives. finish() waits, and leaves sum / world_size in every .grad.
+// parameters are grouped in buckets (first in reverse definition order, after
+// the first step in the order rank 0 saw the gradients come, as DDP rebuilds
+// its buckets); a gradient hook copies each gradient into its bucket as soon
+// as autograd has it, and a full bucket's all-reduce starts at once,
+// overlapping the rest of the backward pass. Buckets are launched strictly in
+// index order so every rank issues the same sequence of collectives.
+// finish() waits, and leaves sum / world_size in every .grad.
 #pragma once
 
 #include <ATen/core/Tensor.h>

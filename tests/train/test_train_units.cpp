@@ -216,12 +216,13 @@ TEST(ReferenceSetup, StudyRecipesAndOverrides) {
 
 // Two ranks of a real Gloo group, as two threads of this process on loopback.
 // Parameters u, a, b, c of 300k floats (1.2 MB: with 1 MiB buckets, one bucket
-// each, in reverse order c, b, a, u); rank r's loss is sum(a*x_r0 + b*x_r1 +
-// c*x_r2), u unused. After finish() every rank must hold the mean of the two
-// ranks' gradients and a zero gradient for u, and the all-reduces of c's and
-// b's buckets must have started before the backward pass delivered a's
-// gradient (the overlap with backward).
-TEST(GradientSync, MeanOfTheRanksGradientsWithAllReducesStartedDuringBackward) {
+// each); rank r's loss is sum(a*x_r0 + b*x_r1 + c*x_r2), u unused. After
+// finish() every rank must hold the mean of the two ranks' gradients and a
+// zero gradient for u. The loss is built c, b, a, so backward delivers a, b,
+// c: in the first step the buckets (reverse definition order: c, b, a, u) wait
+// for c, the last; from the second, rebuilt in arrival order (a, b, c, u), the
+// all-reduces of a and b are under way before c's gradient exists (overlap).
+TEST(GradientSync, MeanGradientsAndBucketsRebuiltInArrivalOrderOverlapBackward) {
   train::DistEnv env;
   env.world_size = 2;
   env.master_addr = "127.0.0.1";
@@ -233,7 +234,8 @@ TEST(GradientSync, MeanOfTheRanksGradientsWithAllReducesStartedDuringBackward) {
     return x;
   };
   std::vector<std::vector<at::Tensor>> grads(2);
-  std::vector<size_t> launched_before_a(2), buckets(2);
+  std::vector<std::vector<size_t>> launched_before_c(2);
+  std::vector<size_t> buckets(2);
   std::vector<std::string> errors(2);
   auto rank_main = [&](int rank) {
     try {
@@ -243,21 +245,20 @@ TEST(GradientSync, MeanOfTheRanksGradientsWithAllReducesStartedDuringBackward) {
       std::vector<at::Tensor> params;  // u, a, b, c
       for (int i = 0; i < 4; ++i) params.push_back(at::zeros({n}, at::kFloat).set_requires_grad(true));
       train::GradientSync* sync_seen = nullptr;
-      // Registered before GradientSync's own hook: runs as a's gradient arrives, before it is bucketed.
-      params[1].register_hook([&, rank](at::Tensor) { launched_before_a[rank] = sync_seen->launched(); });
+      // Registered before GradientSync's own hook: runs as c's gradient arrives, before it is bucketed.
+      params[3].register_hook([&, rank](at::Tensor) { launched_before_c[rank].push_back(sync_seen->launched()); });
       train::GradientSync sync(group, params, 1u << 20);
       sync_seen = &sync;
       buckets[rank] = sync.buckets();
       const std::vector<at::Tensor> x = inputs(rank);
-      for (int step = 0; step < 2; ++step) {
+      for (int step = 0; step < 3; ++step) {
         for (auto& p : params) p.mutable_grad() = at::Tensor();
         sync.begin();
-        // Built in this order (one statement each: C++ leaves operand order open), backward
-        // runs them in reverse: c's gradient first, a's last.
-        const at::Tensor la = (params[1] * x[0]).sum();
-        const at::Tensor lb = (params[2] * x[1]).sum();
+        // One statement each (C++ leaves operand order open); backward runs them in reverse.
         const at::Tensor lc = (params[3] * x[2]).sum();
-        at::Tensor loss = la + lb + lc;
+        const at::Tensor lb = (params[2] * x[1]).sum();
+        const at::Tensor la = (params[1] * x[0]).sum();
+        at::Tensor loss = lc + lb + la;
         loss.backward();
         sync.finish();
       }
@@ -276,6 +277,7 @@ TEST(GradientSync, MeanOfTheRanksGradientsWithAllReducesStartedDuringBackward) {
     EXPECT_EQ(buckets[rank], 4u);
     EXPECT_TRUE(at::equal(grads[rank][0], at::zeros({n}))) << "the unused parameter's gradient";
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(at::allclose(grads[rank][i + 1], (x0[i] + x1[i]) / 2)) << i;
-    EXPECT_EQ(launched_before_a[rank], 2u) << "c's and b's all-reduces had not started before a's gradient";
+    EXPECT_EQ(launched_before_c[rank], (std::vector<size_t>{0, 2, 2}))
+        << "first step: c's bucket comes first and holds the others back; then a's and b's are under way";
   }
 }
