@@ -45,8 +45,9 @@ class LoaderTest : public ::testing::Test {
   std::vector<const SampleInfo*> samples_;  // 33 samples
 };
 
+// An empty vector's data() may be null, which memcmp must not get even for 0 bytes.
 bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 void expect_identical(const std::vector<Batch>& a, const std::vector<Batch>& b) {
