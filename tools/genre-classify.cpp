@@ -32,6 +32,7 @@
 #include "infer/pipeline_plan.h"
 #include "infer/verdict_report.h"
 #include "tags/genre_tags.h"
+#include "passive_openmp.h"
 
 namespace fs = std::filesystem;
 using genre::infer::FileResult;
@@ -691,6 +692,7 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  genre::tools::use_passive_openmp_waiting(argv);
   Options o;
   CLI::App app{"Genre verdicts for audio files, directories, URIs or a live source, with a model bundle "
                "written by genre-train. Every preprocessing parameter comes from the bundle. One verdict per "

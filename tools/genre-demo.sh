@@ -80,7 +80,7 @@ else
   [ -f dataset/manifest.json ] && resume=(--resume)  # an interrupted conversion continues
   rc=0
   fma-convert --audio fma/fma_small --metadata fma/fma_metadata --out dataset --workers "$threads" \
-    --pipeline "$middle" --progress-interval 2 "${resume[@]}" >convert-summary.json || rc=$?
+    --pipeline "$middle" --min-duration 5 --progress-interval 2 "${resume[@]}" >convert-summary.json || rc=$?
   # 1 = finished, the bad files listed in failures.csv; anything else is a real failure.
   [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { echo "genre-demo: fma-convert failed ($rc)" >&2; exit 1; }
   done_mark convert

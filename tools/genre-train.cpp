@@ -22,6 +22,7 @@
 #include "model/model_factory.h"
 #include "train/local_launcher.h"
 #include "train/training_run.h"
+#include "passive_openmp.h"
 
 namespace {
 
@@ -141,6 +142,7 @@ std::string own_executable(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  genre::tools::use_passive_openmp_waiting(argv);
   // glibc maps and unmaps every large tensor on each step (thousands of page
   // faults per step); keeping freed memory in the heap makes a training
   // process's steady state allocation-free. Its peak is reached anyway.

@@ -290,6 +290,23 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("no free source pad", p.stderr)
 
+    def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(self):
+        def policy_of_a_running_tool(env):
+            p = subprocess.Popen([TOOL, "-m", self.model, "--live", "--source", "audiotestsrc is-live=true"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                 env=dict(os.environ, **env))
+            try:
+                p.stdout.readline()  # a first window: the process has re-executed itself by now
+                with open(f"/proc/{p.pid}/environ", "rb") as f:
+                    found = [v for v in f.read().split(b"\0") if v.startswith(b"OMP_WAIT_POLICY=")]
+            finally:
+                p.kill()
+                p.wait()
+            return found
+
+        self.assertEqual(policy_of_a_running_tool({}), [b"OMP_WAIT_POLICY=PASSIVE"])
+        self.assertEqual(policy_of_a_running_tool({"OMP_WAIT_POLICY": "ACTIVE"}), [b"OMP_WAIT_POLICY=ACTIVE"])
+
     def test_live_until_interrupted(self):
         p = subprocess.Popen([TOOL, "-m", self.model, "--live", "--source", "audiotestsrc is-live=true wave=pink-noise",
                               "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
