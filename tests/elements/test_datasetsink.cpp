@@ -279,7 +279,13 @@ TEST(DatasetSink, ReusedPipelineKeepsOneShardOpenAcrossReadyCycles) {
                                     " taxonomy=" + tax).c_str(), &err);
   ASSERT_NE(p, nullptr);
   GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
-  GstElement* src = gst_bin_get_by_name(GST_BIN(p), "audiotestsrc0");
+  GstElement* src = nullptr;  // the pipeline's only source (its name depends on earlier tests)
+  GstIterator* sources = gst_bin_iterate_sources(GST_BIN(p));
+  GValue item = G_VALUE_INIT;
+  if (gst_iterator_next(sources, &item) == GST_ITERATOR_OK) src = GST_ELEMENT(g_value_dup_object(&item));
+  g_value_unset(&item);
+  gst_iterator_free(sources);
+  ASSERT_NE(src, nullptr);
   const char* labels[] = {"Punk", "Techno", "2"};
   for (int track = 0; track < 3; ++track) {
     const std::string key = "00000" + std::to_string(track);
