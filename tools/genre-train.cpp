@@ -4,14 +4,11 @@
 // Exit status: 0 success, 1 training failed (one-line message), 2 usage.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
-
-#include <csignal>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-
-#include <unistd.h>
-
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>

@@ -114,16 +114,33 @@ class TrainFaultsTest(unittest.TestCase):
 
     def test_kill_dash_nine_at_random_moments_then_resume_ends_like_an_uninterrupted_run(self):
         out = self.fresh("killed")
+
+        def start_or_resume():
+            # Killed before the run's config existed? Then there is nothing to resume: the same
+            # command again, as a user would.
+            if os.path.exists(os.path.join(out, "config.json")):
+                return [TRAIN, "--resume", out]
+            return [TRAIN, "--data", self.data, "--out", out, *TRAIN_ARGS]
+
+        def saved_since(moment):
+            stages = os.path.join(out, "stages")
+            times = [os.stat(os.path.join(d, f)).st_mtime for d, _, files in os.walk(stages)
+                     for f in files if f == "last.pt"] if os.path.isdir(stages) else []
+            return bool(times) and max(times) > moment
+
+        # The first kill strikes during start-up or the first epoch; each later one waits until
+        # that attempt has saved an epoch's checkpoint, then strikes after a seeded random part
+        # of an epoch: mid-epoch, mid-checkpoint or mid-export, whatever the machine's speed.
         rng = random.Random(11)
+        epoch_seconds = self.seconds / 6
         kills = 0
         for attempt in range(6):
-            # Before the run's config exists there is nothing to resume: the same command again.
-            started = os.path.exists(os.path.join(out, "config.json"))
-            cmd = [TRAIN, "--resume", out] if started else [TRAIN, "--data", self.data, "--out", out, *TRAIN_ARGS]
-            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            try:
-                p.wait(timeout=rng.uniform(0.05, 0.4) * self.seconds)
-            except subprocess.TimeoutExpired:
+            began = time.time()
+            p = subprocess.Popen(start_or_resume(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            while attempt > 0 and p.poll() is None and not saved_since(began):
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.1, 0.8) * epoch_seconds)
+            if p.poll() is None:
                 p.send_signal(signal.SIGKILL)
                 kills += 1
             _, err = p.communicate()
@@ -131,8 +148,9 @@ class TrainFaultsTest(unittest.TestCase):
                 break
             self.assertEqual(p.returncode, -signal.SIGKILL, err)
         self.assertGreaterEqual(kills, 3, "the run finished before it could be killed often enough")
-        if not os.path.exists(os.path.join(out, "model.pt")) or p.returncode != 0:
-            self.resume_until_done(out)
+        if p.returncode != 0:
+            run(*start_or_resume(), check=0)
+        self.assertFalse(leftovers(out))
         same_weights(self, self.reference, out)
 
     def test_file_size_limit_during_training_is_one_line_and_resume_finishes(self):
