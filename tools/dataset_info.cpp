@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shard/dataset_reader.h"
+#include "command_line.h"
 
 namespace {
 
@@ -31,18 +32,10 @@ int main(int argc, char** argv) {
   // Checked after parsing, so that an unknown flag is the error reported rather than a missing directory.
   app.add_option("DATASET-DIR", dir, "Dataset directory (manifest.json + shards), required");
   app.footer("Exit status: 0 success, 1 unreadable or corrupt dataset, 2 usage error.");
-  try {
-    app.parse(argc, argv);
+  const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
     if (dir.empty()) throw CLI::ValidationError("DATASET-DIR", "is required");
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string m = e.what();
-    std::replace(m.begin(), m.end(), '\n', ' ');
-    std::fprintf(stderr, "dataset-info: %s (see --help)\n", m.c_str());
-    return 2;
-  }
+  });
+  if (status >= 0) return status;
   try {
     genre::shard::DatasetReader reader(dir, genre::shard::ReaderOptions{true});
     const auto& manifest = reader.manifest();

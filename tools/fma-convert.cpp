@@ -8,6 +8,7 @@
 #include "fma/macro_map.h"
 #include "shard/dataset_writer.h"
 #include "shard/manifest.h"
+#include "command_line.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/gst.h>
@@ -313,13 +314,6 @@ int run_merge(const Options& o) {
   return failures.empty() ? kExitOk : kExitTrackFailures;
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -335,19 +329,8 @@ int main(int argc, char** argv) {
              "Exit status: 0 all tracks converted; 1 finished but some tracks failed (see failures.csv); 2 usage "
              "error; 3 fatal error (metadata, elements, output); 4 --merge found tracks neither converted nor "
              "failed; 130 interrupted (rerun with --resume).");
-  try {
-    app.parse(argc, argv);
-    check_options(o);
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "fma-convert: %s (see --help)\n", one_line(e.what()).c_str());
-    return kExitUsage;
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "fma-convert: %s (see --help)\n", one_line(e.what()).c_str());
-    return kExitUsage;
-  }
+  if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] { check_options(o); }); status >= 0)
+    return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   // A file size limit (ulimit -f) is reported like a full disk (write() fails
   // with EFBIG), not a signal that kills the process in the middle of a shard.

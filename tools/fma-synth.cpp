@@ -8,6 +8,7 @@
 #include "fma/synth_metadata.h"
 #include "fma/synth_music.h"
 #include "fma/tracks.h"
+#include "command_line.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/app/gstappsrc.h>
@@ -31,7 +32,6 @@ using namespace genre::fma;
 
 namespace {
 
-constexpr int kExitUsage = 2;
 constexpr int kExitFatal = 3;
 
 struct Options {
@@ -101,13 +101,6 @@ void check_options(Options& o) {
   }
   if (total_bad + o.no_genre > o.tracks) throw std::invalid_argument("more faults than tracks");
   if (o.workers <= 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
 }
 
 // Encodes mono float samples to an MP3 file through a real GStreamer pipeline.
@@ -194,19 +187,8 @@ int main(int argc, char** argv) {
                "fma-synth"};
   add_flags(app, o);
   app.footer("Exit status: 0 success, 2 usage error, 3 fatal error.");
-  try {
-    app.parse(argc, argv);
-    check_options(o);
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "fma-synth: %s (see --help)\n", one_line(e.what()).c_str());
-    return kExitUsage;
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "fma-synth: %s (see --help)\n", one_line(e.what()).c_str());
-    return kExitUsage;
-  }
+  if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] { check_options(o); }); status >= 0)
+    return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   if (!gst_element_factory_find("lamemp3enc")) {
     std::fprintf(stderr, "fma-synth: the lamemp3enc element is missing (install gstreamer1.0-plugins-good)\n");

@@ -33,6 +33,7 @@
 #include "infer/verdict_report.h"
 #include "tags/genre_tags.h"
 #include "passive_openmp.h"
+#include "command_line.h"
 
 namespace fs = std::filesystem;
 using genre::infer::FileResult;
@@ -746,22 +747,15 @@ int main(int argc, char** argv) {
                "(every parameter from the bundle) instead of running it");
   app.footer("Exit status: 0 all classified, 1 some inputs failed (listed on stderr), 2 usage error or unusable "
              "model, 3 a GStreamer element is missing, 130 interrupted.");
-  try {
-    app.parse(argc, argv);
+  const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
     o.live = live->count() > 0;
     if (!o.live && o.inputs.empty()) throw CLI::ValidationError("inputs", "give files, directories or URIs, or --live");
     if (o.live && !o.inputs.empty()) throw CLI::ValidationError("--live", "takes no other inputs");
     if (!o.source.empty() && !o.live) throw CLI::ValidationError("--source", "needs --live");
     if (o.dry_run && !o.write_tags) throw CLI::ValidationError("--dry-run", "needs --write-tags");
     if (o.write_tags && o.live) throw CLI::ValidationError("--write-tags", "does not apply to --live");
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "genre-classify: %s (see --help)\n", e.what());
-    return kExitUsage;
-  }
+  });
+  if (status >= 0) return status;
 
   gst_init(&argc, &argv);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

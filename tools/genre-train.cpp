@@ -20,6 +20,7 @@
 #include "train/local_launcher.h"
 #include "train/training_run.h"
 #include "passive_openmp.h"
+#include "command_line.h"
 
 namespace {
 
@@ -163,19 +164,13 @@ int main(int argc, char** argv) {
   std::string resume;
   LaunchFlags launch;
   add_flags(app, config, resume, launch);
-  try {
-    app.parse(argc, argv);
+  const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
     if (resume.empty() && (config.data.empty() || config.out.empty()))
       throw CLI::ValidationError("--data and --out are required (or --resume RUN)");
     if (!resume.empty() && (!config.data.empty() || !config.out.empty()))
       throw CLI::ValidationError("--resume RUN takes its settings from RUN/config.json; drop --data/--out");
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "genre-train: %s (see --help)\n", e.what());
-    return kExitUsage;
-  }
+  });
+  if (status >= 0) return status;
   genre::train::DistSetup dist;
   try {
     dist.env = genre::train::dist_env_from_environment();

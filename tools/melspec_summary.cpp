@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dsp/mel_scale.h"
+#include "command_line.h"
 
 namespace {
 
@@ -76,17 +77,7 @@ int main(int argc, char** argv) {
                "melspec-summary"};
   app.add_option("AUDIO-FILE", file, "Audio file to decode instead of the generated tone");
   app.footer("Exit status: 0 success, 1 the pipeline failed or produced nothing, 2 usage error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string m = e.what();
-    std::replace(m.begin(), m.end(), '\n', ' ');
-    std::fprintf(stderr, "melspec-summary: %s (see --help)\n", m.c_str());
-    return 2;
-  }
+  if (const int status = genre::tools::parse_command_line(app, argc, argv); status >= 0) return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   std::string source;
   if (!file.empty()) {

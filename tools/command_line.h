@@ -1,0 +1,41 @@
+// The command-line conventions every tool shares (CLI11): --help prints the full help on
+// stdout and exits 0; any usage error is one line "<tool>: <what> (see --help)" on stderr
+// and exit status 2.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace genre::tools {
+
+constexpr int kExitUsage = 2;
+
+// Parses argv, then runs `check` (rules between flags; it throws CLI::ValidationError or
+// std::invalid_argument). Returns -1 when the tool goes on, else its exit status.
+inline int parse_command_line(CLI::App& app, int argc, char** argv, const std::function<void()>& check = {}) {
+  auto usage_error = [&](std::string what) {
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    while (!what.empty() && what.back() == ' ') what.pop_back();
+    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), what.c_str());
+    return kExitUsage;
+  };
+  try {
+    app.parse(argc, argv);
+    if (check) check();
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+  return -1;
+}
+
+}  // namespace genre::tools
