@@ -16,39 +16,15 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-
-class BenchError(Exception):
-    pass
-
-
-def run(args, env=None):
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    if p.returncode != 0:
-        raise BenchError(f"{' '.join(args)} exited {p.returncode}:\n{p.stderr[-3000:]}")
-    return p.stdout
+from bench_common import BenchError, load_average, make_windowed_dataset, run
 
 
 def make_dataset(build, work, cores):
-    out = os.path.join(work, "dist-data")
-    if os.path.isfile(os.path.join(out, "manifest.json")):
-        return out
-    fma = os.path.join(work, "dist-fma")
-    shutil.rmtree(fma, ignore_errors=True)
-    tools = os.path.join(build, "tools")
-    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(build, "plugins"))
-    run([os.path.join(tools, "fma-synth"), "--out", fma, "--tracks", "120", "--duration", "8", "--seed", "3",
-         "--workers", str(cores), "--sample-rate", "22050", "--channels", "1"], env)
-    pipeline = ("audioconvert ! audioresample ! melspec sample-rate=22050 ! specresize width=128 height=128 "
-                "window-frames=130 hop-frames=16")
-    run([os.path.join(tools, "fma-convert"), "--audio", os.path.join(fma, "fma_small"), "--metadata",
-         os.path.join(fma, "fma_metadata"), "--out", out, "--workers", str(cores), "--min-duration", "1",
-         "--progress-interval", "3600", "--pipeline", pipeline], env)
-    shutil.rmtree(fma, ignore_errors=True)
-    return out
+    return make_windowed_dataset(build, os.path.join(work, "dist-data"), tracks=120, seconds=8,
+                                 image="specresize width=128 height=128", hop=16, workers=cores)
 
 
 def train(binary, data, out, model, batch, epochs, threads, nproc):
@@ -85,7 +61,7 @@ def main():
         manifest = json.load(open(os.path.join(data, "manifest.json")))
         print(f"dataset: {manifest['splits']['train']['samples']} training samples "
               f"{'x'.join(str(d) for d in manifest['sample_shape'])}; model {a.model}, global batch {a.batch}, "
-              f"{a.epochs} epochs; {a.cores} cores; load average {'%.2f %.2f %.2f' % os.getloadavg()}")
+              f"{a.epochs} epochs; {a.cores} cores; load average {load_average()}")
         half = max(1, a.cores // 2)
         one = train(binary, data, os.path.join(work, "run-1"), a.model, a.batch, a.epochs, a.cores, 1)
         two = train(binary, data, os.path.join(work, "run-2"), a.model, a.batch, a.epochs, half, 2)

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 
+from bench_common import BenchError, load_average, make_windowed_dataset, run
+
 BATCH = 32
 THREADS = 2
 SPEED_TARGET = 0.95
@@ -55,42 +57,11 @@ RECIPES = {
 }
 
 
-class BenchError(Exception):
-    pass
-
-
-def run(args, env=None):
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    if p.returncode != 0:
-        raise BenchError(f"{' '.join(args)} exited {p.returncode}:\n{p.stderr[-3000:]}")
-    return p.stdout
-
-
-def load_average():
-    return "%.2f %.2f %.2f" % os.getloadavg()
-
-
 def make_dataset(build, work, model):
     """The dataset for `model` under work/, made once (reused when --work keeps it)."""
     spec = DATASETS[model]
-    out = os.path.join(work, model + "-data")
-    if os.path.isfile(os.path.join(out, "manifest.json")):
-        return out
-    fma = os.path.join(work, model + "-fma")
-    shutil.rmtree(fma, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
-    tools = os.path.join(build, "tools")
-    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(build, "plugins"))
-    run([os.path.join(tools, "fma-synth"), "--out", fma, "--tracks", str(spec["tracks"]), "--duration",
-         str(spec["seconds"]), "--seed", "3", "--workers", str(THREADS), "--sample-rate", "22050",
-         "--channels", "1"], env)
-    pipeline = (f"audioconvert ! audioresample ! melspec sample-rate=22050 ! {spec['image']} "
-                f"window-frames=130 hop-frames={spec['hop']}")
-    run([os.path.join(tools, "fma-convert"), "--audio", os.path.join(fma, "fma_small"), "--metadata",
-         os.path.join(fma, "fma_metadata"), "--out", out, "--workers", str(THREADS), "--min-duration", "1",
-         "--progress-interval", "3600", "--pipeline", pipeline], env)
-    shutil.rmtree(fma, ignore_errors=True)
-    return out
+    return make_windowed_dataset(build, os.path.join(work, model + "-data"), spec["tracks"], spec["seconds"],
+                                 spec["image"], spec["hop"], THREADS)
 
 
 def dataset_facts(data):
