@@ -107,6 +107,14 @@ class TrainFaultsTest(unittest.TestCase):
         shutil.rmtree(path, ignore_errors=True)
         return path
 
+    def the_one_error_line(self, p):
+        """A failed run's stderr: exit 1, one `genre-train:` line (returned), no std::terminate."""
+        self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+        lines = [l for l in p.stderr.splitlines() if l.startswith("genre-train:")]
+        self.assertEqual(len(lines), 1, p.stderr[-2000:])
+        self.assertNotIn("terminate", p.stderr)
+        return lines[0]
+
     def resume_until_done(self, out):
         p = run(TRAIN, "--resume", out, check=0)
         self.assertFalse(leftovers(out))
@@ -157,11 +165,7 @@ class TrainFaultsTest(unittest.TestCase):
         out = self.fresh("fsize")
         # Below a checkpoint's size: the first checkpoint write fails with EFBIG.
         p = run(TRAIN, "--data", self.data, "--out", out, *TRAIN_ARGS, preexec_fn=limit_file_size(1 << 20))
-        self.assertEqual(p.returncode, 1, p.stderr[-2000:])
-        lines = [l for l in p.stderr.splitlines() if l.startswith("genre-train:")]
-        self.assertEqual(len(lines), 1, p.stderr[-2000:])
-        self.assertIn("File too large", lines[0])
-        self.assertNotIn("terminate", p.stderr)
+        self.assertIn("File too large", self.the_one_error_line(p))
         self.assertFalse(leftovers(out))
         self.resume_until_done(out)
         same_weights(self, self.reference, out)
@@ -173,11 +177,7 @@ class TrainFaultsTest(unittest.TestCase):
                 self.skipTest("cannot mount a small tmpfs here (needs root): full-disk variant not run")
             out = os.path.join(mount, "run")
             p = run(TRAIN, "--data", self.data, "--out", out, *TRAIN_ARGS)
-            self.assertEqual(p.returncode, 1, p.stderr[-2000:])
-            lines = [l for l in p.stderr.splitlines() if l.startswith("genre-train:")]
-            self.assertEqual(len(lines), 1, p.stderr[-2000:])
-            self.assertIn("No space left on device", lines[0])
-            self.assertNotIn("terminate", p.stderr)
+            self.assertIn("No space left on device", self.the_one_error_line(p))
             self.assertFalse(leftovers(out))
             # The macro stage finished before the disk filled: its checkpoints are intact.
             self.assertTrue(os.path.exists(os.path.join(out, "stages", "macro", "last.pt")))
@@ -198,10 +198,8 @@ class TrainFaultsTest(unittest.TestCase):
             finally:
                 if not disk.ok:
                     os.chmod(parent, 0o755)
-        self.assertEqual(p.returncode, 1, p.stderr[-2000:])
-        lines = [l for l in p.stderr.splitlines() if l.startswith("genre-train:")]
-        self.assertEqual(len(lines), 1, p.stderr)
-        self.assertTrue("Read-only file system" in lines[0] or "Permission denied" in lines[0], lines[0])
+        line = self.the_one_error_line(p)
+        self.assertTrue("Read-only file system" in line or "Permission denied" in line, line)
         self.assertNotIn("training cnn", p.stdout)
 
 
