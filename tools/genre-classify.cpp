@@ -55,7 +55,7 @@ struct Options {
   unsigned threads = 0;  // 0 = cores / jobs
   unsigned top_k = 5;
   unsigned batch = 4;
-  double hop = 1.0;
+  double hop = 0;  // 0 = the bundle's recorded hop, else 1 s
   std::string device = "auto";
   double min_confidence = 0.0;
   bool live = false;
@@ -714,9 +714,8 @@ int main(int argc, char** argv) {
   app.add_option("-k,--top-k", o.top_k, "Classes listed per verdict")->check(CLI::Range(1u, 1000u))->capture_default_str();
   app.add_option("--batch", o.batch, "Windows per forward pass (file mode)")->check(CLI::Range(1u, 1024u))->capture_default_str();
   app.add_option("--hop", o.hop, "Seconds between window starts, for bundles trained on sliding windows (their "
-                 "window length is kept) and in live mode")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
+                 "window length is kept) and in live mode (default: the hop the bundle was evaluated with, else 1)")
+      ->check(CLI::Range(0.001, 3600.0));
   app.add_option("--device", o.device, "Where inference runs")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   app.add_option("--min-confidence", o.min_confidence, "A verdict scoring below this is uncertain: marked so, "
                  "and its file's tag is left alone")
@@ -772,7 +771,8 @@ int main(int argc, char** argv) {
     co.warmup_batch = 0;  // only the description is needed here; the pipelines load their own
     genre::infer::Classifier model(co);
     genre::infer::PlanOptions po;
-    po.hop_seconds = o.hop;
+    const double bundle_hop = model.description().inference_hop_seconds;
+    po.hop_seconds = o.hop > 0 ? o.hop : bundle_hop > 0 ? bundle_hop : 1.0;
     po.live = o.live;
     plan = genre::infer::plan_pipeline(model.description().preprocessing, po);
   } catch (const std::exception& e) {

@@ -37,7 +37,8 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
   app.add_option("--data", c.data, "Dataset directory (fma-convert --out: manifest.json + shards)");
   app.add_option("--out", c.out, "Run directory to create (config, metrics, checkpoints, model.pt, report)");
   app.add_option("--resume", resume, "Continue the interrupted run in this directory from its last checkpoints");
-  app.add_option("--model", c.model, "cnn, resnet18, resnet34, resnet50, resnet101, vit_b16, vit_ti16, gru, multihead")
+  app.add_option("--model", c.model, "shortchunk (recommended for real music: native-resolution log-mel windows), cnn, "
+                 "resnet18, resnet34, resnet50, resnet101, vit_b16, vit_ti16, gru, multihead")
       ->capture_default_str()
       ->check(CLI::IsMember(genre::model::model_names()));
   app.add_option("--regime", c.regime,
@@ -52,7 +53,18 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
   app.add_option("--scheduler", c.scheduler, "none, plateau (ReduceLROnPlateau), onecycle or cosine (default: reference)")
       ->check(CLI::IsMember({"none", "plateau", "onecycle", "cosine"}));
-  app.add_option("--patience", c.patience, "Early stopping: epochs without a better validation loss (0 = off; default 3)");
+  app.add_option("--patience", c.patience, "Early stopping: epochs without a better validation loss (0 = off; default 3, "
+                 "shortchunk 0)");
+  app.add_option("--keep", c.keep, "The weights a stage ends with: best (lowest validation loss) or last (default: "
+                 "last for shortchunk, best otherwise)")->check(CLI::IsMember({"best", "last"}));
+  app.add_option("--weight-decay", c.weight_decay, "Weight decay of every stage (default: each stage's recipe)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--label-smoothing", c.label_smoothing, "Label smoothing of every stage (default: each stage's recipe)")
+      ->check(CLI::Range(0.0, 0.99));
+  app.add_option("--windows-per-track", c.windows_per_track, "Random time crops: windows of each track drawn anew "
+                 "per epoch (0 = every window; default: shortchunk 8, others 0)")->check(CLI::NonNegativeNumber);
+  app.add_option("--base-channels", c.base_channels, "shortchunk: channels of the first block (doubled per block)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_option("--seed", c.seed, "Seed of initialisation, shuffling, augmentation and folds")->capture_default_str();
   app.add_option("--threads", c.threads, "Compute threads (default: the number of cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--workers", c.workers, "Data loader threads")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -78,9 +90,9 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
       ->check(CLI::IsMember({"inverse", "log-inverse", "none"}));
   app.add_option("--augment", c.augment,
                  "Training augmentation preset: none, reference (the study's flip + colour jitter), specaugment "
-                 "(time and frequency masks), mixup (masks + mixup 0.2)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"none", "reference", "specaugment", "mixup"}));
+                 "(time and frequency masks), mixup (masks + mixup 0.2), small-data (masks, mixup 0.2, gain +-6 dB) "
+                 "(default: small-data for shortchunk, none otherwise)")
+      ->check(CLI::IsMember({"none", "reference", "specaugment", "mixup", "small-data"}));
   auto& a = c.augmentation;
   app.add_flag("--crop", a.random_resized_crop, "Random resized crop");
   app.add_option("--time-masks", a.time_masks, "SpecAugment time masks per image");
@@ -90,6 +102,8 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
   app.add_option("--mixup", a.mixup_alpha, "Mixup with lambda ~ Beta(alpha, alpha)");
   app.add_flag("--flip", a.hflip, "Random time reversal (the reference's horizontal flip)");
   app.add_option("--color-jitter", a.color_jitter, "Brightness/contrast jitter amplitude (the reference's)");
+  app.add_option("--gain", a.gain_db, "Random gain: an offset uniform in +-DB added to every pixel (images in dB)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--gru-hidden", c.gru_hidden, "gru: hidden units (256 or 512 in the study)")->capture_default_str();
   app.add_option("--head-dropout", c.head_dropout, "Dropout before the head (resnet, vit, gru, multihead)")
       ->capture_default_str()

@@ -21,6 +21,7 @@ struct ModelDescription {
   std::vector<int64_t> input_shape;  // [C, H, W]
   shard::ClassLists classes;
   nlohmann::json preprocessing;      // {"genre/melspec-params": {...}, "genre/specresize-params": {...}}
+  double inference_hop_seconds = 0;  // sliding-window bundles: the hop they were evaluated with (0 = none recorded)
 
   const std::vector<shard::ClassEntry>& target_classes() const {
     return target == "macro" ? classes.macro : classes.fine;

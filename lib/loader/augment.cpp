@@ -17,7 +17,7 @@ void require(bool ok, const std::string& what) {
 }
 
 // Sub-streams of one sample's seed, one per augmentation step.
-enum class Step : std::uint64_t { kCrop = 1, kFlip, kJitter, kFreqMask, kTimeMask };
+enum class Step : std::uint64_t { kCrop = 1, kFlip, kJitter, kFreqMask, kTimeMask, kGain };
 
 fma::Xoshiro256 step_rng(std::uint64_t sample_seed, Step step) {
   return fma::Xoshiro256(fma::mix_seed(sample_seed, static_cast<std::uint64_t>(step)));
@@ -62,7 +62,7 @@ void apply_masks(float* image, const ImageShape& shape, int masks, int max_width
 
 bool AugmentConfig::any_per_sample() const {
   return random_resized_crop || (time_masks > 0 && time_mask_max > 0) || (freq_masks > 0 && freq_mask_max > 0) ||
-         hflip || color_jitter > 0;
+         hflip || color_jitter > 0 || gain_db > 0;
 }
 
 void AugmentConfig::validate() const {
@@ -72,6 +72,7 @@ void AugmentConfig::validate() const {
   require(freq_masks >= 0 && freq_mask_max >= 0, "freq_masks and freq_mask_max must be >= 0");
   require(mixup_alpha >= 0 && std::isfinite(mixup_alpha), "mixup_alpha must be >= 0");
   require(color_jitter >= 0 && color_jitter < 1, "color_jitter must be in [0, 1)");
+  require(gain_db >= 0 && std::isfinite(gain_db), "gain_db must be >= 0");
 }
 
 CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitter, fma::Xoshiro256& rng) {
@@ -199,6 +200,11 @@ void Augmenter::apply(float* image, std::uint64_t sample_seed) {
     const double brightness = 1.0 - a + 2.0 * a * rng.uniform();
     const double contrast = 1.0 - a + 2.0 * a * rng.uniform();
     brightness_contrast(image, shape_, brightness, contrast);
+  }
+  if (config_.gain_db > 0) {
+    fma::Xoshiro256 rng = step_rng(sample_seed, Step::kGain);
+    const float gain = static_cast<float>(config_.gain_db * (2.0 * rng.uniform() - 1.0));
+    for (std::size_t i = 0; i < shape_.size(); ++i) image[i] += gain;
   }
   const bool freq = config_.freq_masks > 0 && config_.freq_mask_max > 0;
   const bool time = config_.time_masks > 0 && config_.time_mask_max > 0;

@@ -26,6 +26,9 @@ struct AugmentConfig {  // training only; everything off by default
   // torchvision's ColorJitter(brightness=a, contrast=a): factors uniform in [1-a, 1+a].
   // No clamp to [0, 1]: images may be mean/std normalised.
   double color_jitter = 0;
+  // Random gain: one offset uniform in [-gain_db, gain_db] added to every pixel, which is a
+  // change of loudness for log-mel images in dB (specresize db-ref=one, normalization=none).
+  double gain_db = 0;
 
   bool any_per_sample() const;
   // Throws std::invalid_argument naming the field for an out-of-range value.
@@ -59,7 +62,7 @@ void fill_columns(float* image, const ImageShape& shape, std::size_t first, std:
 void fill_rows(float* image, const ImageShape& shape, std::size_t first, std::size_t count, float value);
 
 // The per-sample part of an AugmentConfig, in a fixed order: crop, flip,
-// brightness/contrast, frequency masks, time masks (masks last, so they carry
+// brightness/contrast, gain, frequency masks, time masks (masks last, so they carry
 // the mean of the image the model sees). Each step draws from its own
 // sub-stream of `sample_seed`, so switching one step on or off leaves the
 // others' choices unchanged. Not thread-safe (scratch memory): one per thread.

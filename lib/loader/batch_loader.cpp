@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
@@ -21,6 +22,7 @@ void validate(const LoaderOptions& o) {
   if (o.workers < 0) throw std::invalid_argument("LoaderOptions: workers must be >= 0");
   if (o.prefetch_batches < 1) throw std::invalid_argument("LoaderOptions: prefetch_batches must be >= 1");
   if (o.fine_classes < 0) throw std::invalid_argument("LoaderOptions: fine_classes must be >= 0");
+  if (o.windows_per_track < 0) throw std::invalid_argument("LoaderOptions: windows_per_track must be >= 0");
   if (o.shard_count < 1 || o.shard_rank < 0 || o.shard_rank >= o.shard_count)
     throw std::invalid_argument("LoaderOptions: shard_rank must be in [0, shard_count)");
   o.augment.validate();
@@ -56,6 +58,7 @@ struct BatchLoader::Impl {
   std::size_t image_size = 0;
   std::int64_t epoch_samples = 0;
   std::int64_t epoch_batches = 0;
+  std::vector<std::vector<std::int64_t>> tracks;  // windows_per_track > 0: each track's positions
 
   // Per epoch; written only while no worker runs.
   std::int64_t epoch = 0;
@@ -81,8 +84,12 @@ struct BatchLoader::Impl {
   void start(std::int64_t new_epoch) {
     epoch = new_epoch;
     epoch_seed = fma::mix_seed(options.seed, static_cast<std::uint64_t>(epoch));
-    order.resize(samples.size());
-    std::iota(order.begin(), order.end(), std::int64_t(0));
+    if (tracks.empty()) {
+      order.resize(samples.size());
+      std::iota(order.begin(), order.end(), std::int64_t(0));
+    } else {
+      take_crops();
+    }
     if (options.shuffle) {
       fma::Xoshiro256 rng(stream_seed(epoch_seed, Stream::kShuffle, 0));
       shuffle_in_place(order, rng);
@@ -100,6 +107,22 @@ struct BatchLoader::Impl {
     for (std::int64_t t = 0; t < n_threads; ++t) augmenters.push_back(std::make_unique<Augmenter>(options.augment, shape));
     for (std::int64_t t = 0; t < n_threads; ++t)
       threads.emplace_back([this, t] { worker_main(*augmenters[static_cast<std::size_t>(t)]); });
+  }
+
+  // windows_per_track positions of every track (all of a shorter one), drawn from this epoch's
+  // stream; the order is then that of the samples until shuffled.
+  void take_crops() {
+    order.clear();
+    fma::Xoshiro256 rng(stream_seed(epoch_seed, Stream::kCrops, 0));
+    const std::size_t k = static_cast<std::size_t>(options.windows_per_track);
+    for (std::vector<std::int64_t> positions : tracks) {
+      for (std::size_t i = 0; i < k && i < positions.size(); ++i)  // a partial Fisher-Yates
+        std::swap(positions[i], positions[i + static_cast<std::size_t>(rng.bounded(positions.size() - i))]);
+      positions.resize(std::min(k, positions.size()));
+      std::sort(positions.begin(), positions.end());
+      order.insert(order.end(), positions.begin(), positions.end());
+    }
+    std::sort(order.begin(), order.end());
   }
 
   // order[shard_rank::shard_count] of the order padded (wrapping round) to a multiple of shard_count.
@@ -253,7 +276,17 @@ BatchLoader::BatchLoader(const shard::DatasetReader& reader, std::vector<const S
   Impl& m = *impl_;
   m.shape = shape;
   m.image_size = static_cast<std::size_t>(reader.element_count());
-  const std::int64_t all = static_cast<std::int64_t>(m.samples.size());
+  std::int64_t all = static_cast<std::int64_t>(m.samples.size());
+  if (m.options.windows_per_track > 0) {
+    std::map<std::string, std::size_t> track_index;
+    for (std::size_t i = 0; i < m.samples.size(); ++i) {
+      const auto [it, added] = track_index.emplace(m.samples[i]->track_id, m.tracks.size());
+      if (added) m.tracks.emplace_back();
+      m.tracks[it->second].push_back(static_cast<std::int64_t>(i));
+    }
+    all = 0;
+    for (const auto& positions : m.tracks) all += std::min<std::int64_t>(m.options.windows_per_track, positions.size());
+  }
   const std::int64_t n = m.sharded_size(all) / m.options.shard_count;  // this shard's samples
   const std::int64_t bs = m.options.batch_size;
   m.epoch_batches = m.options.drop_last ? n / bs : (n + bs - 1) / bs;

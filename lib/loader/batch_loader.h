@@ -43,6 +43,10 @@ struct LoaderOptions {
   int workers = 2;            // 0: batches are built in next() on the caller's thread
   int prefetch_batches = 4;   // >= 1
   std::int64_t fine_classes = 0;  // > 0: fill Batch::multi_hot from SampleInfo::fine_labels
+  // Random time crops of windowed tracks: > 0 = each epoch takes at most this many windows of
+  // every track (SampleInfo::track_id), drawn anew each epoch, so a track's many overlapping
+  // windows act as random crops and long tracks weigh no more than short ones. 0 = every sample.
+  std::int64_t windows_per_track = 0;
   // Distributed training (as torch's DistributedSampler): the epoch's order of
   // all samples, padded by wrapping round to a multiple of shard_count, and
   // this loader keeps order[shard_rank::shard_count]. Positions, and so the

@@ -19,6 +19,7 @@ enum class Stream : std::uint64_t {
   kShuffle = 0x73687566,    // "shuf"
   kAugment = 0x61756776,    // "augm"
   kMixup = 0x6d697875,      // "mixu"
+  kCrops = 0x63726f70,      // "crop": which windows of a track an epoch takes
 };
 
 // A seed for one item (a class, a fold, a sample position, a batch) of one stream.

@@ -15,6 +15,7 @@ BuiltModel build_resnet(const ModelSpec& spec);     // spec.name: resnet18/34/50
 BuiltModel build_multihead(const ModelSpec& spec);  // spec.trunk: resnet18/34/50/101
 BuiltModel build_vit(const ModelSpec& spec);        // spec.name: vit_b16, vit_ti16
 BuiltModel build_gru(const ModelSpec& spec);
+BuiltModel build_shortchunk(const ModelSpec& spec);
 
 bool is_resnet(const std::string& name);
 bool is_vit(const std::string& name);

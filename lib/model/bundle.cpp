@@ -41,7 +41,7 @@ const std::vector<shard::ClassEntry>& BundleInfo::target_classes() const {
 }
 
 json BundleInfo::to_json() const {
-  return {{"format", kBundleFormat},
+  json j = {{"format", kBundleFormat},
           {"version", kBundleVersion},
           {"model", model},
           {"regime", regime},
@@ -53,6 +53,8 @@ json BundleInfo::to_json() const {
           {"preprocessing", preprocessing},
           {"manifest_sha256", manifest_sha256},
           {"training", training}};
+  if (inference_hop_seconds > 0) j["inference"] = {{"hop_seconds", inference_hop_seconds}};
+  return j;
 }
 
 BundleInfo BundleInfo::from_json(const json& j, const std::string& origin) {
@@ -91,6 +93,12 @@ BundleInfo BundleInfo::from_json(const json& j, const std::string& origin) {
   if (!info.preprocessing.is_object()) throw BundleError(origin + ": bundle 'preprocessing' is not an object");
   info.manifest_sha256 = j.value("manifest_sha256", "");
   info.training = j.value("training", json::object());
+  if (j.contains("inference")) {
+    const json& hop = j["inference"].is_object() ? j["inference"].value("hop_seconds", json()) : json();
+    if (!hop.is_number() || !(hop.get<double>() > 0))
+      throw BundleError(origin + ": bundle 'inference.hop_seconds' must be a positive number of seconds");
+    info.inference_hop_seconds = hop.get<double>();
+  }
   return info;
 }
 

@@ -41,6 +41,9 @@ struct BundleInfo {
   nlohmann::json preprocessing;       // {"genre/melspec-params": {...}, "genre/specresize-params": {...}}
   std::string manifest_sha256;        // digest of the training dataset's manifest.json
   nlohmann::json training = nlohmann::json::object();  // the resolved training configuration
+  // Sliding-window models: seconds between window starts when classifying (the track verdict is
+  // the mean over overlapping windows); genre-classify's default. 0 = not recorded (1 s).
+  double inference_hop_seconds = 0;
 
   const std::vector<shard::ClassEntry>& target_classes() const;
   nlohmann::json to_json() const;

@@ -48,6 +48,8 @@ void check_common(const ModelSpec& spec) {
     throw std::invalid_argument(n + ": head dropout must be in [0, 1), got " + std::to_string(spec.head_dropout));
   if (n == "gru" && spec.gru_hidden < 1)
     throw std::invalid_argument("gru: hidden size must be positive, got " + std::to_string(spec.gru_hidden));
+  if (n == "shortchunk" && (spec.base_channels < 1 || spec.base_channels > 64))
+    throw std::invalid_argument("shortchunk: base channels must be in [1, 64], got " + std::to_string(spec.base_channels));
   const bool rgb_stem = detail::is_resnet(n) || detail::is_vit(n) || n == "multihead";
   if (spec.repeat_gray && !rgb_stem)
     throw std::invalid_argument(n + ": repeat_gray applies to the resnet, vit and multihead models only");
@@ -69,13 +71,14 @@ std::vector<std::string> head_prefixes_of(const std::string& name) {
 }  // namespace detail
 
 std::vector<std::string> model_names() {
-  return {"cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_b16", "vit_ti16", "gru", "multihead"};
+  return {"cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_b16", "vit_ti16", "gru", "multihead", "shortchunk"};
 }
 
 BuiltModel build_model(const ModelSpec& spec) {
   check_common(spec);
   if (spec.name == "cnn") return detail::build_cnn(spec);
   if (spec.name == "gru") return detail::build_gru(spec);
+  if (spec.name == "shortchunk") return detail::build_shortchunk(spec);
   if (spec.name == "multihead") return detail::build_multihead(spec);
   if (detail::is_vit(spec.name)) return detail::build_vit(spec);
   return detail::build_resnet(spec);

@@ -19,6 +19,9 @@
 //   vit_b16, vit_ti16   torchvision's VisionTransformer (patch 16), same state_dict names
 //   gru        one-layer GRU over the time axis (W), each step the C*H column
 //   multihead  a resnet trunk with one linear head per level (`heads.0`, `heads.1`, ...)
+//   shortchunk a CNN for log-mel spectrograms at native resolution (n_mels x frames): five
+//              3x3 conv -> batch norm -> ReLU -> 2x2 max-pool blocks, max and mean over time, the
+//              input standardised per mel band by buffers genre-train sets (band_mean, band_std)
 #pragma once
 
 #include <torch/csrc/jit/api/module.h>
@@ -37,6 +40,7 @@ struct ModelSpec {
   std::vector<int64_t> heads;
   std::string trunk = "resnet18";  // multihead's trunk (any resnet)
   int64_t gru_hidden = 256;        // gru: hidden units
+  int64_t base_channels = 8;       // shortchunk: channels of the first block, doubled per block (at most 16x)
   // Dropout before the head(s) of resnet, vit, multihead and gru; the cnn has the reference's
   // own dropouts (0.6, 0.2, 0.2).
   double head_dropout = 0.5;
@@ -54,7 +58,7 @@ struct BuiltModel {
 };
 
 // "cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_b16", "vit_ti16", "gru",
-// "multihead".
+// "multihead", "shortchunk".
 std::vector<std::string> model_names();
 
 // Initialises every parameter from the global torch generator (seed it with torch::manual_seed

@@ -141,7 +141,7 @@ RegimeRunner::RegimeRunner(const TrainConfig& config, const TrainingData& data, 
       trainer_(config, data, device, progress, group) {}
 
 // classes_or_zero: one head of that many classes; 0: multitask heads (macro, fine).
-model::BuiltModel RegimeRunner::build(int64_t classes_or_zero, uint64_t seed_offset) const {
+model::BuiltModel RegimeRunner::build(int64_t classes_or_zero, uint64_t seed_offset) {
   model::ModelSpec spec;
   spec.name = config_.model;
   spec.channels = data_.input_shape[0];
@@ -155,14 +155,25 @@ model::BuiltModel RegimeRunner::build(int64_t classes_or_zero, uint64_t seed_off
   spec.gru_hidden = config_.gru_hidden;
   spec.head_dropout = config_.head_dropout;
   spec.repeat_gray = config_.repeat_gray;
+  spec.base_channels = config_.base_channels;
   torch::manual_seed(config_.seed + seed_offset);
   model::BuiltModel built = model::build_model(spec);
+  if (built.module.hasattr("band_mean")) set_band_standardization(built.module);
   if (!config_.init.empty()) {
     const model::InitReport r = model::load_init(built.module, spec, config_.init);
     progress_.line("--init " + config_.init + ": " + std::to_string(r.loaded) + " tensors loaded, " +
                    std::to_string(r.skipped.size()) + " head tensors left initialised");
   }
   return built;
+}
+
+void RegimeRunner::set_band_standardization(torch::jit::Module& module) {
+  if (!band_stats_) band_stats_ = loader::band_statistics(*data_.reader, *train_samples_);
+  const loader::BandStats& b = *band_stats_;
+  const std::vector<int64_t> shape{static_cast<int64_t>(b.channels), static_cast<int64_t>(b.rows), 1};
+  torch::NoGradGuard no_grad;
+  module.attr("band_mean").toTensor().copy_(torch::tensor(b.mean, at::kDouble).reshape(shape));
+  module.attr("band_std").toTensor().copy_(torch::tensor(b.std, at::kDouble).reshape(shape));
 }
 
 json RegimeRunner::test_report(torch::jit::Module& module, const std::string& target, const SampleList& test,
@@ -237,6 +248,16 @@ void RegimeRunner::save_model_bundle(model::BuiltModel& built, const std::string
   info.preprocessing = data_.preprocessing;
   info.manifest_sha256 = data_.manifest_sha256;
   info.training = {{"config", config_.to_json()}, {"epochs", history}, {"track_aggregation", "mean of window probabilities"}};
+  if (module.hasattr("band_mean")) {  // also inside the model as buffers: this copy is for people and tools
+    auto values = [&](const char* name) {
+      const at::Tensor t = module.attr(name).toTensor().to(at::kDouble).contiguous();
+      return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+    };
+    info.training["band_standardization"] = {{"applied", "inside the model: (x - band_mean) / band_std per channel and row"},
+                                             {"statistics", "the training split's samples"},
+                                             {"mean", values("band_mean")}, {"std", values("band_std")}};
+  }
+  info.inference_hop_seconds = data_.window_hop_seconds;
   model::save_bundle(module, info, path);
 }
 
@@ -260,6 +281,8 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
     std::filesystem::create_directories(dir);
     write_split_tracks(dir + "/splits.json", splits, test_split);
   }
+  train_samples_ = &splits.train;
+  band_stats_.reset();
   majority_fine_ = most_frequent(splits.train, "fine");
   majority_macro_ = most_frequent(splits.train, "macro");
   const int64_t n_fine = static_cast<int64_t>(data_.classes.fine.size());

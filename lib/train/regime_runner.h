@@ -9,8 +9,10 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "loader/band_stats.h"
 #include "train/stage_trainer.h"
 
 namespace genre::train {
@@ -32,7 +34,8 @@ class RegimeRunner {
                     const std::string& label, const std::string& test_split = "test");
 
  private:
-  model::BuiltModel build(int64_t classes_or_zero, uint64_t seed_offset) const;
+  model::BuiltModel build(int64_t classes_or_zero, uint64_t seed_offset);
+  void set_band_standardization(torch::jit::Module& module);
   nlohmann::json test_report(torch::jit::Module& module, const std::string& target, const SampleList& test,
                              const std::string& dir, const std::string& title, const std::string& macro_stem);
   void save_model_bundle(model::BuiltModel& built, const std::string& regime, const nlohmann::json& history,
@@ -45,6 +48,10 @@ class RegimeRunner {
   Progress& progress_;
   StageTrainer trainer_;
   int64_t majority_fine_ = -1, majority_macro_ = -1;  // most frequent training class of the run
+  // Models that standardise their input per band get these, from the run's training samples
+  // (computed when the first such model is built).
+  const SampleList* train_samples_ = nullptr;
+  std::optional<loader::BandStats> band_stats_;
 };
 
 // The samples usable for a stage's target (macro: those with a macrogenre).

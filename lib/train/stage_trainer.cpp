@@ -225,6 +225,7 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
   options.shard_rank = group_ ? group_->rank() : 0;
   options.shard_count = group_ ? group_->size() : 1;
   options.shuffle = true;
+  options.windows_per_track = std::max<int64_t>(0, config_.windows_per_track);
   options.seed = config_.seed;
   options.augment = config_.augmentation;
   options.workers = config_.workers;
@@ -248,7 +249,7 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
     schedule->restore(state.schedule);
   }
   if (state.finished) {
-    load_best(best_path, module);
+    if (task.setup.keep == "best") load_best(best_path, module);
     return state.history;
   }
   std::unique_ptr<GradientSync> sync;
@@ -357,7 +358,7 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
     progress_.line(line + comm + note);
     if (state.finished) break;
   }
-  load_best(best_path, module);
+  if (task.setup.keep == "best") load_best(best_path, module);
   return state.history;
 }
 

@@ -3,8 +3,8 @@
 #include <stdexcept>
 
 namespace genre::loader {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AugmentConfig, random_resized_crop, crop_scale_min, crop_ratio_jitter, time_masks,
-                                   time_mask_max, freq_masks, freq_mask_max, mixup_alpha, hflip, color_jitter)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AugmentConfig, random_resized_crop, crop_scale_min, crop_ratio_jitter, time_masks,
+                                   time_mask_max, freq_masks, freq_mask_max, mixup_alpha, hflip, color_jitter, gain_db)
 }  // namespace genre::loader
 
 namespace genre::train {
@@ -13,7 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-bool is_resnet(const std::string& model) { return model.rfind("resnet", 0) == 0; }
 bool is_vit(const std::string& model) { return model.rfind("vit", 0) == 0; }
 
 // The study's recipes. "from scratch" runs (the macro stage, the standard
@@ -35,6 +34,15 @@ StageSetup study_recipe(const std::string& model, const std::string& stage) {
     s.weight_decay = 5e-3;
     s.epochs = stage == "macro" ? 10 : 20;
     s.schedule.kind = fine_tuning ? "plateau" : "none";
+  } else if (model == "shortchunk") {  // made for small data: one-cycle over a fixed budget, the last weights
+    s.optimizer = "adamw";
+    s.lr = 3e-3;
+    s.weight_decay = 1e-2;
+    s.schedule.kind = "onecycle";
+    s.epochs = 40;
+    s.patience = 0;
+    s.label_smoothing = 0.1;
+    s.keep = "last";
   } else if (model == "gru") {
     s.optimizer = "adam";
     s.lr = 1e-3;
@@ -66,6 +74,10 @@ StageSetup reference_stage(const TrainConfig& c, const std::string& stage) {
   if (!c.scheduler.empty()) s.schedule.kind = c.scheduler;
   if (c.epochs > 0) s.epochs = c.epochs;
   if (c.patience >= 0) s.patience = c.patience;
+  if (c.weight_decay >= 0) s.weight_decay = c.weight_decay;
+  if (c.label_smoothing >= 0) s.label_smoothing = c.label_smoothing;
+  if (!c.keep.empty()) s.keep = c.keep;
+  if (s.keep != "best" && s.keep != "last") throw std::invalid_argument("--keep must be best or last, not '" + s.keep + "'");
   s.schedule.base_lr = s.lr;
   s.schedule.max_lr = s.lr;
   if (s.optimizer != "adam" && s.optimizer != "adamw" && s.optimizer != "sgd")
@@ -74,8 +86,11 @@ StageSetup reference_stage(const TrainConfig& c, const std::string& stage) {
   return s;
 }
 
+namespace {
+
 void apply_augment_preset(TrainConfig& c) {
   loader::AugmentConfig& a = c.augmentation;
+  if (c.augment.empty()) c.augment = c.model == "shortchunk" ? "small-data" : "none";
   if (c.augment == "none") return;
   if (c.augment == "reference") {  // the study's torchvision flip and colour jitter
     a.hflip = true;
@@ -91,12 +106,30 @@ void apply_augment_preset(TrainConfig& c) {
     a.freq_masks = 2;
     a.freq_mask_max = 16;
     a.mixup_alpha = 0.2;
+  } else if (c.augment == "small-data") {  // for native-resolution log-mel windows in dB
+    a.time_masks = 2;
+    a.time_mask_max = 15;
+    a.freq_masks = 2;
+    a.freq_mask_max = 12;
+    a.mixup_alpha = 0.2;
+    a.gain_db = 6;
   } else {
-    throw std::invalid_argument("unknown --augment preset '" + c.augment + "' (none, reference, specaugment, mixup)");
+    throw std::invalid_argument("unknown --augment preset '" + c.augment +
+                                "' (none, reference, specaugment, mixup, small-data)");
   }
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, data, out, model, regime, device, init, freeze, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, epochs, batch_size, lr, optimizer, scheduler, patience, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
+}  // namespace
+
+void resolve_recipe(TrainConfig& c) {
+  apply_augment_preset(c);
+  const bool shortchunk = c.model == "shortchunk";
+  if (c.windows_per_track < 0) c.windows_per_track = shortchunk ? 8 : 0;
+  if (c.keep.empty()) c.keep = shortchunk ? "last" : "best";
+}
+
+// With defaults: a config.json written before a field existed resumes with that field's default.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, device, init, freeze, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
 
 json TrainConfig::to_json() const { return *this; }
 

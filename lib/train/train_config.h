@@ -24,6 +24,7 @@ struct StageSetup {
   int epochs = 20;
   int patience = 3;              // early stopping on validation loss; 0 = off
   double label_smoothing = 0.0;
+  std::string keep = "best";     // the weights a stage ends with: best (lowest val loss) | last
 };
 
 struct TrainConfig {
@@ -33,7 +34,8 @@ struct TrainConfig {
   std::string freeze;            // freeze parameters up to and including this block, e.g. layer4.0
   std::string loss = "ce";       // ce | bce (multi-label over all fine labels)
   std::string pos_weight = "inverse";  // bce: inverse | log-inverse | none
-  std::string augment = "none";  // preset: none | reference | specaugment | mixup
+  std::string augment;           // preset: none | reference | specaugment | mixup | small-data; empty = the
+                                 // model's (small-data for shortchunk, none otherwise)
   loader::AugmentConfig augmentation;  // resolved from the preset and the flags
   int cv = 0;                    // K-fold cross-validation over train+val (0 = off)
   double cv_val_fraction = 0.1;
@@ -43,6 +45,11 @@ struct TrainConfig {
   std::string optimizer;         // empty = the reference optimiser of each stage
   std::string scheduler;         // empty = the reference scheduler of each stage
   int patience = -1;             // -1 = reference (3)
+  double weight_decay = -1;      // -1 = each stage's recipe
+  double label_smoothing = -1;   // -1 = each stage's recipe
+  std::string keep;              // best | last; empty = the recipe's (last for shortchunk, best otherwise)
+  int64_t windows_per_track = -1;  // random time crops: windows of a track per epoch (0 = all; -1 = recipe)
+  int64_t base_channels = 8;     // shortchunk: channels of the first block
   uint64_t seed = 42;
   int threads = 0;               // 0 = the number of cores
   int workers = 2;               // data loader threads
@@ -64,7 +71,9 @@ struct TrainConfig {
 // to 20, ...), then the command line's overrides.
 StageSetup reference_stage(const TrainConfig& config, const std::string& stage);
 
-// Resolves the augmentation preset into config.augmentation (flags already set stay).
-void apply_augment_preset(TrainConfig& config);
+// Resolves what the command line left to the model's recipe (augmentation preset into
+// config.augmentation, flags already set staying; keep; windows per track), so config.json
+// records what the run really used.
+void resolve_recipe(TrainConfig& config);
 
 }  // namespace genre::train

@@ -4,9 +4,24 @@
 #include <stdexcept>
 
 #include "digest/digest.h"
+#include "infer/preprocessing_check.h"
 #include "shard/shard_error.h"
 
 namespace genre::train {
+
+namespace {
+
+// The dataset's window hop in seconds from the recorded specresize and melspec parameters.
+double window_hop_seconds(const nlohmann::json& preprocessing) {
+  const nlohmann::json mel = preprocessing.value(infer::kMelspecParams, nlohmann::json::object());
+  const nlohmann::json spec = preprocessing.value(infer::kSpecresizeParams, nlohmann::json::object());
+  const double window = spec.value("window-frames", 0.0), hop = spec.value("hop-frames", 0.0);
+  const double rate = mel.value("sample-rate", 0.0), hop_length = mel.value("hop-length", 0.0);
+  if (window <= 0 || rate <= 0 || hop_length <= 0) return 0;
+  return (hop > 0 ? hop : window) * hop_length / rate;
+}
+
+}  // namespace
 
 TrainingData open_training_data(const std::string& dir, const std::vector<std::string>& required_splits,
                                 bool verify_checksums) {
@@ -31,6 +46,7 @@ TrainingData open_training_data(const std::string& dir, const std::vector<std::s
     throw std::runtime_error(manifest_path + ": the samples were made with " + std::to_string(m.preprocessing.size()) +
                              " different preprocessing settings; one model needs one");
   data.preprocessing = m.preprocessing.empty() ? nlohmann::json::object() : m.preprocessing.front();
+  data.window_hop_seconds = window_hop_seconds(data.preprocessing);
   for (const std::string& split : required_splits)
     if (data.reader->size(split) == 0)
       throw std::runtime_error(manifest_path + ": the dataset has no '" + split + "' split");

@@ -21,6 +21,7 @@ struct TrainingData {
   shard::ClassLists classes;
   std::vector<int64_t> input_shape;  // [C, H, W]
   nlohmann::json preprocessing;      // the one parameter set every sample was made with
+  double window_hop_seconds = 0;     // sliding windows: seconds between window starts; 0 = whole clips
   std::string manifest_sha256;
 };
 

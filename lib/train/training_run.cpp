@@ -268,7 +268,7 @@ json reference_results(const std::string& model) {
 
 json start_training(TrainConfig c, const DistSetup& dist) {
   if (c.threads <= 0) c.threads = default_threads(dist.env);
-  apply_augment_preset(c);
+  resolve_recipe(c);
   c.augmentation.validate();
   reference_stage(c, "fine");  // validates optimiser and scheduler names early
   check_batch_shares(c, dist.env);

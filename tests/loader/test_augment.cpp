@@ -181,6 +181,26 @@ TEST_F(AugmentTest, ColorJitterIsOneAffineMapPerImageWithinItsRange) {
   EXPECT_GE(changed, 20);
 }
 
+TEST_F(AugmentTest, GainAddsOneOffsetPerImageWithinItsRange) {
+  open(kGray);
+  AugmentConfig a;
+  a.gain_db = 6;
+  std::vector<double> offsets;
+  for (const auto& [img, orig] : pairs(a)) {
+    const double offset = double(img[0]) - orig[0];
+    EXPECT_LE(std::fabs(offset), 6.0 + 1e-4);
+    for (std::size_t k = 0; k < img.size(); ++k) EXPECT_NEAR(img[k], orig[k] + offset, 1e-4) << k;
+    offsets.push_back(offset);
+  }
+  // Spread over the range: some clearly negative, some clearly positive, and all different.
+  EXPECT_LT(*std::min_element(offsets.begin(), offsets.end()), -2.0);
+  EXPECT_GT(*std::max_element(offsets.begin(), offsets.end()), 2.0);
+  std::sort(offsets.begin(), offsets.end());
+  EXPECT_EQ(std::adjacent_find(offsets.begin(), offsets.end()), offsets.end());
+  a.gain_db = -1;
+  EXPECT_THROW(a.validate(), std::invalid_argument);
+}
+
 TEST_F(AugmentTest, MixupCombinesTwoImagesWithTheReportedLambdaAndPerm) {
   open(kGray);
   LoaderOptions o;

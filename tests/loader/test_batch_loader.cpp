@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <cstring>
 #include <numeric>
 
@@ -241,6 +242,51 @@ TEST_F(LoaderTest, DestructionMidEpochDoesNotHang) {
   samples.push_back(&missing);
   BatchLoader loader(*reader_, samples, o);
   EXPECT_TRUE(loader.next());
+}
+
+// Random time crops: each epoch takes windows_per_track windows of every track (all of a
+// shorter one), a different draw per epoch, the same for any worker count.
+TEST(LoaderCrops, WindowsPerTrackDrawsThatManyWindowsOfEveryTrackEachEpoch) {
+  shard::test::TempDir tmp;
+  std::vector<TrackSpec> tracks = plain_tracks(6);
+  for (std::size_t i = 0; i < tracks.size(); ++i) tracks[i].windows = i == 0 ? 2 : 9;  // t000 has only 2
+  write_tracks(tmp.path(), tracks, kShape);
+  shard::DatasetReader reader(tmp.path());
+  SampleTable table(reader);
+  const std::vector<const SampleInfo*> samples = table.select({"train"});
+  LoaderOptions o;
+  o.batch_size = 5;
+  o.shuffle = true;
+  o.windows_per_track = 4;
+  std::vector<std::vector<std::int64_t>> taken;
+  for (std::int64_t epoch = 0; epoch < 3; ++epoch) {
+    o.epoch = epoch;
+    BatchLoader loader(reader, samples, o);
+    EXPECT_EQ(loader.samples(), 2 + 5 * 4);
+    std::map<std::string, int> per_track;
+    std::vector<std::int64_t> positions;
+    while (auto b = loader.next())
+      for (std::int64_t p : b->positions) {
+        ++per_track[samples[std::size_t(p)]->track_id];
+        positions.push_back(p);
+      }
+    EXPECT_EQ(per_track["t000"], 2);
+    for (int t = 1; t < 6; ++t) EXPECT_EQ(per_track["t00" + std::to_string(t)], 4) << t;
+    std::sort(positions.begin(), positions.end());
+    EXPECT_EQ(std::adjacent_find(positions.begin(), positions.end()), positions.end()) << "a window taken twice";
+    taken.push_back(positions);
+    o.workers = 0;  // the same draw with no worker thread
+    BatchLoader inline_loader(reader, samples, o);
+    std::vector<std::int64_t> inline_positions;
+    while (auto b = inline_loader.next()) inline_positions.insert(inline_positions.end(), b->positions.begin(), b->positions.end());
+    std::sort(inline_positions.begin(), inline_positions.end());
+    EXPECT_EQ(inline_positions, positions);
+    o.workers = 2;
+  }
+  EXPECT_NE(taken[0], taken[1]);
+  EXPECT_NE(taken[1], taken[2]);
+  o.windows_per_track = -1;
+  EXPECT_THROW(BatchLoader(reader, samples, o), std::invalid_argument);
 }
 
 TEST_F(LoaderTest, EmptySampleListYieldsNoBatch) {

@@ -99,7 +99,9 @@ TEST_P(EveryModel, TrainAndEvalDifferOnlyWhereTheyShould) {
   int64_t batch_norms = 0;
   for (const auto& [name, value] : buffers_of(built.module)) {
     const std::string leaf = name.substr(name.rfind('.') + 1);
-    if (leaf == "num_batches_tracked") {
+    if (leaf.rfind("band_", 0) == 0) {  // input standardisation: set by genre-train, never by a forward pass
+      EXPECT_TRUE(torch::equal(value, before.at(name))) << name << " changed in training";
+    } else if (leaf == "num_batches_tracked") {
       ++batch_norms;
       EXPECT_EQ(value.item<int64_t>(), before.at(name).item<int64_t>() + 2) << name;
     } else {
@@ -334,6 +336,47 @@ void expect_invalid(const ModelSpec& spec, const std::string& needle) {
 }
 
 }  // namespace
+
+TEST(ShortChunk, NativeResolutionBlocksAndTimePooling) {
+  ModelSpec spec{"shortchunk", 1, 128, 130, {10}};
+  spec.base_channels = 8;
+  BuiltModel built = build_model(spec);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& p : built.module.named_parameters()) shapes[p.name] = p.value.sizes().vec();
+  const std::vector<int64_t> channels{8, 16, 32, 64, 128};
+  for (int i = 0; i < 5; ++i) {
+    const int64_t in = i == 0 ? 1 : channels[i - 1];
+    EXPECT_EQ(shapes.at("conv" + std::to_string(i) + ".weight"), (std::vector<int64_t>{channels[i], in, 3, 3}));
+    EXPECT_EQ(shapes.at("bn" + std::to_string(i) + ".weight"), (std::vector<int64_t>{channels[i]}));
+  }
+  // 128 bands -> 4 after five 2x2 pools; max and mean over time of 128 x 4 columns.
+  EXPECT_EQ(shapes.at("fc.weight"), (std::vector<int64_t>{10, 2 * 128 * 4}));
+  EXPECT_EQ(built.head_prefixes, (std::vector<std::string>{"fc."}));
+  expect_invalid({"shortchunk", 1, 128, 31, {5}}, "shortchunk needs an input of at least 32x32 (mel bands x frames), got 128x31");
+  spec.base_channels = 0;
+  expect_invalid(spec, "shortchunk: base channels must be in [1, 64], got 0");
+}
+
+// The input is standardised per band inside the model: a model with band statistics (m, s)
+// gives on x what the same model with (0, 1) gives on (x - m) / s.
+TEST(ShortChunk, StandardisesEachBandWithItsBuffers) {
+  torch::manual_seed(3);
+  const ModelSpec spec{"shortchunk", 1, 32, 40, {4}};
+  BuiltModel built = build_model(spec);
+  built.module.eval();
+  const at::Tensor x = torch::randn({3, 1, 32, 40}) * 20 - 50;
+  const at::Tensor plain = forward(built.module, x);
+  const at::Tensor mean = torch::linspace(-60, -20, 32).reshape({1, 32, 1});
+  const at::Tensor stdev = torch::linspace(2, 12, 32).reshape({1, 32, 1});
+  {
+    torch::NoGradGuard no_grad;
+    built.module.attr("band_mean").toTensor().copy_(mean);
+    built.module.attr("band_std").toTensor().copy_(stdev);
+  }
+  const at::Tensor standardised = forward(built.module, x * stdev + mean);
+  EXPECT_TRUE(torch::allclose(standardised, plain, 1e-4, 1e-4));
+  EXPECT_FALSE(torch::allclose(forward(built.module, x), plain, 1e-2, 1e-2));
+}
 
 TEST(Spec, BadSpecsAreOneLineErrors) {
   expect_invalid({"resnet19", 1, 64, 64, {5}}, "unknown model 'resnet19' (known: cnn, resnet18");
