@@ -210,8 +210,9 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
     for (const auto& c : data_.classes.fine) fine_to_macro.push_back(c.macro);
     const std::vector<float> summed =
         target == "multitask" ? ev.probs.front()
+        : n_macro == 0        ? std::vector<float>()  // a dataset without macrogenres
                               : report::sum_to_parents(fine_probs.data(), ev.samples, n_fine, fine_to_macro, n_macro);
-    for (size_t i = 0; i < samples.size(); ++i) {
+    for (size_t i = 0; i < samples.size() && n_macro > 0; ++i) {
       if (macro[i] < 0) continue;
       macro_probs.insert(macro_probs.end(), summed.begin() + i * n_macro, summed.begin() + (i + 1) * n_macro);
       macro_labels.push_back(macro[i]);
@@ -306,7 +307,7 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
     model::BuiltModel macro_model = build(n_macro, 0);
     StageTask macro{"macro", reference_stage(config_, "macro"), dir + "/stages/macro", join_label(label, "macro")};
     const SampleList train_macro = usable_for(splits.train, "macro"), val_macro = usable_for(splits.val, "macro");
-    if (train_macro.empty() || val_macro.empty())
+    if (train_macro.empty() || (val_macro.empty() && !splits.val.empty()))
       throw std::runtime_error(data_.dir + ": no training or validation sample has a macrogenre label");
     add_history(trainer_.run(macro_model, macro, train_macro, val_macro));
     const json macro_report =

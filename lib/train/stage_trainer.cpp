@@ -248,6 +248,9 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
     state = *resumed;
     schedule->restore(state.schedule);
   }
+  if (val.empty() && (task.setup.keep == "best" || task.setup.patience > 0))
+    throw std::invalid_argument(task.label + ": no validation samples to choose the best epoch or stop early by: "
+                                "use --keep last and --patience 0, or give the run a validation split");
   if (state.finished) {
     if (task.setup.keep == "best") load_best(best_path, module);
     return state.history;
@@ -312,9 +315,15 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
       loss_sum = totals[0].item<double>();
       seen = static_cast<int64_t>(totals[1].item<double>());
     }
-    const Evaluation ev = evaluate(module, task.target, val, task.setup.label_smoothing);
-    const report::ClassificationMetrics vm =
-        report::evaluate(ev.probs.back().data(), ev.samples, ev.classes.back(), val_labels.data());
+    // Without validation samples (e.g. --cv-val-fraction 0 with --keep last) the epoch has no val figures.
+    Evaluation ev;
+    ev.loss = NAN;
+    report::ClassificationMetrics vm;
+    vm.top1 = NAN;
+    if (!val.empty()) {
+      ev = evaluate(module, task.target, val, task.setup.label_smoothing);
+      vm = report::evaluate(ev.probs.back().data(), ev.samples, ev.classes.back(), val_labels.data());
+    }
     schedule->after_epoch(ev.loss);
     if (ev.loss < state.best_val_loss) {
       state.best_val_loss = ev.loss;
