@@ -106,12 +106,18 @@ std::vector<std::string> stratified_split(const SplitInput& in, uint64_t seed, d
     size_t target[3], have[3] = {0, 0, 0};
     stratified_counts(n, train_fraction, val_fraction, target[0], target[1], target[2]);
     for (const Group* g : list) {
-      int best = 0;
-      long best_gap = static_cast<long>(target[0]) - static_cast<long>(have[0]);
-      for (int s = 1; s < 3; ++s) {
-        const long gap = static_cast<long>(target[s]) - static_cast<long>(have[s]);
-        if (gap > best_gap) best = s, best_gap = gap;
+      const size_t size = g->members.size();
+      int best = -1;
+      for (int sp = 0; sp < 3; ++sp)  // where it fits: the split furthest below its target
+        if (have[sp] + size <= target[sp] && (best < 0 || target[sp] - have[sp] > target[best] - have[best])) best = sp;
+      for (int sp = 0; best < 0 && sp < 3; ++sp)  // else a split still empty that should not be
+        if (target[sp] > 0 && have[sp] == 0) best = sp;
+      if (best < 0) {  // else the least relative overshoot, (have + size) / target
+        for (int sp = 0; sp < 3; ++sp)
+          if (target[sp] > 0 && (best < 0 || (have[sp] + size) * target[best] < (have[best] + size) * target[sp]))
+            best = sp;
       }
+      if (best < 0) best = 0;
       have[best] += g->members.size();
       for (size_t i : g->members) split[i] = kSplitNames[best];
     }

@@ -30,8 +30,10 @@ struct SplitInput {
 // class_stream) and the first round(train*n) go to train, round(val*n) to val,
 // the rest to test (the FMA reference split). With groups: a group's class is
 // its majority class (ties: the lower index); per class its groups, ordered by
-// name, shuffled from the same seed, then taken largest first, each whole group
-// goes to the split furthest below its track target (ties: train, val, test).
+// name, shuffled from the same seed, then taken largest first; each whole group
+// goes to the split furthest below its track target among those it fits in
+// (ties: train, val, test), else to a split with a target that is still
+// empty, else to the split it overshoots least relative to its target.
 std::vector<std::string> stratified_split(const SplitInput& input, uint64_t seed, double train_fraction,
                                           double val_fraction);
 
