@@ -83,8 +83,8 @@ void add_flags(CLI::App& app, Options& o) {
   const char* const folders = "Genre-labelled folders (instead of --audio/--metadata)";
   app.add_option("--folders", o.folders, "Root of a genre-labelled tree (ROOT/<genre>/.../file, e.g. GTZAN's "
                  "genres_original): every regular file below a genre folder is converted (hidden files and "
-                 "folders, --out and --label-csv skipped; files that do not decode go to failures.csv); the "
-                 "label is the first folder under ROOT")->group(folders);
+                 "folders and an --out inside ROOT skipped; files that do not decode go to failures.csv); the "
+                 "label is the first folder under ROOT. --subset, --fine-min-tracks, --fine-count apply to FMA only")->group(folders);
   app.add_option("--label-csv", o.label_csv, "Labels from a CSV instead of folder names: rows path,genre[,group] "
                  "(path relative to --folders, optional header path,genre,...; group = the artist or any id "
                  "whose tracks must stay in one split); only the listed files are converted")->group(folders);
