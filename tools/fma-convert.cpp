@@ -59,6 +59,7 @@ struct Options {
   uint64_t seed = 42;
   std::string labels = "single";
   std::string macro;  // "": annex for FMA, top-level for --folders
+  bool macro_given = false;
   int fine_min_tracks = 1;
   std::string fine_count = "primary";
   std::string sink_properties;
@@ -166,6 +167,7 @@ void check_options(Options& o) {
     throw std::invalid_argument("--folders has one group column (--label-csv's third, the artist): use --split-group artist");
   if (o.split == "official" && !o.split_group.empty() && o.split_group != "none")
     throw std::invalid_argument("--split-group applies to --split stratified only");
+  o.macro_given = !o.macro.empty();
   if (o.macro.empty()) o.macro = folder_mode ? "top-level" : "annex";
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     throw std::invalid_argument("--shard-index must be in [0, --shard-count)");
@@ -188,9 +190,7 @@ DatasetPlan make_fma_plan(const Options& o) {
   const fs::path meta(o.metadata);
   GenreTable genres = GenreTable::load((meta / "genres.csv").string());
   std::vector<Track> tracks = load_tracks_csv((meta / "tracks.csv").string());
-  MacroMap macros = o.macro == "annex"       ? annex_macro_map(genres)
-                    : o.macro == "top-level" ? top_level_macro_map(genres)
-                                             : load_macro_csv(o.macro, genres);
+  const MacroMap macros = select_macro_map(o.macro, genres);
   PlanOptions po;
   po.subset = parse_subset(o.subset);
   po.fine_min_tracks = o.fine_min_tracks;
@@ -222,11 +222,11 @@ DatasetPlan make_folder_plan(const Options& o, json& info) {
   } else if (o.genre_map != "none") {
     map = load_genre_map(o.genre_map, genres);
   }
+  if (!map && o.macro_given)
+    throw std::runtime_error("--macro needs the labels' FMA genres: these labels are not GTZAN's, give a "
+                             "--genre-map FILE (label,fma_genre_id)");
   std::optional<MacroMap> macros;
-  if (map)
-    macros = o.macro == "annex"       ? annex_macro_map(genres)
-             : o.macro == "top-level" ? top_level_macro_map(genres)
-                                      : load_macro_csv(o.macro, genres);
+  if (map) macros = select_macro_map(o.macro, genres);
   FolderPlanOptions fo;
   fo.seed = o.seed;
   fo.split_group = parse_split_group(o.split_group.empty() ? (has_group ? "artist" : "none") : o.split_group);

@@ -85,4 +85,10 @@ MacroMap top_level_macro_map(const GenreTable& genres) {
   return m;
 }
 
+MacroMap select_macro_map(const std::string& choice, const GenreTable& genres) {
+  if (choice == "annex") return annex_macro_map(genres);
+  if (choice == "top-level") return top_level_macro_map(genres);
+  return load_macro_csv(choice, genres);
+}
+
 }  // namespace genre::fma

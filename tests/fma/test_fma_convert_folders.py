@@ -178,6 +178,10 @@ class FmaConvertFolders(unittest.TestCase):
         for artist, s in splits_of.items():
             self.assertEqual(len(s), 1, artist)
         self.assertEqual({m["split"] for m in meta.values()}, {"train", "val", "test"})
+        # --macro without FMA genres for the labels: one line, exit 3.
+        p = self.convert("--folders", root, "--label-csv", csv_path, "--out", os.path.join(self.dir, "ds3"),
+                         "--macro", "top-level", "--dry-run")
+        self.assert_one_error_line(p, "--macro needs the labels' FMA genres")
         # --split-group none: the plain stratified split, recorded as such.
         p = self.convert("--folders", root, "--label-csv", csv_path, "--out", os.path.join(self.dir, "ds2"),
                          "--split-group", "none", "--dry-run")
