@@ -80,6 +80,7 @@ struct Settings {
   std::string location;
   Split split = Split::Train;
   std::string key, label, macro_label, all_labels, taxonomy;
+  std::string extra_json;  // a JSON object whose fields join each sample's .json
   Dtype dtype = Dtype::kFloat16;
   guint max_samples = kDefaultMaxSamples;
   guint64 max_bytes = kDefaultMaxBytes;
@@ -93,6 +94,7 @@ struct ClipInfo {
   int fine = -1;
   int macro = -1;
   json fine_labels = json::array();
+  json extra = json::object();  // extra-json, parsed at the clip's first buffer
 };
 
 // Streaming state: touched from the streaming thread, and from state changes
@@ -138,6 +140,7 @@ enum {
   PROP_MAX_BYTES,
   PROP_TAXONOMY,
   PROP_LABELS_FROM_TAGS,
+  PROP_EXTRA_JSON,
   PROP_SAMPLES_WRITTEN,
   PROP_DUPLICATES_SKIPPED,
   PROP_FINALIZED_SHARDS,
@@ -492,6 +495,14 @@ static bool begin_clip(GstDatasetSink* self) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid key property: %s", problem.c_str()), (nullptr));
     return false;
   }
+  if (!s.extra_json.empty()) {
+    c.extra = json::parse(s.extra_json, nullptr, /*allow_exceptions=*/false);
+    if (c.extra.is_discarded() || !c.extra.is_object()) {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid extra-json property: not a JSON object: %s",
+          s.extra_json.c_str()), (nullptr));
+      return false;
+    }
+  }
   std::vector<LabelText> fine_texts;
   std::optional<LabelText> macro_text;
   if (!clip_label_texts(self, s, c.key, &fine_texts, &macro_text)) return false;
@@ -636,6 +647,8 @@ static GstFlowReturn render(GstBaseSink* sink, GstBuffer* buf) {
   json params = json::object();
   for (const auto& [name, fields] : st.params) params[name] = fields;
   in.meta["params"] = params;
+  for (const auto& [name, value] : clip.extra.items())
+    if (!in.meta.contains(name)) in.meta[name] = value;  // the sink's own fields win
   GstFlowReturn ret = GST_FLOW_OK;
   try {
     if (st.writer->stage(in) == DatasetWriter::StageResult::kDuplicate) {
@@ -757,6 +770,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
     case PROP_MAX_BYTES: s.max_bytes = g_value_get_uint64(value); break;
     case PROP_TAXONOMY: set_string(&s.taxonomy, value); break;
     case PROP_LABELS_FROM_TAGS: s.labels_from_tags = g_value_get_boolean(value); break;
+    case PROP_EXTRA_JSON: set_string(&s.extra_json, value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -782,6 +796,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     case PROP_MAX_BYTES: g_value_set_uint64(value, s.max_bytes); break;
     case PROP_TAXONOMY: set_optional_string(value, s.taxonomy); break;
     case PROP_LABELS_FROM_TAGS: g_value_set_boolean(value, s.labels_from_tags); break;
+    case PROP_EXTRA_JSON: set_optional_string(value, s.extra_json); break;
     case PROP_SAMPLES_WRITTEN: g_value_set_uint64(value, self->samples_written); break;
     case PROP_DUPLICATES_SKIPPED: g_value_set_uint64(value, self->duplicates_skipped); break;
     case PROP_FINALIZED_SHARDS: {
@@ -851,6 +866,10 @@ static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
       g_param_spec_string("all-labels", "All labels", "Further fine labels (comma-separated names or "
           "indices) for multi-label training, recorded in the sample's JSON; .cls keeps the label",
           nullptr, flags));
+  g_object_class_install_property(gobject_class, PROP_EXTRA_JSON,
+      g_param_spec_string("extra-json", "Extra JSON", "A JSON object whose fields are added to each sample's "
+          ".json (e.g. {\"relative_path\": \"rock/a.wav\", \"artist\": \"12\"}); the sink's own fields "
+          "keep their values. Read at each clip's first buffer", nullptr, flags));
   g_object_class_install_property(gobject_class, PROP_DTYPE,
       g_param_spec_enum("dtype", "Data type", "Tensor type in the .npy files; one dataset holds one type",
           dataset_sink_dtype_get_type(), int(Dtype::kFloat16), flags));

@@ -197,7 +197,7 @@ TrackResult ConvertWorker::precheck(const genre::fma::WorkItem& item) const {
   if (!S_ISREG(st.st_mode)) return {Outcome::kFailed, "missing", "not a regular file"};
   if (st.st_size == 0) return {Outcome::kFailed, "zero-byte", "the audio file is empty"};
   if (config_.checksums) {
-    const std::string rel = genre::fma::audio_relative_path(item.track_id);
+    const std::string& rel = item.rel_path;
     auto it = config_.checksums->find(rel);
     if (it == config_.checksums->end())
       return {Outcome::kFailed, "checksum", "no entry for " + rel + " in the checksum file"};
@@ -276,7 +276,7 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   TrackResult pre = precheck(item);
   if (pre.outcome != Outcome::kConverted) return pre;
 
-  const std::string key = genre::fma::track_key(item.track_id);
+  const std::string& key = item.key;
   g_object_set(src_, "location", item.path.c_str(), nullptr);
   if (!source_is(item.path))  // filesrc keeps an open file's location: never convert another track's audio
     return {Outcome::kFatal, "internal", "filesrc did not take the location " + item.path +
@@ -284,7 +284,8 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   // A null macro-label lets the sink take the taxonomy's macro class of the label (or none).
   if (config_.decode_only == DecodeOnly::kOff) {
     g_object_set(sink_, "key", key.c_str(), "label", item.fine.c_str(), "macro-label",
-                 item.macro.empty() ? nullptr : item.macro.c_str(), nullptr);
+                 item.macro.empty() ? nullptr : item.macro.c_str(), "extra-json",
+                 item.meta.empty() ? nullptr : item.meta.c_str(), nullptr);
     gst_util_set_object_arg(G_OBJECT(sink_), "split", item.split.c_str());
   }
   if (config_.multi_label && config_.decode_only == DecodeOnly::kOff) {

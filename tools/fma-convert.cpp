@@ -5,6 +5,8 @@
 #include "fma-convert-worker.h"
 #include "fma/conversion.h"
 #include "fma/dataset_plan.h"
+#include "fma/folder_plan.h"
+#include "fma/genre_map.h"
 #include "fma/macro_map.h"
 #include "shard/dataset_writer.h"
 #include "shard/manifest.h"
@@ -28,6 +30,8 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <sys/resource.h>
 #include <thread>
 
@@ -41,6 +45,8 @@ constexpr int kExitInterrupted = 130;
 
 struct Options {
   std::string audio, metadata, out;
+  std::string folders, label_csv, genre_map = "auto";
+  std::string split_group;  // "": none for FMA, artist for --folders with a --label-csv group column
   std::string subset = "small";
   int workers = 0;
   std::string middle = fma_convert::kDefaultMiddle;
@@ -52,7 +58,8 @@ struct Options {
   std::string split = "stratified";
   uint64_t seed = 42;
   std::string labels = "single";
-  std::string macro = "annex";
+  std::string macro;  // "": annex for FMA, top-level for --folders
+  bool macro_given = false;
   int fine_min_tracks = 1;
   std::string fine_count = "primary";
   std::string sink_properties;
@@ -74,15 +81,32 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--metadata", o.metadata, "fma_metadata directory (tracks.csv, genres.csv)")->group("Input and output");
   app.add_option("--out", o.out, "Dataset directory: <split>-NNNNNN.tar shards, manifest.json, taxonomy.json, "
                  "failures.csv, summary.json")->group("Input and output");
+  const char* const folders = "Genre-labelled folders (instead of --audio/--metadata)";
+  app.add_option("--folders", o.folders, "Root of a genre-labelled tree (ROOT/<genre>/.../file, e.g. GTZAN's "
+                 "genres_original): every regular file below a genre folder is converted (hidden files and "
+                 "folders and an --out inside ROOT skipped; files that do not decode go to failures.csv); the "
+                 "label is the first folder under ROOT. --subset, --fine-min-tracks, --fine-count apply to FMA only")->group(folders);
+  app.add_option("--label-csv", o.label_csv, "Labels from a CSV instead of folder names: rows path,genre[,group] "
+                 "(path relative to --folders, optional header path,genre,...; group = the artist or any id "
+                 "whose tracks must stay in one split); only the listed files are converted")->group(folders);
+  app.add_option("--genre-map", o.genre_map, "label -> FMA genre CSV (label,fma_genre_id) giving the labels FMA "
+                 "genres and so macrogenres (--macro). auto: the shipped GTZAN map when every label is a GTZAN "
+                 "genre, else none; none: fine labels only (no macrogenres: the standard regime trains on it)")
+      ->capture_default_str()->group(folders);
   app.add_option("--subset", o.subset, "FMA subset to convert")
       ->capture_default_str()->check(CLI::IsMember({"small", "medium", "large", "full"}))->group(sel);
   app.add_option("--split", o.split, "stratified: 80/10/10 per fine class; official: FMA's set/split")
       ->capture_default_str()->check(CLI::IsMember({"stratified", "official"}))->group(sel);
+  app.add_option("--split-group", o.split_group, "Group-disjoint stratified split: none, artist or album (FMA's "
+                 "artist/album ids; --folders: artist = the --label-csv group column). Default: none for FMA "
+                 "(the reference split), artist for --folders with a group column, else none")
+      ->check(CLI::IsMember({"none", "artist", "album"}))->group(sel);
   app.add_option("--seed", o.seed, "Stratified split seed")->capture_default_str()->check(kNotNegative)->group(sel);
   app.add_option("--labels", o.labels, "single: one fine label; multi: all of the track's genres")
       ->capture_default_str()->check(CLI::IsMember({"single", "multi"}))->group(sel);
-  app.add_option("--macro", o.macro, "Macrogenres: annex (built-in 12-group table), top-level (FMA roots) or a CSV FILE")
-      ->capture_default_str()->group(sel);
+  app.add_option("--macro", o.macro, "Macrogenres: annex (built-in 12-group table), top-level (FMA's 16 roots) "
+                 "or a CSV FILE. Default: annex for FMA, top-level for --folders (it gives all ten GTZAN genres "
+                 "a macrogenre; the annex has no Blues, Disco or Reggae)")->group(sel);
   app.add_option("--fine-min-tracks", o.fine_min_tracks, "Fine classes = genres with at least N tracks in the subset")
       ->capture_default_str()->group(sel);
   app.add_option("--fine-count", o.fine_count, "primary: count a track for its first genre; any: for every listed genre")
@@ -130,8 +154,21 @@ void add_flags(CLI::App& app, Options& o) {
 // Checks CLI11 cannot express; std::invalid_argument is a usage error.
 void check_options(Options& o) {
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
-  if (!o.merge && (o.audio.empty() || o.metadata.empty()))
-    throw std::invalid_argument("--audio and --metadata are required");
+  const bool folder_mode = !o.folders.empty();
+  if (!o.merge && folder_mode && (!o.audio.empty() || !o.metadata.empty()))
+    throw std::invalid_argument("--folders replaces --audio and --metadata: give one or the other");
+  if (!o.merge && !folder_mode && (o.audio.empty() || o.metadata.empty()))
+    throw std::invalid_argument("--audio and --metadata (an FMA download) or --folders ROOT are required");
+  if (!folder_mode && (!o.label_csv.empty() || o.genre_map != "auto"))
+    throw std::invalid_argument("--label-csv and --genre-map apply to --folders only");
+  if (folder_mode && o.split == "official") throw std::invalid_argument("--split official needs FMA metadata");
+  if (folder_mode && o.labels == "multi") throw std::invalid_argument("--labels multi needs FMA metadata");
+  if (folder_mode && o.split_group == "album")
+    throw std::invalid_argument("--folders has one group column (--label-csv's third, the artist): use --split-group artist");
+  if (o.split == "official" && !o.split_group.empty() && o.split_group != "none")
+    throw std::invalid_argument("--split-group applies to --split stratified only");
+  o.macro_given = !o.macro.empty();
+  if (o.macro.empty()) o.macro = folder_mode ? "top-level" : "annex";
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     throw std::invalid_argument("--shard-index must be in [0, --shard-count)");
   if (o.workers < 0) throw std::invalid_argument("--workers must be positive");
@@ -149,21 +186,64 @@ std::string job_suffix(const Options& o) {
   return "-" + std::to_string(o.shard_index) + "-of-" + std::to_string(o.shard_count);
 }
 
-DatasetPlan make_plan(const Options& o) {
+DatasetPlan make_fma_plan(const Options& o) {
   const fs::path meta(o.metadata);
   GenreTable genres = GenreTable::load((meta / "genres.csv").string());
   std::vector<Track> tracks = load_tracks_csv((meta / "tracks.csv").string());
-  MacroMap macros = o.macro == "annex"       ? annex_macro_map(genres)
-                    : o.macro == "top-level" ? top_level_macro_map(genres)
-                                             : load_macro_csv(o.macro, genres);
+  const MacroMap macros = select_macro_map(o.macro, genres);
   PlanOptions po;
   po.subset = parse_subset(o.subset);
   po.fine_min_tracks = o.fine_min_tracks;
   po.fine_count = parse_fine_count(o.fine_count);
   po.labels = parse_label_policy(o.labels);
   po.split = parse_split_policy(o.split);
+  po.split_group = parse_split_group(o.split_group.empty() ? "none" : o.split_group);
   po.seed = o.seed;
   return build_plan(tracks, genres, macros, po);
+}
+
+// --folders: labels from the tree or --label-csv, FMA genres from --genre-map,
+// macrogenres from --macro against the built-in FMA genre table.
+DatasetPlan make_folder_plan(const Options& o, json& info) {
+  bool has_group = false;
+  std::vector<LabelledFile> files;
+  std::vector<std::string> unlabelled;
+  if (!o.label_csv.empty()) {
+    files = load_label_csv(o.label_csv, &has_group);
+  } else {
+    files = scan_label_folders(o.folders, {o.out}, &unlabelled);
+  }
+  const GenreTable genres = GenreTable::builtin();
+  std::set<std::string> labels;
+  for (const auto& f : files) labels.insert(f.label);
+  std::optional<GenreMap> map;
+  if (o.genre_map == "auto") {
+    if (labels_are_gtzan(labels, genres)) map = gtzan_genre_map(genres);
+  } else if (o.genre_map != "none") {
+    map = load_genre_map(o.genre_map, genres);
+  }
+  if (!map && o.macro_given)
+    throw std::runtime_error("--macro needs the labels' FMA genres: these labels are not GTZAN's, give a "
+                             "--genre-map FILE (label,fma_genre_id)");
+  std::optional<MacroMap> macros;
+  if (map) macros = select_macro_map(o.macro, genres);
+  FolderPlanOptions fo;
+  fo.seed = o.seed;
+  fo.split_group = parse_split_group(o.split_group.empty() ? (has_group ? "artist" : "none") : o.split_group);
+  if (fo.split_group != SplitGroup::None && !has_group)
+    throw std::runtime_error("--split-group artist needs a --label-csv with a group column (path,genre,group)");
+  info = {{"root", o.folders},
+          {"labels_from", o.label_csv.empty() ? "folders" : o.label_csv},
+          {"genre_map", map ? json(map->source) : json(nullptr)},
+          {"macro", macros ? json(macros->source) : json(nullptr)},
+          {"files_outside_label_folders", unlabelled}};
+  return build_folder_plan(files, map ? &*map : nullptr, macros ? &*macros : nullptr, fo);
+}
+
+DatasetPlan make_plan(const Options& o, json& info) {
+  if (!o.folders.empty()) return make_folder_plan(o, info);
+  info = json::object();
+  return make_fma_plan(o);
 }
 
 json plan_report_json(const DatasetPlan& p) {
@@ -178,7 +258,8 @@ json plan_report_json(const DatasetPlan& p) {
           {"outside_track_ids", r.outside_track_ids}, {"without_official_split", r.no_split},
           {"without_official_split_ids", r.no_split_track_ids}, {"labelled_via_ancestor", r.via_ancestor},
           {"without_macro", r.no_macro}, {"without_macro_by_fine_genre", no_macro},
-          {"fine_classes", p.taxonomy.fine.size()}, {"macro_classes", p.taxonomy.macro.size()}};
+          {"fine_classes", p.taxonomy.fine.size()}, {"macro_classes", p.taxonomy.macro.size()},
+          {"source", p.source}, {"split_group", split_group_name(p.split_group)}};
 }
 
 // Writes taxonomy.json, or checks that the one already there is the same.
@@ -273,10 +354,9 @@ int run_merge(const Options& o) {
     w.close();
   }
   std::vector<Failure> failures;
-  std::set<int> failed_ids;
+  std::set<std::string> failed_ids;
   json jobs = json::array();
   size_t planned = 0;
-  std::set<int> planned_ids_unused;
   for (const auto& e : fs::directory_iterator(out)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("failures-", 0) == 0 && e.path().extension() == ".csv")
@@ -288,7 +368,7 @@ int run_merge(const Options& o) {
       jobs.push_back({{"file", name}, {"planned", s.value("planned", 0)}, {"failed", s.value("failed", 0)}});
     }
   }
-  std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.track_id < b.track_id; });
+  std::sort(failures.begin(), failures.end(), failure_order);
   for (auto& f : failures) failed_ids.insert(f.track_id);
   write_failures_csv(failures, (out / "failures.csv").string());
   std::set<std::string> tracks_present;
@@ -318,17 +398,23 @@ int run_merge(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"Converts FMA audio (DIR/NNN/NNNNNN.mp3) labelled by fma_metadata/{tracks.csv,genres.csv} into "
-               "train/val/test shards in --out (datasetsink format: <split>-NNNNNN.tar + manifest.json).\n"
+  CLI::App app{"Converts FMA audio (DIR/NNN/NNNNNN.mp3) labelled by fma_metadata/{tracks.csv,genres.csv}, or a "
+               "genre-labelled folder tree (GTZAN, your Music/<Genre>/...), into train/val/test shards in --out "
+               "(datasetsink format: <split>-NNNNNN.tar + manifest.json).\n"
                "  fma-convert --audio DIR --metadata DIR --out DIR [options]\n"
+               "  fma-convert --folders ROOT [--label-csv FILE] [--genre-map auto|none|FILE] --out DIR [options]\n"
                "  fma-convert --merge --out DIR [--shard-count N]",
                "fma-convert"};
   add_flags(app, o);
   app.footer("Output: --out/taxonomy.json, shards + manifest.json, failures.csv (track_id,path,reason,detail) and "
              "summary.json (per job: failures-I-of-N.csv, summary-I-of-N.json). The summary is also printed.\n"
              "Exit status: 0 all tracks converted; 1 finished but some tracks failed (see failures.csv); 2 usage "
-             "error; 3 fatal error (metadata, elements, output); 4 --merge found tracks neither converted nor "
-             "failed; 130 interrupted (rerun with --resume).");
+             "error; 3 fatal error (metadata, a malformed --label-csv or --genre-map, labels missing from the genre map, two "
+             "files with one sample key, elements, output); 4 --merge found tracks neither converted nor "
+             "failed; 130 interrupted (rerun with --resume).\n"
+             "--folders: sample keys are the relative path without extension, characters other than letters, "
+             "digits, '-' and '_' made '_' (rock/a.b.wav -> rock_a_b); each sample's .json holds relative_path "
+             "(and artist/album where known; FMA: tracks.csv's artist/id and album/id).");
   if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] { check_options(o); }); status >= 0)
     return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
@@ -339,10 +425,13 @@ int main(int argc, char** argv) {
   try {
     if (o.merge) return run_merge(o);
 
-    DatasetPlan plan = make_plan(o);
+    json source_info;
+    DatasetPlan plan = make_plan(o, source_info);
     if (plan.tracks.empty()) throw std::runtime_error("no track of the subset has a label: nothing to convert");
+    json report_json = plan_report_json(plan);
+    if (!source_info.empty()) report_json["folders"] = source_info;
     if (o.dry_run) {
-      json j = plan_report_json(plan);
+      json j = report_json;
       j["taxonomy"] = json::parse(plan.taxonomy.to_json_string());
       json splits = json::object();
       for (auto& t : plan.tracks) splits[t.split] = splits.value(t.split, 0) + 1;
@@ -357,7 +446,8 @@ int main(int argc, char** argv) {
     const std::string tax_path = (fs::path(o.out) / "taxonomy.json").string();
     write_taxonomy(plan, tax_path);
 
-    std::vector<WorkItem> items = select_work(plan, o.audio, o.shard_index, o.shard_count, o.limit);
+    std::vector<WorkItem> items =
+        select_work(plan, o.folders.empty() ? o.audio : o.folders, o.shard_index, o.shard_count, o.limit);
     RunCounts counts;
     counts.planned = items.size();
     if (o.resume) {
@@ -366,7 +456,7 @@ int main(int argc, char** argv) {
       const std::set<std::string> done = complete_tracks(keys);
       std::vector<WorkItem> rest;
       for (auto& w : items)
-        if (!done.count(track_key(w.track_id))) rest.push_back(std::move(w));
+        if (!done.count(w.key)) rest.push_back(std::move(w));
       counts.skipped_done = items.size() - rest.size();
       items = std::move(rest);
     }
@@ -376,7 +466,7 @@ int main(int argc, char** argv) {
     wc.taxonomy_path = tax_path;
     wc.middle = o.middle;
     wc.sink_properties = o.sink_properties;
-    wc.audio_dir = o.audio;
+    wc.audio_dir = o.folders.empty() ? o.audio : o.folders;
     wc.min_duration_s = o.min_duration;
     wc.track_timeout_s = o.track_timeout;
     wc.multi_label = o.labels == "multi";
@@ -414,10 +504,10 @@ int main(int argc, char** argv) {
           ++counts.converted_by_split[item.split];
           ++counts.converted_by_split_class[item.split][item.fine];
         } else if (r.outcome == fma_convert::Outcome::kFailed) {
-          failures.push_back({item.track_id, item.path, r.reason, r.detail});
+          failures.push_back({item.id, item.path, r.reason, r.detail});
           ++failed;
         } else {
-          if (fatal.empty()) fatal = "track " + std::to_string(item.track_id) + ": " + r.detail;
+          if (fatal.empty()) fatal = "track " + item.id + ": " + r.detail;
           stop = true;
         }
         ++done;
@@ -470,7 +560,7 @@ int main(int argc, char** argv) {
     progress.join();
     report(true);
 
-    std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.track_id < b.track_id; });
+    std::sort(failures.begin(), failures.end(), failure_order);
     const std::string suffix = job_suffix(o);
     // The reports go to the same disk: when it is full or read-only, the
     // error that stopped the conversion is still the one printed.
@@ -493,7 +583,9 @@ int main(int argc, char** argv) {
                     {"converted_by_split", counts.converted_by_split},
                     {"converted_by_split_class", counts.converted_by_split_class},
                     {"dataset", manifest_counts(o.out, plan.taxonomy)},
-                    {"metadata", plan_report_json(plan)},
+                    {"metadata", report_json},
+                    {"source", plan.source},
+                    {"split_group", split_group_name(plan.split_group)},
                     {"workers", n_workers},
                     {"wall_time_s", wall},
                     {"tracks_per_s", wall > 0 ? static_cast<double>(done) / wall : 0.0},

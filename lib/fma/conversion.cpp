@@ -23,11 +23,12 @@ std::string track_key(int track_id) {
   return buf;
 }
 
-int job_of_track(int track_id, int job_count) {
+int job_of_hash(uint64_t job_hash, int job_count) {
   if (job_count <= 1) return 0;
-  uint64_t s = static_cast<uint64_t>(track_id);
-  return static_cast<int>(splitmix64(s) % static_cast<uint64_t>(job_count));
+  return static_cast<int>(splitmix64(job_hash) % static_cast<uint64_t>(job_count));
 }
+
+int job_of_track(int track_id, int job_count) { return job_of_hash(static_cast<uint64_t>(track_id), job_count); }
 
 std::vector<WorkItem> select_work(const DatasetPlan& plan, const std::string& audio_dir, int job_index,
                                   int job_count, size_t limit) {
@@ -37,11 +38,17 @@ std::vector<WorkItem> select_work(const DatasetPlan& plan, const std::string& au
   const auto& tax = plan.taxonomy;
   std::vector<WorkItem> items;
   for (const auto& t : plan.tracks) {  // ascending id
-    if (job_of_track(t.track_id, job_count) != job_index) continue;
+    if (job_of_hash(t.job_hash, job_count) != job_index) continue;
     if (limit && items.size() >= limit) break;
     WorkItem w;
-    w.track_id = t.track_id;
-    w.path = audio_dir + "/" + audio_relative_path(t.track_id);
+    w.key = t.key;
+    w.id = t.id;
+    w.rel_path = t.rel_path;
+    w.path = audio_dir + "/" + t.rel_path;
+    nlohmann::json meta = {{"relative_path", t.rel_path}};
+    if (!t.artist.empty()) meta["artist"] = t.artist;
+    if (!t.album.empty()) meta["album"] = t.album;
+    w.meta = meta.dump();
     w.split = t.split;
     w.fine = tax.fine[static_cast<size_t>(t.fine)].name;
     for (int f : t.fine_all) {
@@ -103,7 +110,7 @@ void write_failures_csv(const std::vector<Failure>& failures, const std::string&
   if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
   out << "track_id,path,reason,detail\n";
   for (const auto& f : failures)
-    out << f.track_id << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
+    out << csv_quote(f.track_id) << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
   out.close();
   if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
@@ -112,13 +119,26 @@ void write_failures_csv(const std::vector<Failure>& failures, const std::string&
   }
 }
 
+bool failure_order(const Failure& a, const Failure& b) {
+  auto numeric = [](const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (numeric(a.track_id) && numeric(b.track_id)) {
+    auto trim = [](const std::string& s) { return s.substr(std::min(s.find_first_not_of('0'), s.size() - 1)); };
+    const std::string x = trim(a.track_id), y = trim(b.track_id);
+    return x.size() != y.size() ? x.size() < y.size() : x < y;
+  }
+  return a.track_id < b.track_id;
+}
+
 std::vector<Failure> read_failures_csv(const std::string& path) {
   auto rows = read_csv_file(path);
   std::vector<Failure> out;
   for (size_t r = 1; r < rows.size(); ++r) {
     if (rows[r].size() == 1 && rows[r][0].empty()) continue;
     if (rows[r].size() != 4) throw std::runtime_error(path + " row " + std::to_string(r + 1) + ": expected 4 fields");
-    out.push_back({parse_int_field(rows[r][0], path, "track_id"), rows[r][1], rows[r][2], rows[r][3]});
+    if (rows[r][0].empty()) throw std::runtime_error(path + " row " + std::to_string(r + 1) + ": empty track_id");
+    out.push_back({rows[r][0], rows[r][1], rows[r][2], rows[r][3]});
   }
   return out;
 }

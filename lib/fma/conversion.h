@@ -21,15 +21,20 @@ std::string track_key(int track_id);
 // The job (0-based index of count) a track belongs to: splitmix64(track id) % count.
 // Stable whatever the metadata order or the other tracks.
 int job_of_track(int track_id, int job_count);
+// The same for any plan track: splitmix64(job_hash) % count (FMA: job_hash = id).
+int job_of_hash(uint64_t job_hash, int job_count);
 
 struct WorkItem {
-  int track_id = 0;
+  std::string key;    // sample key (FMA: track_key(id))
+  std::string id;     // failures.csv's track_id (FMA: the decimal id)
+  std::string rel_path;  // relative to the audio root (checksum lists)
   std::string path;   // audio file
   std::string split;
   std::string fine;   // class names
   std::vector<std::string> fine_all;
   std::vector<int> fine_all_index;  // the same as class indices, primary first
   std::string macro;  // empty when the track has no macrogenre
+  std::string meta;   // JSON object added to each sample's .json: relative_path, artist, album (where known)
 };
 
 // Tracks of this job in conversion order: by split (train, val, test) then id,
@@ -54,7 +59,7 @@ std::set<std::string> complete_tracks(const std::vector<PresentSample>& samples_
 std::map<std::string, std::string> load_checksums(const std::string& path);
 
 struct Failure {
-  int track_id = 0;
+  std::string track_id;  // WorkItem::id
   std::string path;
   std::string reason;  // a category: missing, zero-byte, checksum, undecodable, no-audio, too-short, timeout
   std::string detail;  // human-readable message
@@ -62,6 +67,8 @@ struct Failure {
 
 // failures.csv: track_id,path,reason,detail (RFC 4180 quoting). Atomic replace.
 void write_failures_csv(const std::vector<Failure>& failures, const std::string& path);
+// failures.csv order: numeric ids by value (FMA), others by text.
+bool failure_order(const Failure& a, const Failure& b);
 std::vector<Failure> read_failures_csv(const std::string& path);
 
 struct RunCounts {

@@ -1,6 +1,7 @@
 #include "fma/csv_reader.h"
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace genre::fma {
@@ -78,14 +79,27 @@ bool CsvReader::next(std::vector<std::string>& fields) {
   }
 }
 
-std::vector<std::vector<std::string>> read_csv_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open for reading");
-  CsvReader reader(in, path);
+namespace {
+
+std::vector<std::vector<std::string>> read_all(std::istream& in, const std::string& origin) {
+  CsvReader reader(in, origin);
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   while (reader.next(row)) rows.push_back(row);
   return rows;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> read_csv_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open for reading");
+  return read_all(in, path);
+}
+
+std::vector<std::vector<std::string>> read_csv_text(const std::string& text, const std::string& origin) {
+  std::istringstream in(text);
+  return read_all(in, origin);
 }
 
 std::string csv_quote(const std::string& field) {

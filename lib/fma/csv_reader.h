@@ -32,6 +32,9 @@ class CsvReader {
 // Reads a whole file; throws naming the path when it cannot be opened.
 std::vector<std::vector<std::string>> read_csv_file(const std::string& path);
 
+// Parses text held in memory (a table compiled in); `origin` names it in errors.
+std::vector<std::vector<std::string>> read_csv_text(const std::string& text, const std::string& origin);
+
 // A field as RFC 4180 writes it: quoted (quotes doubled) only when it holds a
 // comma, a quote or a line break.
 std::string csv_quote(const std::string& field);

@@ -1,6 +1,6 @@
 #include "fma/dataset_plan.h"
 
-#include "fma/prng.h"
+#include "fma/conversion.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,13 +27,12 @@ FineCount parse_fine_count(const std::string& s) {
   throw std::invalid_argument("unknown fine-count rule \"" + s + "\" (primary or any)");
 }
 
-void stratified_counts(size_t n, double train_fraction, double val_fraction, size_t& n_train, size_t& n_val,
-                       size_t& n_test) {
-  n_train = static_cast<size_t>(std::floor(train_fraction * static_cast<double>(n) + 0.5));
-  n_train = std::min(n_train, n);
-  n_val = static_cast<size_t>(std::floor(val_fraction * static_cast<double>(n) + 0.5));
-  n_val = std::min(n_val, n - n_train);
-  n_test = n - n_train - n_val;
+void assign_fma_identity(TrackPlan& t, int track_id) {
+  t.track_id = track_id;
+  t.key = track_key(track_id);
+  t.id = std::to_string(track_id);
+  t.rel_path = audio_relative_path(track_id);
+  t.job_hash = static_cast<uint64_t>(track_id);
 }
 
 namespace {
@@ -54,6 +53,8 @@ DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genre
   if (options.fine_min_tracks < 1) throw std::invalid_argument("fine-min-tracks must be at least 1");
   if (options.train_fraction < 0 || options.val_fraction < 0 || options.train_fraction + options.val_fraction > 1)
     throw std::invalid_argument("split fractions must be non-negative and sum to at most 1");
+  if (options.split == SplitPolicy::Official && options.split_group != SplitGroup::None)
+    throw std::invalid_argument("a split group applies to the stratified split only, not FMA's official one");
   DatasetPlan plan;
   PlanReport& rep = plan.report;
   rep.tracks_in_metadata = tracks.size();
@@ -95,7 +96,9 @@ DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genre
   std::vector<const Track*> labelled_src;
   for (const Track* t : chosen) {
     TrackPlan p;
-    p.track_id = t->id;
+    assign_fma_identity(p, t->id);
+    p.artist = t->artist;
+    p.album = t->album;
     const std::vector<int> cand = candidates(*t);
     for (size_t i = 0; i < cand.size(); ++i) {
       auto it = fine_of_genre.find(cand[i]);
@@ -130,17 +133,18 @@ DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genre
   }
 
   if (options.split == SplitPolicy::Stratified) {
-    std::map<int, std::vector<size_t>> by_class;  // fine index -> positions in `labelled` (ascending id)
-    for (size_t i = 0; i < labelled.size(); ++i) by_class[labelled[i].fine].push_back(i);
-    for (auto& [fine, members] : by_class) {
-      Xoshiro256 rng(mix_seed(options.seed, static_cast<uint64_t>(tax.fine[static_cast<size_t>(fine)].fma_genre_id)));
-      for (size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng.bounded(i)]);
-      size_t n_train, n_val, n_test;
-      stratified_counts(members.size(), options.train_fraction, options.val_fraction, n_train, n_val, n_test);
-      for (size_t k = 0; k < members.size(); ++k)
-        labelled[members[k]].split = k < n_train ? "train" : k < n_train + n_val ? "val" : "test";
+    SplitInput in;
+    for (const auto& c : tax.fine) in.class_stream.push_back(static_cast<uint64_t>(c.fma_genre_id));
+    for (const auto& p : labelled) {
+      in.fine.push_back(p.fine);
+      if (options.split_group == SplitGroup::Artist) in.group.push_back(p.artist.empty() ? "" : "artist " + p.artist);
+      if (options.split_group == SplitGroup::Album) in.group.push_back(p.album.empty() ? "" : "album " + p.album);
     }
+    const std::vector<std::string> split =
+        stratified_split(in, options.seed, options.train_fraction, options.val_fraction);
+    for (size_t i = 0; i < labelled.size(); ++i) labelled[i].split = split[i];
   }
+  plan.split_group = options.split == SplitPolicy::Stratified ? options.split_group : SplitGroup::None;
 
   for (auto& p : labelled) {
     ++rep.labelled;

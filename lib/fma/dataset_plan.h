@@ -6,6 +6,7 @@
 
 #include "fma/genres.h"
 #include "fma/macro_map.h"
+#include "fma/split.h"
 #include "fma/tracks.h"
 #include "taxonomy/taxonomy.h"
 
@@ -34,17 +35,26 @@ struct PlanOptions {
   LabelPolicy labels = LabelPolicy::Single;
   SplitPolicy split = SplitPolicy::Stratified;
   uint64_t seed = 42;
+  SplitGroup split_group = SplitGroup::None;  // stratified only: keep artists/albums in one split
   double train_fraction = 0.8, val_fraction = 0.1;  // test = the rest
 };
 
 struct TrackPlan {
-  int track_id = 0;
+  int track_id = 0;             // FMA track id (folder plans: the position in key order)
+  std::string key;              // sample key: FMA "000002", folders derived from the relative path
+  std::string id;               // the track_id column of failures.csv: FMA "2", folders = key
+  std::string rel_path;         // audio file relative to the audio root
+  uint64_t job_hash = 0;        // cluster jobs: splitmix64(job_hash) % N (FMA: the id)
+  std::string artist, album;    // group ids ("" when unknown), written to the sample JSON
   int fine = -1;                // primary fine class index
   std::vector<int> fine_all;    // every fine class of the track, primary first (multi); {fine} for single
   int macro = -1;               // macro index of the primary fine class, -1 when it has none
   std::string split;            // train | val | test
   bool via_ancestor = false;    // primary label came from genres_all, not the track's own genres
 };
+
+// Sets an FMA track's identity fields: track_id, key "NNNNNN", id, rel_path NNN/NNNNNN.mp3, job_hash.
+void assign_fma_identity(TrackPlan& t, int track_id);
 
 struct PlanReport {
   size_t tracks_in_metadata = 0;
@@ -65,8 +75,10 @@ struct PlanReport {
 
 struct DatasetPlan {
   taxonomy::Taxonomy taxonomy;
-  std::vector<TrackPlan> tracks;  // ascending track id; only labelled tracks with a split
+  std::vector<TrackPlan> tracks;  // ascending track id (folders: key); only labelled tracks with a split
   PlanReport report;
+  std::string source = "fma";     // fma | folders
+  SplitGroup split_group = SplitGroup::None;
 };
 
 // Fine classes: FMA genres with >= fine_min_tracks tracks in the subset (see
@@ -77,12 +89,9 @@ struct DatasetPlan {
 // genres_all in the class set, primary first. Stratified split: per primary
 // fine class, tracks sorted by id and shuffled with xoshiro256** seeded from
 // (seed, FMA genre id); the first round(train*n) go to train, then round(val*n)
-// to val, the rest to test.
+// to val, the rest to test. With a split group, whole artists/albums go to one
+// split (see stratified_split); tracks without one are their own group.
 DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genres, const MacroMap& macros,
                        const PlanOptions& options);
-
-// Counts per split in the order train, val, test of a stratified allocation of n tracks.
-void stratified_counts(size_t n, double train_fraction, double val_fraction, size_t& n_train, size_t& n_val,
-                       size_t& n_test);
 
 }  // namespace genre::fma

@@ -7,7 +7,14 @@
 
 namespace genre::fma {
 
+extern const char* const kFmaGenresCsv;  // generated from data/fma_genres.csv
+
 GenreTable GenreTable::load(const std::string& path) { return from_rows(read_csv_file(path), path); }
+
+GenreTable GenreTable::builtin() {
+  const std::string origin = "data/fma_genres.csv (built in)";
+  return from_rows(read_csv_text(kFmaGenresCsv, origin), origin);
+}
 
 GenreTable GenreTable::from_rows(const std::vector<std::vector<std::string>>& rows, const std::string& origin) {
   if (rows.empty()) throw std::runtime_error(origin + ": empty genres table");

@@ -21,6 +21,9 @@ class GenreTable {
   // Throws std::runtime_error naming the file, line and column on a missing
   // column, a non-integer id, a duplicate id or a parent that is not in the table.
   static GenreTable load(const std::string& path);
+  // FMA's official genres.csv shipped in data/fma_genres.csv, compiled in: for
+  // datasets without fma_metadata (fma-convert --folders).
+  static GenreTable builtin();
   static GenreTable from_rows(const std::vector<std::vector<std::string>>& rows, const std::string& origin);
 
   const Genre* find(int id) const;

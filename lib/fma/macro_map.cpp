@@ -3,7 +3,6 @@
 #include "fma/csv_reader.h"
 #include "fma/field_parse.h"
 
-#include <sstream>
 #include <stdexcept>
 
 namespace genre::fma {
@@ -67,12 +66,8 @@ MacroMap load_macro_csv(const std::string& path, const GenreTable& genres) {
 const char* annex_macro_csv_text() { return kMacroAnnexCsv; }
 
 MacroMap annex_macro_map(const GenreTable& genres) {
-  std::istringstream in(kMacroAnnexCsv);
-  CsvReader reader(in, "data/macrogenres.csv (built in)");
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  while (reader.next(row)) rows.push_back(row);
-  MacroMap m = parse_macro_csv(rows, genres, "data/macrogenres.csv (built in)", true);
+  const std::string origin = "data/macrogenres.csv (built in)";
+  MacroMap m = parse_macro_csv(read_csv_text(kMacroAnnexCsv, origin), genres, origin, true);
   m.source = "annex";
   return m;
 }
@@ -88,6 +83,12 @@ MacroMap top_level_macro_map(const GenreTable& genres) {
   }
   for (const auto& [id, g] : genres.all()) m.genre_to_macro[id] = top_index.at(genres.top_level_of(id));
   return m;
+}
+
+MacroMap select_macro_map(const std::string& choice, const GenreTable& genres) {
+  if (choice == "annex") return annex_macro_map(genres);
+  if (choice == "top-level") return top_level_macro_map(genres);
+  return load_macro_csv(choice, genres);
 }
 
 }  // namespace genre::fma

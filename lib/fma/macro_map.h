@@ -33,5 +33,7 @@ MacroMap annex_macro_map(const GenreTable& genres);
 const char* annex_macro_csv_text();
 // Every genre -> its top-level ancestor; macro classes are the top-level genres by ascending id.
 MacroMap top_level_macro_map(const GenreTable& genres);
+// fma-convert's --macro: "annex", "top-level" or a CSV file path.
+MacroMap select_macro_map(const std::string& choice, const GenreTable& genres);
 
 }  // namespace genre::fma

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace genre::fma {
 
@@ -53,6 +54,17 @@ class Xoshiro256 {
 inline uint64_t mix_seed(uint64_t a, uint64_t b) {
   uint64_t s = a ^ (b * 0xD1B54A32D192ED03ull);
   return splitmix64(s);
+}
+
+// FNV-1a 64 of a string: a stable number for a text key (folder-mode sample
+// keys for cluster jobs and per-label split streams).
+inline uint64_t fnv1a64(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
 }
 
 }  // namespace genre::fma

@@ -66,7 +66,7 @@ std::vector<Track> parse_tracks_csv(std::istream& in, const std::string& origin)
   const long c_split = find("set", "split"), c_subset = find("set", "subset"),
              c_top = find("track", "genre_top"), c_genres = find("track", "genres"),
              c_all = find("track", "genres_all"), c_title = find("track", "title"),
-             c_dur = find("track", "duration");
+             c_dur = find("track", "duration"), c_artist = find("artist", "id"), c_album = find("album", "id");
   if (c_genres < 0) throw std::runtime_error(origin + ": header has no track/genres column");
   const size_t width = fields.size();
   auto get = [](const std::vector<std::string>& row, long c) -> std::string {
@@ -92,6 +92,8 @@ std::vector<Track> parse_tracks_csv(std::istream& in, const std::string& origin)
     t.genres = parse_list_field(row[static_cast<size_t>(c_genres)], where, "track/genres");
     if (c_all >= 0) t.genres_all = parse_list_field(get(row, c_all), where, "track/genres_all");
     t.title = get(row, c_title);
+    t.artist = get(row, c_artist);
+    t.album = get(row, c_album);
     if (const std::string d = get(row, c_dur); !d.empty()) t.duration_s = parse_int_field(d, where, "track/duration");
     tracks.push_back(std::move(t));
   }

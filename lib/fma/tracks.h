@@ -18,6 +18,8 @@ struct Track {
   std::vector<int> genres_all;  // track/genres_all: genres plus all their ancestors
   std::string title;       // track/title
   int duration_s = -1;     // track/duration (full track length in seconds), -1 when absent
+  std::string artist;      // artist/id (empty when the column is absent or empty)
+  std::string album;       // album/id (likewise)
 };
 
 enum class Subset { Small, Medium, Large, Full };

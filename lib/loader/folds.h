@@ -3,11 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "loader/sample_table.h"
 
 namespace genre::loader {
+
+// What must never span the held-out fold and the training folds: nothing more
+// than the track (None), the same artist, the same album (SampleInfo::artist/album).
+enum class FoldGroup { None, Artist, Album };
+// "none" | "artist" | "album"; throws std::invalid_argument naming the choices otherwise.
+FoldGroup parse_fold_group(const std::string& name);
+const char* fold_group_name(FoldGroup group);
 
 struct Fold {
   std::vector<const SampleInfo*> train, val, held_out;  // each in the order of the input samples
@@ -24,5 +32,19 @@ struct Fold {
 // val_fraction is outside [0, 1), or a sample pointer is null.
 std::vector<Fold> make_folds(const std::vector<const SampleInfo*>& samples, int k, double val_fraction,
                              std::uint64_t seed);
+
+// Stratified group k-fold: with Artist or Album, a group's tracks (a track
+// without a group value is its own group) are all in one fold, and a fold's
+// val part takes whole groups too, so no group is both trained on and held
+// out (or validated on). A group's class is its tracks' majority fine class
+// (ties: the lower index); per class its groups, by name then shuffled from
+// `seed`, are taken largest first, each to the fold holding the fewest tracks
+// of that class (ties: fewest tracks, then the lower fold). Val: per class,
+// the training groups in a seeded order are taken while the class's
+// largest-remainder quota of val_fraction of the training tracks is not met,
+// keeping at least one training group. None: exactly make_folds above.
+// Throws std::invalid_argument as above, and when there are fewer groups than k.
+std::vector<Fold> make_folds(const std::vector<const SampleInfo*>& samples, int k, double val_fraction,
+                             std::uint64_t seed, FoldGroup group);
 
 }  // namespace genre::loader

@@ -68,6 +68,15 @@ int parse_window(const json& meta, const shard::ParsedKey& key, const std::strin
   return w;
 }
 
+// "artist"/"album": a string, or an integer id written as one; null or absent: "".
+std::string parse_group(const json& meta, const char* field, const std::string& where) {
+  const auto it = meta.find(field);
+  if (it == meta.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return it->dump();
+  throw shard::ShardError(where + ": '" + field + "' is " + it->dump() + ", not a string");
+}
+
 SampleInfo parse_sample(const shard::DatasetReader& reader, const std::string& split, std::size_t index) {
   const shard::SampleView view = reader.sample(split, index);
   const std::string key(view.key);
@@ -90,6 +99,8 @@ SampleInfo parse_sample(const shard::DatasetReader& reader, const std::string& s
   info.fine = view.fine;
   info.macro = view.macro;
   info.fine_labels = parse_fine_labels(meta, view.fine, where);
+  info.artist = parse_group(meta, "artist", where);
+  info.album = parse_group(meta, "album", where);
   return info;
 }
 

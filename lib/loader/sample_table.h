@@ -19,6 +19,7 @@ struct SampleInfo {
   int window = -1;        // -1: whole-clip sample
   int fine = -1, macro = -1;
   std::vector<int> fine_labels;  // all fine labels of the track; {fine} when the JSON has none
+  std::string artist, album;     // the JSON's "artist"/"album" (group-disjoint folds), "" when absent
 };
 
 class SampleTable {

@@ -820,3 +820,38 @@ TEST(DatasetSink, PythonReadsWhatThePipelineWrote) {
   EXPECT_EQ(got, want);
   EXPECT_GE(lines.size(), 4u);
 }
+
+// extra-json: its fields join each sample's .json (fma-convert: relative_path, artist,
+// album); the sink's own fields keep their values; anything but a JSON object is refused.
+TEST(DatasetSink, ExtraJsonFieldsJoinEachSampleJson) {
+  TempDir t;
+  auto run_with = [&](const std::string& key, const std::string& extra) {
+    GstElement* p = gst_parse_launch((frontend(1.0) + " ! datasetsink name=sink label=0 key=" + key +
+                                      " location=" + t.sub("ds")).c_str(), nullptr);
+    EXPECT_NE(p, nullptr);
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
+    g_object_set(sink, "extra-json", extra.c_str(), nullptr);
+    gchar* back = nullptr;
+    g_object_get(sink, "extra-json", &back, nullptr);
+    EXPECT_STREQ(back, extra.c_str());
+    g_free(back);
+    gst_object_unref(sink);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    const RunResult res = wait_done(p);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    return res;
+  };
+  const RunResult ok = run_with("rock_a_b", R"({"relative_path": "rock/a b.wav", "artist": "12", "track_id": "x"})");
+  ASSERT_TRUE(ok.ok) << ok.error;
+  DatasetReader r(t.sub("ds"));
+  ASSERT_EQ(r.size("train"), 1u);
+  const auto meta = nlohmann::json::parse(r.sample("train", 0).json);
+  EXPECT_EQ(meta["relative_path"], "rock/a b.wav");
+  EXPECT_EQ(meta["artist"], "12");
+  EXPECT_EQ(meta["track_id"], "rock_a_b");  // the sink's own field wins
+  const RunResult bad = run_with("rock_c", "[1, 2]");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("Invalid extra-json property: not a JSON object"), std::string::npos) << bad.error;
+  EXPECT_EQ(DatasetReader(t.sub("ds")).size("train"), 1u);
+}

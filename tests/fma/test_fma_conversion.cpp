@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -23,7 +24,7 @@ DatasetPlan toy_plan(int n) {
   p.taxonomy.fine_to_macro = {0, -1};
   for (int i = 0; i < n; ++i) {
     TrackPlan t;
-    t.track_id = 10 + 3 * i;
+    assign_fma_identity(t, 10 + 3 * i);
     t.fine = i % 2;
     t.fine_all = {t.fine, 1 - t.fine};
     t.macro = t.fine == 0 ? 0 : -1;
@@ -42,8 +43,8 @@ TEST(Conversion, JobsPartitionTracksDeterministically) {
     auto items = select_work(p, "/a", job, 4, 0);
     EXPECT_GT(items.size(), 20u);  // roughly balanced
     for (auto& w : items) {
-      EXPECT_TRUE(seen.insert(w.track_id).second) << "track in two jobs";
-      EXPECT_EQ(job_of_track(w.track_id, 4), job);
+      EXPECT_TRUE(seen.insert(std::stoi(w.id)).second) << "track in two jobs";
+      EXPECT_EQ(job_of_track(std::stoi(w.id), 4), job);
     }
     total += items.size();
   }
@@ -60,10 +61,12 @@ TEST(Conversion, WorkIsOrderedBySplitThenIdAndLimited) {
   for (size_t i = 1; i < items.size(); ++i) {
     ASSERT_LE(rank(items[i - 1].split), rank(items[i].split));
     if (items[i - 1].split == items[i].split) {
-      EXPECT_LT(items[i - 1].track_id, items[i].track_id);
+      EXPECT_LT(std::stoi(items[i - 1].id), std::stoi(items[i].id));
     }
   }
   EXPECT_EQ(items[0].path, "/audio/000/000016.mp3");  // id 16 is the first train track
+  EXPECT_EQ(items[0].key, "000016");
+  EXPECT_EQ(items[0].rel_path, "000/000016.mp3");
   const WorkItem* b = nullptr;
   for (auto& w : items)
     if (w.fine == "B, with comma") b = &w;
@@ -73,7 +76,7 @@ TEST(Conversion, WorkIsOrderedBySplitThenIdAndLimited) {
   auto limited = select_work(p, "/audio", 0, 1, 5);
   ASSERT_EQ(limited.size(), 5u);
   std::set<int> ids;
-  for (auto& w : limited) ids.insert(w.track_id);
+  for (auto& w : limited) ids.insert(std::stoi(w.id));
   EXPECT_EQ(ids, (std::set<int>{10, 13, 16, 19, 22}));  // the first five ids, whatever their split
 }
 
@@ -111,14 +114,23 @@ TEST(Conversion, ChecksumFile) {
 
 TEST(Conversion, FailuresCsvRoundTrip) {
   auto path = temp_file("failures.csv");
-  std::vector<Failure> f = {{2, "/a/000/000002.mp3", "undecodable", "Could not decode, \"really\"\nsecond line"},
-                            {7, "/a/000/000007.mp3", "missing", "No such file"}};
+  std::vector<Failure> f = {{"2", "/a/000/000002.mp3", "undecodable", "Could not decode, \"really\"\nsecond line"},
+                            {"7", "/a/000/000007.mp3", "missing", "No such file"}};
   write_failures_csv(f, path.string());
   auto back = read_failures_csv(path.string());
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[0].detail, f[0].detail);
   EXPECT_EQ(back[1].reason, "missing");
-  EXPECT_EQ(back[1].track_id, 7);
+  EXPECT_EQ(back[1].track_id, "7");
+}
+
+TEST(Conversion, FailureOrderIsNumericForFmaIdsAndTextOtherwise) {
+  std::vector<Failure> f = {{"10", "", "", ""}, {"9", "", "", ""}, {"rock_b", "", "", ""}, {"blues_a", "", "", ""}};
+  std::sort(f.begin(), f.end(), failure_order);
+  EXPECT_EQ(f[0].track_id, "9");
+  EXPECT_EQ(f[1].track_id, "10");
+  EXPECT_EQ(f[2].track_id, "blues_a");
+  EXPECT_EQ(f[3].track_id, "rock_b");
 }
 
 TEST(Conversion, ProgressLine) {

@@ -74,9 +74,22 @@ def tree_digest(root):
     return files
 
 
-def read_failures(path):
+def read_failures(path, key=int):
+    """track_id -> row; key=str for --folders datasets (their ids are sample keys)."""
     with open(path, newline="") as f:
-        return {int(r["track_id"]): r for r in csv.DictReader(f)}
+        return {key(r["track_id"]): r for r in csv.DictReader(f)}
+
+
+def dataset_json(out):
+    """key -> the sample's .json (a dict) over finalized shards."""
+    meta = {}
+    for name in sorted(os.listdir(out)):
+        if name.endswith(".tar"):
+            with tarfile.open(os.path.join(out, name)) as tar:
+                for m in tar.getmembers():
+                    if m.name.endswith(".json"):
+                        meta[m.name.split(".", 1)[0]] = json.loads(tar.extractfile(m).read())
+    return meta
 
 
 class FmaConvertEndToEnd(unittest.TestCase):
@@ -126,6 +139,12 @@ class FmaConvertEndToEnd(unittest.TestCase):
             tracks[f"{int(r[0]):06d}"] = {"training": "train", "validation": "val", "test": "test"}[r[col]]
         for key, (split, _, cls, _) in samples.items():
             self.assertEqual(split, tracks[key])
+        # Each sample's JSON names its file and its artist and album (tracks.csv's artist/id, album/id).
+        ids = {f"{int(r[0]):06d}": (r[rows[1].index("id", rows[0].index("artist"))],
+                                     r[rows[1].index("id", rows[0].index("album"))]) for r in rows[3:]}
+        for key, meta in dataset_json(out).items():
+            self.assertEqual(meta["relative_path"], f"{key[:3]}/{key}.mp3")
+            self.assertEqual((meta["artist"], meta["album"]), ids[key])
         manifest = json.load(open(os.path.join(out, "manifest.json")))
         self.assertEqual(sum(s["samples"] for s in manifest["shards"]), good)
 

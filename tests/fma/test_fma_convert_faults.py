@@ -49,6 +49,36 @@ def remount(path, options):
     subprocess.run(["mount", "-o", f"remount,{options}", path], check=True)
 
 
+def kill_then_resume(test, command, out, seed=20261121, points=4):
+    """kill -9 a conversion at `points` seeded random moments (after 1-4 more finalized shards, then a
+    little more: mid-track, mid-shard), each run after the first with --resume, checking every
+    finalized shard stays readable; then a last --resume to the end. command(*extra) gives the
+    argv. Returns the last run's summary."""
+    rng = random.Random(seed)
+    kills = 0
+    for point in range(points):
+        resume = ["--resume"] if point else []
+        tars_before = len(file_bytes(out)) if os.path.isdir(out) else 0
+        target = tars_before + rng.randint(1, 4)  # finalized shards to wait for
+        extra_delay = rng.uniform(0.0, 0.03)      # then a little more: mid-track, mid-shard
+        proc = subprocess.Popen(command(*resume), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            if os.path.isdir(out) and len([n for n in os.listdir(out) if n.endswith(".tar")]) >= target:
+                break
+            time.sleep(0.002)
+        time.sleep(extra_delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        e2e.dataset_samples(out)  # every finalized shard readable, no sample twice
+    test.assertGreaterEqual(kills, points - 1, "the converter finished before most kill points")
+    p = e2e.run(*command("--resume"))
+    test.assertIn(p.returncode, (0, 1), p.stderr)
+    return json.loads(p.stdout)
+
+
 class FmaConvertFaults(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -95,30 +125,8 @@ class FmaConvertFaults(unittest.TestCase):
         self.assertTrue(any(c in lines[0] for c in causes), lines[0])
 
     def test_kill_at_seeded_random_points_then_resume(self):
-        rng = random.Random(20261121)
         out = os.path.join(self.tmp.name, "killed")
-        kills = 0
-        for point in range(4):
-            resume = ["--resume"] if point else []
-            tars_before = len(file_bytes(out)) if os.path.isdir(out) else 0
-            target = tars_before + rng.randint(1, 4)  # finalized shards to wait for
-            extra_delay = rng.uniform(0.0, 0.03)      # then a little more: mid-track, mid-shard
-            proc = subprocess.Popen(self.command(out, "max-samples=7", *resume),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.time() + 60
-            while time.time() < deadline and proc.poll() is None:
-                if os.path.isdir(out) and len([n for n in os.listdir(out) if n.endswith(".tar")]) >= target:
-                    break
-                time.sleep(0.002)
-            time.sleep(extra_delay)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait()
-            e2e.dataset_samples(out)  # every finalized shard readable, no sample twice
-        self.assertGreaterEqual(kills, 3, "the converter finished before most kill points")
-        p = e2e.run(*self.command(out, "max-samples=7", "--resume"), check=0)
-        summary = json.loads(p.stdout)
+        summary = kill_then_resume(self, lambda *extra: self.command(out, "max-samples=7", *extra), out)
         self.assertEqual(summary["already_complete"] + summary["converted"], TRACKS)
         self.assert_complete_and_consistent(out)
 

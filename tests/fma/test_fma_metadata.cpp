@@ -1,6 +1,7 @@
 // Parsing FMA's metadata files: CSV quoting, Python list literals, the
 // three-row tracks.csv header, genres.csv and the macrogenre tables.
 #include "fma/csv_reader.h"
+#include "fma/genre_map.h"
 #include "fma/genres.h"
 #include "fma/macro_map.h"
 #include "fma/python_list.h"
@@ -160,4 +161,71 @@ TEST(Genres, RealGenresCsv) {
   EXPECT_EQ(annex.names[annex.genre_to_macro.at(2)], "World Music");
   EXPECT_EQ(annex.fma_ids[0], 12);  // "Rock" is also FMA's Rock
   EXPECT_EQ(top_level_macro_map(g).names.size(), 16u);
+}
+
+TEST(TracksCsv, ArtistAndAlbumIds) {
+  std::istringstream in(
+      ",album,artist,track,track\n"
+      ",id,id,genres,title\n"
+      "track_id,,,,\n"
+      "2,1,1,[21],Food\n"
+      "3,,7,[21],x\n");
+  auto tracks = parse_tracks_csv(in, "tracks.csv");
+  ASSERT_EQ(tracks.size(), 2u);
+  EXPECT_EQ(tracks[0].artist, "1");
+  EXPECT_EQ(tracks[0].album, "1");
+  EXPECT_EQ(tracks[1].artist, "7");
+  EXPECT_EQ(tracks[1].album, "");
+  std::istringstream without(kTracks);  // no artist/id column: empty
+  EXPECT_EQ(parse_tracks_csv(without, "tracks.csv")[0].artist, "");
+}
+
+TEST(Genres, BuiltInTableIsFmasOfficialOne) {
+  const GenreTable g = GenreTable::builtin();
+  EXPECT_EQ(g.all().size(), 163u);
+  EXPECT_EQ(g.top_level_ids().size(), 16u);
+  EXPECT_EQ(g.at(79).title, "Reggae - Dub");
+  EXPECT_EQ(g.top_level_of(31), 12);  // Metal -> Rock
+}
+
+TEST(GenreMap, ShippedGtzanMapResolvesTheTenGenres) {
+  const GenreTable g = GenreTable::builtin();
+  const GenreMap m = gtzan_genre_map(g);
+  const std::map<std::string, std::string> expected = {
+      {"blues", "Blues"}, {"classical", "Classical"}, {"country", "Country"}, {"disco", "Disco"},
+      {"hiphop", "Hip-Hop"}, {"jazz", "Jazz"}, {"metal", "Metal"}, {"pop", "Pop"},
+      {"reggae", "Reggae - Dub"}, {"rock", "Rock"}};
+  ASSERT_EQ(m.fma_id.size(), expected.size());
+  for (const auto& [label, title] : expected) EXPECT_EQ(g.at(m.fma_id.at(label)).title, title) << label;
+  EXPECT_TRUE(labels_are_gtzan({"blues", "rock"}, g));
+  EXPECT_FALSE(labels_are_gtzan({"blues", "Rock"}, g));
+  EXPECT_FALSE(labels_are_gtzan({}, g));
+  // Top-level gives every GTZAN genre a macrogenre; the annex leaves three without.
+  const MacroMap top = top_level_macro_map(g), annex = annex_macro_map(g);
+  size_t in_annex = 0;
+  for (const auto& [label, id] : m.fma_id) {
+    EXPECT_TRUE(top.genre_to_macro.count(id)) << label;
+    in_annex += annex.genre_to_macro.count(id);
+  }
+  EXPECT_EQ(in_annex, 7u);  // not blues, disco, reggae
+}
+
+TEST(GenreMap, MalformedMapsNameTheRow) {
+  const GenreTable g = GenreTable::builtin();
+  auto expect_error = [&](const std::string& text, const std::string& needle) {
+    try {
+      parse_genre_map(parse(text), g, "map.csv");
+      FAIL() << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error("label,id\nrock,12\n", "no column \"fma_genre_id\"");
+  expect_error("label,fma_genre_id\nrock,99999\n", "map.csv row 2: fma_genre_id 99999");
+  expect_error("label,fma_genre_id\nrock,12\nrock,12\n", "row 3: label \"rock\" is listed twice");
+  expect_error("label,fma_genre_id\nrock,x\n", "row 2");
+  const GenreMap ok = parse_genre_map(parse("# comment, with comma\nlabel,fma_genre_id\nRock,12\n# c\nSalsa,2\n"), g,
+                                      "map.csv");
+  EXPECT_EQ(ok.fma_id.at("Salsa"), 2);
+  EXPECT_EQ(ok.fma_id.size(), 2u);
 }

@@ -222,3 +222,60 @@ TEST(Plan, LabelPoliciesOnHandMadeTracks) {
   EXPECT_EQ(anc.report.via_ancestor, 2u);    // tracks 3 and 4 reach Rock through genres_all
   EXPECT_EQ(anc.report.outside_taxonomy, 3u);  // 1, 2 (Pop side) and 5 (no genre)
 }
+
+// The reference split, spelled out independently: per fine class, its tracks in
+// ascending id, Fisher-Yates with xoshiro256** seeded mix_seed(seed, FMA genre id),
+// the first round(0.8 n) train, round(0.1 n) val, the rest test. --split-group none
+// (the default) must give exactly this, so the study's datasets are unchanged.
+TEST(Plan, RealSmallStratifiedIsTheDocumentedReferenceSplit) {
+  GENRE_REQUIRE_SHARED_DATA(shared);
+  RealData d = load_real(shared);
+  PlanOptions o;
+  DatasetPlan p = build_plan(d.small, d.genres, annex_macro_map(d.genres), o);
+  std::map<int, std::vector<const TrackPlan*>> by_class;
+  for (const auto& t : p.tracks) by_class[t.fine].push_back(&t);
+  for (auto& [fine, list] : by_class) {
+    Xoshiro256 rng(mix_seed(42, static_cast<uint64_t>(p.taxonomy.fine[static_cast<size_t>(fine)].fma_genre_id)));
+    for (size_t i = list.size(); i > 1; --i) std::swap(list[i - 1], list[rng.bounded(i)]);
+    const size_t n = list.size(), n_train = static_cast<size_t>(std::floor(0.8 * n + 0.5)),
+                 n_val = std::min(static_cast<size_t>(std::floor(0.1 * n + 0.5)), n - n_train);
+    for (size_t k = 0; k < n; ++k)
+      ASSERT_EQ(list[k]->split, k < n_train ? "train" : k < n_train + n_val ? "val" : "test")
+          << "track " << list[k]->track_id;
+  }
+  EXPECT_EQ(p.split_group, SplitGroup::None);
+}
+
+TEST(Plan, ArtistGroupedSplitKeepsEachArtistInOneSplit) {
+  GenreTable genres = GenreTable::builtin();
+  std::vector<Track> tracks;
+  const int genre_ids[] = {12, 10, 21};  // Rock, Pop, Hip-Hop
+  for (int i = 0; i < 300; ++i) {
+    Track t;
+    t.id = 100 + i;
+    t.subset = "small";
+    t.genres = {genre_ids[(i / 7) % 3]};
+    t.artist = i % 31 == 0 ? "" : std::to_string(1 + i / 7);  // 7-track artists, a few tracks without
+    t.album = std::to_string(1 + i / 3);
+    tracks.push_back(t);
+  }
+  PlanOptions o;
+  o.split_group = SplitGroup::Artist;
+  DatasetPlan p = build_plan(tracks, genres, top_level_macro_map(genres), o);
+  EXPECT_EQ(p.split_group, SplitGroup::Artist);
+  std::map<std::string, std::set<std::string>> splits_of_artist;
+  for (const auto& t : p.tracks)
+    if (!t.artist.empty()) splits_of_artist[t.artist].insert(t.split);
+  for (const auto& [a, s] : splits_of_artist) EXPECT_EQ(s.size(), 1u) << "artist " << a;
+  auto n = split_sizes(p);
+  EXPECT_NEAR(static_cast<double>(n["train"]) / 300, 0.8, 0.05);
+  EXPECT_NEAR(static_cast<double>(n["val"]) / 300, 0.1, 0.05);
+  EXPECT_NEAR(static_cast<double>(n["test"]) / 300, 0.1, 0.05);
+  o.split_group = SplitGroup::Album;
+  DatasetPlan by_album = build_plan(tracks, genres, top_level_macro_map(genres), o);
+  std::map<std::string, std::set<std::string>> splits_of_album;
+  for (const auto& t : by_album.tracks) splits_of_album[t.album].insert(t.split);
+  for (const auto& [a, s] : splits_of_album) EXPECT_EQ(s.size(), 1u) << "album " << a;
+  o.split = SplitPolicy::Official;
+  EXPECT_THROW(build_plan(tracks, genres, top_level_macro_map(genres), o), std::invalid_argument);
+}

@@ -20,7 +20,7 @@ def run(*args):
 
 
 FLAGS = {
-    "fma-convert": ["--audio", "--metadata", "--out", "--subset", "--split", "--seed", "--labels", "--macro",
+    "fma-convert": ["--audio", "--metadata", "--folders", "--label-csv", "--genre-map", "--split-group", "--out", "--subset", "--split", "--seed", "--labels", "--macro",
                     "--fine-min-tracks", "--fine-count", "--limit", "--workers", "--pipeline", "--sink-properties",
                     "--min-duration", "--checksums", "--track-timeout", "--resume", "--dry-run",
                     "--progress-interval", "--decode-only", "--decode-only-passthrough", "--fakesink",

@@ -21,6 +21,7 @@ struct TrackSpec {
   int macro = -1;
   std::vector<int> extra_labels;  // fine_labels beyond `fine`
   int windows = 0;                // 0: one whole-clip sample "<id>", else "<id>_w0".."<id>_w<n-1>"
+  std::string artist, album;      // written to the JSON when not empty
 };
 
 inline shard::ClassLists classes(int fine_count, int macro_count) {
@@ -62,6 +63,8 @@ inline void write_tracks(const std::string& dir, const std::vector<TrackSpec>& t
       in.meta["fine_labels"] = labels;
       in.meta["window"] = t.windows == 0 ? nlohmann::json(nullptr) : nlohmann::json{{"index", k}};
       in.meta["params"] = nlohmann::json::object();
+      if (!t.artist.empty()) in.meta["artist"] = t.artist;
+      if (!t.album.empty()) in.meta["album"] = t.album;
       w.stage(in);
     }
     w.commit();

@@ -175,3 +175,163 @@ TEST_F(FoldsTest, RejectsBadArguments) {
   EXPECT_THROW(make_folds(samples_, 5, -0.1, 1), std::invalid_argument);
   EXPECT_THROW(make_folds({}, 2, 0.2, 1), std::invalid_argument);
 }
+
+// ---- group-disjoint folds (FoldGroup::Artist / Album) --------------------------------------
+
+namespace {
+
+// 90 tracks of 3 classes by 17 artists of 2-9 tracks (an artist mostly plays one class, some
+// cross over), each artist's tracks split over 1-3 albums, a few tracks without artist or album.
+std::vector<TrackSpec> artist_tracks() {
+  std::vector<TrackSpec> out;
+  int i = 0;
+  for (int a = 0; a < 17; ++a) {
+    const int n = 2 + (a * 5) % 8;
+    for (int k = 0; k < n && i < 90; ++k, ++i) {
+      TrackSpec t;
+      t.id = "g" + std::to_string(500 + i * 3);
+      t.split = i % 5 == 0 ? "val" : "train";
+      t.fine = k == 0 && a % 4 == 0 ? (a + 1) % 3 : a % 3;
+      t.windows = i % 4 == 0 ? 2 : 0;
+      t.artist = i % 23 == 7 ? "" : "artist" + std::to_string(a);
+      t.album = i % 19 == 3 ? "" : "album" + std::to_string(a) + "-" + std::to_string(k % (1 + a % 3));
+      out.push_back(t);
+    }
+  }
+  while (i < 90) {  // the rest: lone tracks
+    TrackSpec t;
+    t.id = "g" + std::to_string(500 + i * 3);
+    t.fine = i % 3;
+    out.push_back(t);
+    ++i;
+  }
+  return out;
+}
+
+class GroupFoldsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_tracks(tmp_.path(), artist_tracks(), kShape);
+    reader_ = std::make_unique<shard::DatasetReader>(tmp_.path());
+    table_ = std::make_unique<SampleTable>(*reader_);
+    samples_ = table_->select({"train", "val"});
+  }
+
+  shard::test::TempDir tmp_;
+  std::unique_ptr<shard::DatasetReader> reader_;
+  std::unique_ptr<SampleTable> table_;
+  std::vector<const SampleInfo*> samples_;
+};
+
+std::string group_of(const SampleInfo* s, FoldGroup g) {
+  const std::string& v = g == FoldGroup::Artist ? s->artist : s->album;
+  return v.empty() ? "track " + s->track_id : v;
+}
+
+std::set<std::string> groups_of(const std::vector<const SampleInfo*>& part, FoldGroup g) {
+  std::set<std::string> out;
+  for (const SampleInfo* s : part) out.insert(group_of(s, g));
+  return out;
+}
+
+bool disjoint(const std::set<std::string>& a, const std::set<std::string>& b) {
+  for (const auto& x : a)
+    if (b.count(x)) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST(FoldGroupParse, NamesAndErrors) {
+  EXPECT_EQ(parse_fold_group("none"), FoldGroup::None);
+  EXPECT_EQ(parse_fold_group("artist"), FoldGroup::Artist);
+  EXPECT_EQ(parse_fold_group("album"), FoldGroup::Album);
+  EXPECT_STREQ(fold_group_name(FoldGroup::Album), "album");
+  try {
+    parse_fold_group("label");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("none, artist or album"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(GroupFoldsTest, SampleTableReadsArtistAndAlbum) {
+  std::size_t with_artist = 0, without = 0;
+  for (const SampleInfo* s : samples_) {
+    if (s->artist.empty()) ++without;
+    else ++with_artist;
+    if (!s->artist.empty()) {
+      EXPECT_EQ(s->artist.rfind("artist", 0), 0u) << s->artist;
+    }
+  }
+  EXPECT_GT(with_artist, 50u);
+  EXPECT_GT(without, 0u);
+}
+
+TEST_F(GroupFoldsTest, NoGroupSpansHeldOutAndTraining) {
+  for (FoldGroup g : {FoldGroup::Artist, FoldGroup::Album}) {
+    const std::vector<Fold> folds = make_folds(samples_, 4, 0.2, 11, g);
+    ASSERT_EQ(folds.size(), 4u);
+    std::map<std::string, int> held_in;  // group -> the fold holding it out
+    std::set<std::string> all_tracks;
+    for (std::size_t f = 0; f < folds.size(); ++f) {
+      const Fold& fold = folds[f];
+      EXPECT_FALSE(fold.held_out.empty());
+      EXPECT_FALSE(fold.train.empty());
+      EXPECT_FALSE(fold.val.empty());
+      const auto held = groups_of(fold.held_out, g), train = groups_of(fold.train, g), val = groups_of(fold.val, g);
+      EXPECT_TRUE(disjoint(held, train)) << fold_group_name(g) << " fold " << f;
+      EXPECT_TRUE(disjoint(held, val)) << fold_group_name(g) << " fold " << f;
+      EXPECT_TRUE(disjoint(val, train)) << fold_group_name(g) << " fold " << f;
+      EXPECT_EQ(fold.held_out.size() + fold.train.size() + fold.val.size(), samples_.size());
+      for (const auto& name : held) {
+        EXPECT_EQ(held_in.count(name), 0u) << name << " held out twice";
+        held_in[name] = static_cast<int>(f);
+      }
+      for (const auto& t : tracks_of(fold.held_out)) all_tracks.insert(t);
+    }
+    EXPECT_EQ(all_tracks, tracks_of(samples_));  // every track held out once
+  }
+}
+
+TEST_F(GroupFoldsTest, FoldsAreBalancedAndDeterministic) {
+  const std::vector<Fold> a = make_folds(samples_, 3, 0.1, 5, FoldGroup::Artist);
+  const std::vector<Fold> b = make_folds(samples_, 3, 0.1, 5, FoldGroup::Artist);
+  std::vector<const SampleInfo*> reversed(samples_.rbegin(), samples_.rend());
+  const std::vector<Fold> c = make_folds(reversed, 3, 0.1, 5, FoldGroup::Artist);
+  std::size_t total_tracks = tracks_of(samples_).size();
+  for (std::size_t f = 0; f < a.size(); ++f) {
+    EXPECT_EQ(a[f].held_out, b[f].held_out);
+    EXPECT_EQ(a[f].val, b[f].val);
+    EXPECT_EQ(tracks_of(a[f].held_out), tracks_of(c[f].held_out));
+    // Whole artists of 2-9 tracks: each fold holds out roughly a third of the tracks.
+    const double share = double(tracks_of(a[f].held_out).size()) / double(total_tracks);
+    EXPECT_GT(share, 0.2) << f;
+    EXPECT_LT(share, 0.45) << f;
+  }
+}
+
+TEST_F(GroupFoldsTest, NoneIsTheTrackLevelFolds) {
+  const std::vector<Fold> a = make_folds(samples_, 4, 0.2, 3, FoldGroup::None);
+  const std::vector<Fold> b = make_folds(samples_, 4, 0.2, 3);
+  for (std::size_t f = 0; f < a.size(); ++f) {
+    EXPECT_EQ(a[f].train, b[f].train);
+    EXPECT_EQ(a[f].val, b[f].val);
+    EXPECT_EQ(a[f].held_out, b[f].held_out);
+  }
+}
+
+TEST_F(GroupFoldsTest, FewerGroupsThanFoldsIsAnError) {
+  std::vector<const SampleInfo*> two_artists;
+  for (const SampleInfo* s : samples_)
+    if (s->artist == "artist1" || s->artist == "artist2") two_artists.push_back(s);
+  ASSERT_GE(tracks_of(two_artists).size(), 3u);
+  EXPECT_NO_THROW(make_folds(two_artists, 2, 0.0, 1, FoldGroup::Artist));
+  try {
+    make_folds(two_artists, 3, 0.0, 1, FoldGroup::Artist);
+    FAIL() << "3 folds from 2 artists";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("2 artist groups cannot fill 3 folds"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(make_folds(two_artists, 3, 0.0, 1, FoldGroup::None));  // tracks, not artists
+}
