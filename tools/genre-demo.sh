@@ -2,9 +2,11 @@
 # genre-demo: the whole system on a built-in synthetic dataset, no user data needed.
 #   1. fma-synth      a synthetic FMA download (official layout, MP3s, a learnable genre
 #                     hierarchy: 16 fine genres in 7 macrogenres; three bad files among them)
-#   2. fma-convert    decode ! melspec ! specresize 128x128 windows ! datasetsink shards
-#   3. genre-train    cnn, two-stage (macrogenres, then fine genres) vs standard: --regime compare
-#   4. genre-classify held-out tracks (another seed: never seen in training), accuracy
+#   2. fma-convert    decode ! melspec ! specresize 128x128 windows ! datasetsink shards, twice:
+#                     the reference CNN's squashed images and shortchunk's native-resolution windows
+#   3. genre-train    cnn, two-stage (macrogenres, then fine genres) vs standard: --regime compare;
+#                     beside it shortchunk, the recipe recommended for real music (a short budget here)
+#   4. genre-classify held-out tracks (another seed: never seen in training), accuracy of both
 #   5. tags           the verdict written into a copy of one file's tags, read back
 #   6. live           a bounded live pipeline (a held-out stream paced in real time by
 #                     identity sync=true) printing genre verdicts as they arrive
@@ -58,6 +60,9 @@ is_done() { [ -f ".done-$1" ]; }
 # The reference small-CNN input (128x128 log-mel images), cut into 3 s windows with a 1.5 s hop
 # so that a live stream gets a verdict every window.
 middle="audioconvert ! audioresample ! melspec sample-rate=22050 n-mels=128 ! specresize window-frames=129 hop-frames=65 width=128 height=128"
+# shortchunk's input: 128 mel bands x 128 frames (3 s) at native resolution, in dB, a window
+# every 22 frames (0.5 s): random time crops in training, dense windows when classifying.
+native="audioconvert ! audioresample ! melspec sample-rate=22050 n-mels=128 ! specresize window-frames=128 hop-frames=22 width=128 height=128 db-ref=one normalization=none"
 
 step "1/6 fma-synth: $tracks synthetic tracks of ${duration} s (3 bad files among them) + 48 held-out tracks"
 if is_done synth; then
@@ -83,6 +88,10 @@ else
     --pipeline "$middle" --min-duration 5 --progress-interval 2 "${resume[@]}" >convert-summary.json || rc=$?
   # 1 = finished, the bad files listed in failures.csv; anything else is a real failure.
   [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { echo "genre-demo: fma-convert failed ($rc)" >&2; exit 1; }
+  rc=0
+  fma-convert --audio fma/fma_small --metadata fma/fma_metadata --out dataset-native --workers "$threads" \
+    --pipeline "$native" --min-duration 5 --progress-interval 2 "${resume[@]}" >convert-native-summary.json || rc=$?
+  [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { echo "genre-demo: fma-convert (native windows) failed ($rc)" >&2; exit 1; }
   done_mark convert
 fi
 echo "failures.csv (the injected bad files, skipped with a reason; nothing else):"
@@ -104,12 +113,29 @@ else
 fi
 cat train.log
 model=run/two_stage/model.pt
+echo
+echo "shortchunk (native-resolution windows, the recipe for real music; 8 epochs here):"
+if is_done train-shortchunk; then
+  echo "reusing $work/run-shortchunk"
+else
+  if [ -f run-shortchunk/config.json ]; then
+    genre-train --resume run-shortchunk --threads "$threads" >train-shortchunk.log
+  else
+    rm -rf run-shortchunk
+    genre-train --data dataset-native --model shortchunk --epochs 8 --out run-shortchunk --threads "$threads" \
+      >train-shortchunk.log
+  fi
+  done_mark train-shortchunk
+fi
+grep -E "^test|^run:|^bundle:" train-shortchunk.log || tail -n 5 train-shortchunk.log
 
-step "4/6 genre-classify: 48 held-out tracks the model never saw"
+step "4/6 genre-classify: 48 held-out tracks the models never saw"
+genre-classify -m run-shortchunk/model.pt --format csv -q -j "$threads" heldout/fma_small >heldout-shortchunk.csv
 genre-classify -m "$model" --format csv -q -j "$threads" heldout/fma_small >heldout-verdicts.csv
-/usr/bin/python3 - heldout/fma_metadata heldout-verdicts.csv live-tracks.txt <<'PY'
-# Scores the verdicts against the held-out tree's own labels, and picks three tracks of
-# different macrogenres for the live step.
+# Scores a verdict CSV against the held-out tree's own labels (first line: the accuracy), and
+# picks three tracks of different macrogenres for the live step.
+score() {
+  /usr/bin/python3 - "$@" <<'PY'
 import csv, os, sys
 meta, verdicts, live_list = sys.argv[1:4]
 genres = {r["genre_id"]: r for r in csv.DictReader(open(os.path.join(meta, "genres.csv")))}
@@ -136,6 +162,11 @@ for v in sorted(got, key=lambda v: v["file"]):
         picked.append(v["file"])
 open(live_list, "w").write("\n".join(picked) + "\n")
 PY
+}
+score heldout/fma_metadata heldout-shortchunk.csv /dev/null >heldout-shortchunk.txt
+echo "shortchunk:    $(head -n 1 heldout-shortchunk.txt)"
+echo "cnn two-stage: (the live step's model)"
+score heldout/fma_metadata heldout-verdicts.csv live-tracks.txt
 
 step "5/6 tags: the verdict written into a copy of one held-out file"
 sample=$(find heldout/fma_small -name '*.mp3' | sort | head -n 1)

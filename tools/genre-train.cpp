@@ -75,6 +75,9 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
   app.add_flag("!--no-channels-last", c.channels_last, "CUDA: keep convolutional models in NCHW instead of channels-last");
   app.add_option("--cv", c.cv, "K-fold cross-validation by track over train+val (test untouched); 0 = off")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--cv-group", c.cv_group, "Keep each group's tracks in one fold: artist, album or none; auto = "
+                 "artist when every track has one")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "artist", "album", "none"}));
   app.add_option("--cv-val-fraction", c.cv_val_fraction, "Share of each fold's training tracks kept for validation")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));

@@ -39,6 +39,9 @@ struct TrainConfig {
   loader::AugmentConfig augmentation;  // resolved from the preset and the flags
   int cv = 0;                    // K-fold cross-validation over train+val (0 = off)
   double cv_val_fraction = 0.1;
+  // Folds that keep a group's tracks together: artist | album | none; auto = artist when every
+  // track has one (a fold with one artist on both sides flatters every figure), else none.
+  std::string cv_group = "auto";
   int epochs = -1;               // per stage; -1 = the reference budget
   int64_t batch_size = 32;
   double lr = -1;                // -1 = the reference learning rate of each stage

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -46,6 +47,31 @@ double number_at(const json& j, const std::vector<std::string>& path) {
 double headline_fine(const json& report, const std::string& split) {
   const double track = number_at(report, {split, "fine", "track_top1"});
   return std::isfinite(track) ? track : number_at(report, {split, "fine", "top1"});
+}
+
+// --cv-group: auto is artist when every sample names one (FMA's metadata, a labels CSV with a
+// group column), else none.
+loader::FoldGroup fold_group(const std::string& name, const SampleList& samples) {
+  if (name != "auto") return loader::parse_fold_group(name);
+  for (const loader::SampleInfo* s : samples)
+    if (s->artist.empty()) return loader::FoldGroup::None;
+  return samples.empty() ? loader::FoldGroup::None : loader::FoldGroup::Artist;
+}
+
+// RUN/folds.json: each fold's training, validation and held-out tracks, so other methods
+// (tools/accuracy-bench.py's classical baseline) can be scored on exactly the same folds.
+json folds_json(const std::vector<loader::Fold>& folds, loader::FoldGroup group) {
+  auto tracks = [](const std::vector<const loader::SampleInfo*>& samples) {
+    std::vector<std::string> ids;
+    for (const loader::SampleInfo* s : samples) ids.push_back(s->track_id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  };
+  json out = {{"group", loader::fold_group_name(group)}, {"folds", json::array()}};
+  for (const loader::Fold& f : folds)
+    out["folds"].push_back({{"train", tracks(f.train)}, {"val", tracks(f.val)}, {"held_out", tracks(f.held_out)}});
+  return out;
 }
 
 json mean_std(const std::vector<double>& values) {
@@ -168,7 +194,11 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
     const SampleSplits all = dataset_splits(data);
     SampleList pool = all.train;
     pool.insert(pool.end(), all.val.begin(), all.val.end());
-    const std::vector<loader::Fold> folds = loader::make_folds(pool, c.cv, c.cv_val_fraction, c.seed);
+    const loader::FoldGroup group = fold_group(c.cv_group, pool);
+    const std::vector<loader::Fold> folds = loader::make_folds(pool, c.cv, c.cv_val_fraction, c.seed, group);
+    const std::string grouping = group == loader::FoldGroup::None ? "by track"
+                                                                    : std::string("by ") + loader::fold_group_name(group);
+    if (writes) write_text_atomically(c.out + "/folds.json", folds_json(folds, group).dump(1) + "\n");
     std::vector<double> top1, track_top1, f1, macro_top1;
     json fold_reports = json::array();
     for (size_t k = 0; k < folds.size(); ++k) {
@@ -182,6 +212,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
       macro_top1.push_back(number_at(r, {"held_out", "macro", "top1"}));
     }
     report["cv"] = {{"folds", c.cv},
+                    {"group", loader::fold_group_name(group)},
                     {"fine", {{"top1", mean_std(top1)}, {"track_top1", mean_std(track_top1)}, {"macro_f1", mean_std(f1)}}},
                     {"macro", {{"top1", mean_std(macro_top1)}}},
                     {"per_fold", fold_reports}};
@@ -193,7 +224,8 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
       return pct(j["mean"]) + " ± " + pct(j["std"]);
     };
     rows.push_back({"mean ± std", ms(top1), ms(track_top1), ms(f1), ms(macro_top1)});
-    md += "## " + std::to_string(c.cv) + "-fold cross-validation (train+val, by track, stratified; test untouched)\n\n" +
+    md += "## " + std::to_string(c.cv) + "-fold cross-validation (train+val, " + grouping +
+          ", stratified; test untouched)\n\n" +
           report::markdown_table({"fold", "fine top-1", "fine top-1 per track", "fine macro-F1", "macro top-1"}, rows) +
           "\nEach fold: [folds/fold-N/report.md](folds/fold-1/report.md).\n";
   } else {

@@ -38,9 +38,9 @@ void write_one(const std::string& dir, const std::string& key, int fine, const n
 TEST(SampleTable, FieldsOfWholeClipAndWindowedSamples) {
   shard::test::TempDir tmp;
   std::vector<TrackSpec> tracks(3);
-  tracks[0] = {"a", "train", 2, 1, {5, 7}, 0};
-  tracks[1] = {"b", "train", 4, -1, {}, 3};
-  tracks[2] = {"c", "val", 1, 0, {}, 0};
+  tracks[0] = {"a", "train", 2, 1, {5, 7}, 0, "", ""};
+  tracks[1] = {"b", "train", 4, -1, {}, 3, "", ""};
+  tracks[2] = {"c", "val", 1, 0, {}, 0, "", ""};
   write_tracks(tmp.path(), tracks, kShape);
   shard::DatasetReader reader(tmp.path());
   const SampleTable table(reader);

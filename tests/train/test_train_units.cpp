@@ -70,7 +70,9 @@ TEST(TwoStageTransfer, HeadReinitialisedEvenWhenTheClassCountsAgree) {
   const model::BuiltModel fresh = cnn(12, 2);
   train::transfer_matching(a.module, b.module, b.head_prefixes);
   for (auto& [name, t] : train::named_tensors(b.module))
-    if (in_head(name, b.head_prefixes)) EXPECT_TRUE(torch::equal(t, tensor_named(fresh.module, name))) << name;
+    if (in_head(name, b.head_prefixes)) {
+      EXPECT_TRUE(torch::equal(t, tensor_named(fresh.module, name))) << name;
+    }
 }
 
 TEST(Freeze, UpToANamedBlockInDefinitionOrder) {
@@ -101,7 +103,9 @@ TEST(LrSchedule, OneCycleFollowsTorchsCosineOneCycle) {
   // Values printed by torch.optim.lr_scheduler.OneCycleLR(max_lr=3e-3, total_steps=100) at steps 0, 29, 65, 99.
   const std::map<int, double> torch_lr = {{0, 1.2e-4}, {29, 3e-3}, {65, 0.0014327090236632102}, {99, 1.2e-8}};
   for (int step = 0; step < 100; ++step) {
-    if (torch_lr.count(step)) EXPECT_NEAR(sched->lr(), torch_lr.at(step), 1e-12) << "step " << step;
+    if (torch_lr.count(step)) {
+      EXPECT_NEAR(sched->lr(), torch_lr.at(step), 1e-12) << "step " << step;
+    }
     sched->after_step();
   }
   const nlohmann::json state = sched->state();
