@@ -153,8 +153,9 @@ class GenreTrainTest(unittest.TestCase):
 
     def test_cross_validation_folds_are_disjoint_stratified_and_reported(self):
         out = self.out("cv")
-        p = train("--data", self.windows, "--model", "cnn", "--cv", "3", "--epochs", "1", "--out", out)
-        self.assertIn("3-fold cross-validation", p.stdout)
+        p = train("--data", self.windows, "--model", "cnn", "--cv", "3", "--cv-group", "none", "--epochs", "1",
+                  "--out", out)
+        self.assertIn("3-fold cross-validation (train+val, by track", p.stdout)
         report = json.load(open(os.path.join(out, "report.json")))
         cv = report["cv"]
         for key in ("track_top1", "top1"):
@@ -187,6 +188,39 @@ class GenreTrainTest(unittest.TestCase):
         for cls in set(labels.values()):
             counts = [sum(1 for t in fold if labels[t] == cls) for fold in held]
             self.assertLessEqual(max(counts) - min(counts), 1, f"class {cls}: {counts}")
+
+    def test_cross_validation_keeps_each_artist_in_one_fold_by_default(self):
+        artists = {}  # track -> artist, over train+val (the cross-validation pool)
+        for shard in json.load(open(os.path.join(self.windows, "manifest.json")))["shards"]:
+            if shard["split"] in ("train", "val"):
+                with tarfile.open(os.path.join(self.windows, shard["name"])) as tar:
+                    for m in tar.getmembers():
+                        if m.name.endswith(".json"):
+                            meta = json.loads(tar.extractfile(m).read())
+                            artists[meta["track_id"]] = meta["artist"]
+        self.assertGreater(len(set(artists.values())), 3)
+        out = self.out("cv-artist")
+        p = train("--data", self.windows, "--model", "cnn", "--cv", "3", "--epochs", "1", "--out", out)
+        self.assertIn("3-fold cross-validation (train+val, by artist", p.stdout)
+        self.assertEqual(json.load(open(os.path.join(out, "report.json")))["cv"]["group"], "artist")
+        folds = json.load(open(os.path.join(out, "folds.json")))
+        self.assertEqual(folds["group"], "artist")
+        self.assertEqual(len(folds["folds"]), 3)
+        held = set()
+        for fold in folds["folds"]:
+            inside = {artists[t] for t in fold["held_out"]}
+            outside = {artists[t] for t in fold["train"] + fold["val"]}
+            self.assertFalse(inside & outside, "an artist on both sides of a fold")
+            self.assertFalse({artists[t] for t in fold["train"]} & {artists[t] for t in fold["val"]})
+            held |= set(fold["held_out"])
+            # The fold's own splits.json names the same tracks.
+            k = folds["folds"].index(fold) + 1
+            s = json.load(open(os.path.join(out, "folds", f"fold-{k}", "splits.json")))
+            self.assertEqual(sorted(s["held_out"]), fold["held_out"])
+        self.assertEqual(held, set(artists))
+        bad = train("--data", self.windows, "--model", "cnn", "--cv", "3", "--cv-group", "label", "--out",
+                    self.out("cv-bad"), check=2)
+        self.assertIn("--cv-group", bad.stderr)
 
     def test_compare_reports_both_regimes_beside_the_reference(self):
         out = self.out("compare")
