@@ -193,6 +193,7 @@ cat <<EOF
   report       $work/run/report.md      (both regimes beside the reference figures)
   plots        $work/run/two_stage/confusion_fine.png, .../learning_curves.png
   bundle       $work/$model  (torch.jit.load, genreclassify, genre-classify)
+  shortchunk   $work/run-shortchunk/model.pt  (the recipe for real music, on $work/dataset-native)
 
 On a real FMA download (https://github.com/mdeff/fma: fma_metadata.zip + fma_small.zip):
   fma-convert --audio fma_small --metadata fma_metadata --out fma_small-128 \\
@@ -200,5 +201,10 @@ On a real FMA download (https://github.com/mdeff/fma: fma_metadata.zip + fma_sma
   genre-train --data fma_small-128 --model cnn --regime compare --out runs/cnn
   genre-train --data fma_small-224 --model resnet18 --init resnet18.pt --regime two-stage --out runs/r18
   genre-classify -m runs/cnn/two_stage/model.pt --write-tags ~/Music
-See README.md (GPU training, clusters) and pipelines/*.md.
+On real music in genre folders (GTZAN's genres_original/<genre>/, or your Music/<Genre>/...):
+  fma-convert --folders genres_original --out gtzan --sink-properties dtype=float32 \
+    --pipeline "$native"
+  genre-train --data gtzan --model shortchunk --out runs/gtzan
+  genre-classify -m runs/gtzan/model.pt --write-tags ~/Music
+See README.md (real music, GPU training, clusters) and pipelines/*.md.
 EOF
