@@ -147,18 +147,22 @@ DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genre
   plan.split_group = options.split == SplitPolicy::Stratified ? options.split_group : SplitGroup::None;
 
   for (auto& p : labelled) {
-    ++rep.labelled;
     if (p.via_ancestor) ++rep.via_ancestor;
-    if (p.macro < 0) {
-      ++rep.no_macro;
-      ++rep.no_macro_by_genre[tax.fine[static_cast<size_t>(p.fine)].fma_genre_id];
-    } else {
-      ++rep.macro_counts[p.split][p.macro];
-    }
-    ++rep.fine_counts[p.split][p.fine];
+    count_labelled(rep, p, tax);
   }
   plan.tracks = std::move(labelled);
   return plan;
+}
+
+void count_labelled(PlanReport& rep, const TrackPlan& p, const taxonomy::Taxonomy& tax) {
+  ++rep.labelled;
+  if (p.macro < 0) {
+    ++rep.no_macro;
+    ++rep.no_macro_by_genre[tax.fine[static_cast<size_t>(p.fine)].fma_genre_id];
+  } else {
+    ++rep.macro_counts[p.split][p.macro];
+  }
+  ++rep.fine_counts[p.split][p.fine];
 }
 
 }  // namespace genre::fma

@@ -73,6 +73,10 @@ struct PlanReport {
   std::map<std::string, std::map<int, size_t>> macro_counts;  // split -> macro index -> tracks
 };
 
+// Adds one labelled track with its split to the report's counts (labelled, without macro,
+// per split and class).
+void count_labelled(PlanReport& report, const TrackPlan& track, const taxonomy::Taxonomy& taxonomy);
+
 struct DatasetPlan {
   taxonomy::Taxonomy taxonomy;
   std::vector<TrackPlan> tracks;  // ascending track id (folders: key); only labelled tracks with a split

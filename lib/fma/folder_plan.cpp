@@ -185,14 +185,7 @@ DatasetPlan build_folder_plan(const std::vector<LabelledFile>& files, const Genr
   for (size_t i = 0; i < plan.tracks.size(); ++i) {
     TrackPlan& p = plan.tracks[i];
     p.split = split[i];
-    ++rep.labelled;
-    if (p.macro < 0) {
-      ++rep.no_macro;
-      ++rep.no_macro_by_genre[tax.fine[static_cast<size_t>(p.fine)].fma_genre_id];
-    } else {
-      ++rep.macro_counts[p.split][p.macro];
-    }
-    ++rep.fine_counts[p.split][p.fine];
+    count_labelled(rep, p, tax);
   }
   return plan;
 }
