@@ -114,7 +114,7 @@ fi
 cat train.log
 model=run/two_stage/model.pt
 echo
-echo "shortchunk (native-resolution windows, the recipe for real music; 8 epochs here):"
+echo "shortchunk (native-resolution windows, the recipe for real music; a short budget here: 6 epochs of 4 windows per track):"
 if is_done train-shortchunk; then
   echo "reusing $work/run-shortchunk"
 else
@@ -122,8 +122,8 @@ else
     genre-train --resume run-shortchunk --threads "$threads" >train-shortchunk.log
   else
     rm -rf run-shortchunk
-    genre-train --data dataset-native --model shortchunk --epochs 8 --out run-shortchunk --threads "$threads" \
-      >train-shortchunk.log
+    genre-train --data dataset-native --model shortchunk --epochs 6 --windows-per-track 4 --out run-shortchunk \
+      --threads "$threads" >train-shortchunk.log
   fi
   done_mark train-shortchunk
 fi
