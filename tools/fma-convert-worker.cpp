@@ -119,12 +119,25 @@ void ConvertWorker::configure_sink() {
         throw std::runtime_error(std::string("--sink-properties: \"") + *p + "\" is not name=value");
       }
       *eq = '\0';
-      if (!g_object_class_find_property(G_OBJECT_GET_CLASS(sink_), *p)) {
+      GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(sink_), *p);
+      if (!spec || !(spec->flags & G_PARAM_WRITABLE)) {
         std::string name = *p;
         g_strfreev(pairs);
-        throw std::runtime_error("--sink-properties: datasetsink has no property \"" + name + "\"");
+        throw std::runtime_error("--sink-properties: datasetsink has no " + std::string(spec ? "writable " : "") +
+                                 "property \"" + name + "\"");
       }
-      gst_util_set_object_arg(G_OBJECT(sink_), *p, eq + 1);
+      // gst_util_set_object_arg would ignore a value it cannot parse (dtype=flaot32).
+      GValue value = G_VALUE_INIT;
+      g_value_init(&value, spec->value_type);
+      if (!gst_value_deserialize_with_pspec(&value, eq + 1, spec)) {
+        const std::string message = std::string("--sink-properties: \"") + (eq + 1) + "\" is not a valid value for " +
+                                    "datasetsink's " + *p + " (see gst-inspect-1.0 datasetsink)";
+        g_value_unset(&value);
+        g_strfreev(pairs);
+        throw std::runtime_error(message);
+      }
+      g_object_set_property(G_OBJECT(sink_), *p, &value);
+      g_value_unset(&value);
     }
     g_strfreev(pairs);
   }
@@ -298,6 +311,8 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   rate_ = 0;
   too_short_ = false;
 
+  guint64 duplicates_before = 0;
+  if (config_.decode_only == DecodeOnly::kOff) g_object_get(sink_, "duplicates-skipped", &duplicates_before, nullptr);
   TrackResult result{Outcome::kConverted, "", ""};
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     result = {Outcome::kFailed, "undecodable", "pipeline refused to start"};
@@ -346,6 +361,11 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   }
   if (result.outcome == Outcome::kConverted && frames_ == 0)
     result = {Outcome::kFailed, "no-audio", "the file decoded to no audio samples"};
+  if (config_.decode_only == DecodeOnly::kOff) {
+    guint64 duplicates_after = 0;
+    g_object_get(sink_, "duplicates-skipped", &duplicates_after, nullptr);
+    result.duplicates_skipped = duplicates_after - duplicates_before;
+  }
   // READY keeps the sink's open shard; a clip that did not reach EOS (error,
   // timeout, too short) is dropped by the sink at PAUSED->READY.
   if (!reset_to_ready() && result.outcome != Outcome::kFatal)

@@ -10,6 +10,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -44,6 +45,9 @@ struct TrackResult {
   Outcome outcome = Outcome::kConverted;
   std::string reason;  // failure category
   std::string detail;
+  // Samples the sink skipped because their key was already in --out (a resumed
+  // track's windows written before; otherwise another source's samples).
+  std::uint64_t duplicates_skipped = 0;
 };
 
 class ConvertWorker {

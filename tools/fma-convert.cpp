@@ -52,6 +52,7 @@ struct Options {
   std::string middle = fma_convert::kDefaultMiddle;
   bool resume = false;
   int shard_index = 0, shard_count = 1;
+  bool shard_count_given = false;
   size_t limit = 0;
   double min_duration = 0;
   std::string checksums;
@@ -146,7 +147,8 @@ void add_flags(CLI::App& app, Options& o) {
   const char* const cluster = "Cluster";
   app.add_option("--shard-index", o.shard_index, "This job converts the tracks with splitmix64(id) % N == I; all "
                  "jobs write into the same --out (safe for concurrent writers)")->capture_default_str()->group(cluster);
-  app.add_option("--shard-count", o.shard_count, "N, the number of jobs")->capture_default_str()->group(cluster);
+  app.add_option("--shard-count", o.shard_count, "N, the number of jobs (required with --merge)")
+      ->capture_default_str()->group(cluster);
   app.add_flag("--merge", o.merge, "After all jobs: register shards, combine failures and summaries, check every "
                "planned track is converted or failed")->group(cluster);
 }
@@ -154,6 +156,9 @@ void add_flags(CLI::App& app, Options& o) {
 // Checks CLI11 cannot express; std::invalid_argument is a usage error.
 void check_options(Options& o) {
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
+  if (o.merge && !o.shard_count_given)
+    throw std::invalid_argument("--merge needs --shard-count N, the number of jobs to combine (so that a missing "
+                                "job is reported, not merged over)");
   const bool folder_mode = !o.folders.empty();
   if (!o.merge && folder_mode && (!o.audio.empty() || !o.metadata.empty()))
     throw std::invalid_argument("--folders replaces --audio and --metadata: give one or the other");
@@ -403,7 +408,7 @@ int main(int argc, char** argv) {
                "(datasetsink format: <split>-NNNNNN.tar + manifest.json).\n"
                "  fma-convert --audio DIR --metadata DIR --out DIR [options]\n"
                "  fma-convert --folders ROOT [--label-csv FILE] [--genre-map auto|none|FILE] --out DIR [options]\n"
-               "  fma-convert --merge --out DIR [--shard-count N]",
+               "  fma-convert --merge --out DIR --shard-count N",
                "fma-convert"};
   add_flags(app, o);
   app.footer("Output: --out/taxonomy.json, shards + manifest.json, failures.csv (track_id,path,reason,detail) and "
@@ -415,7 +420,10 @@ int main(int argc, char** argv) {
              "--folders: sample keys are the relative path without extension, characters other than letters, "
              "digits, '-' and '_' made '_' (rock/a.b.wav -> rock_a_b); each sample's .json holds relative_path "
              "(and artist/album where known; FMA: tracks.csv's artist/id and album/id).");
-  if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] { check_options(o); }); status >= 0)
+  if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
+        o.shard_count_given = app.count("--shard-count") > 0;
+        check_options(o);
+      }); status >= 0)
     return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   // A file size limit (ulimit -f) is reported like a full disk (write() fails
@@ -430,6 +438,10 @@ int main(int argc, char** argv) {
     if (plan.tracks.empty()) throw std::runtime_error("no track of the subset has a label: nothing to convert");
     json report_json = plan_report_json(plan);
     if (!source_info.empty()) report_json["folders"] = source_info;
+    // Small datasets: say now what the splits lack, not when training fails.
+    const std::vector<std::string> split_warnings = genre::fma::split_coverage_warnings(plan);
+    for (const std::string& w : split_warnings) std::fprintf(stderr, "fma-convert: warning: %s\n", w.c_str());
+    report_json["split_warnings"] = split_warnings;
     if (o.dry_run) {
       json j = report_json;
       j["taxonomy"] = json::parse(plan.taxonomy.to_json_string());
@@ -478,6 +490,7 @@ int main(int argc, char** argv) {
 
     const int n_workers = std::max(1, std::min<int>(o.workers, static_cast<int>(std::max<size_t>(1, items.size()))));
     std::atomic<size_t> next{0}, done{0}, failed{0};
+    std::uint64_t duplicates_skipped = 0;  // under mu
     std::mutex mu;
     std::vector<Failure> failures;
     std::string fatal;
@@ -499,6 +512,12 @@ int main(int argc, char** argv) {
         const WorkItem& item = items[i];
         fma_convert::TrackResult r = w->convert(item);
         std::lock_guard<std::mutex> lock(mu);
+        duplicates_skipped += r.duplicates_skipped;
+        if (r.outcome == fma_convert::Outcome::kConverted && r.duplicates_skipped > 0 && !o.resume)
+          r = {fma_convert::Outcome::kFailed, "duplicate-key",
+               std::to_string(r.duplicates_skipped) + " sample(s) not written: key '" + item.key +
+                   "' is already in --out (written from another file or an earlier conversion)",
+               r.duplicates_skipped};
         if (r.outcome == fma_convert::Outcome::kConverted) {
           ++counts.converted;
           ++counts.converted_by_split[item.split];
@@ -578,6 +597,7 @@ int main(int argc, char** argv) {
                     {"already_complete", counts.skipped_done},
                     {"converted", counts.converted},
                     {"failed", failures.size()},
+                    {"duplicates_skipped", duplicates_skipped},
                     {"not_attempted", items.size() - done},
                     {"failures_by_reason", by_reason},
                     {"converted_by_split", counts.converted_by_split},
