@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "printable.h"
+
 namespace genre::tools {
 
 constexpr int kExitUsage = 2;
@@ -19,9 +21,10 @@ constexpr int kExitUsage = 2;
 // std::invalid_argument). Returns -1 when the tool goes on, else its exit status.
 inline int parse_command_line(CLI::App& app, int argc, char** argv, const std::function<void()>& check = {}) {
   auto usage_error = [&](std::string what) {
-    std::replace(what.begin(), what.end(), '\n', ' ');
+    std::replace(what.begin(), what.end(), '\n', ' ');  // CLI11's own line breaks
     while (!what.empty() && what.back() == ' ') what.pop_back();
-    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), what.c_str());
+    // The message quotes the user's values (paths): an ESC in one is shown, not run.
+    std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), printable(what).c_str());
     return kExitUsage;
   };
   try {

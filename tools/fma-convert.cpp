@@ -11,6 +11,7 @@
 #include "shard/dataset_writer.h"
 #include "shard/manifest.h"
 #include "command_line.h"
+#include "printable.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/gst.h>
@@ -440,7 +441,7 @@ int main(int argc, char** argv) {
     if (!source_info.empty()) report_json["folders"] = source_info;
     // Small datasets: say now what the splits lack, not when training fails.
     const std::vector<std::string> split_warnings = genre::fma::split_coverage_warnings(plan);
-    for (const std::string& w : split_warnings) std::fprintf(stderr, "fma-convert: warning: %s\n", w.c_str());
+    for (const std::string& w : split_warnings) std::fprintf(stderr, "fma-convert: warning: %s\n", genre::tools::printable(w).c_str());
     report_json["split_warnings"] = split_warnings;
     if (o.dry_run) {
       json j = report_json;
@@ -622,11 +623,11 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", summary.dump(2).c_str());
     if (!fatal.empty()) {
-      std::fprintf(stderr, "fma-convert: %s\n", fatal.c_str());
+      std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(fatal).c_str());
       return kExitFatal;
     }
     if (!report_error.empty()) {
-      std::fprintf(stderr, "fma-convert: %s\n", report_error.c_str());
+      std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(report_error).c_str());
       return kExitFatal;
     }
     if (g_interrupts > 0) {
@@ -635,12 +636,12 @@ int main(int argc, char** argv) {
     }
     if (!failures.empty()) {
       std::fprintf(stderr, "fma-convert: %zu tracks failed, listed in %s\n", failures.size(),
-                   (fs::path(o.out) / ("failures" + suffix + ".csv")).c_str());
+                   genre::tools::printable((fs::path(o.out) / ("failures" + suffix + ".csv")).string()).c_str());
       return kExitTrackFailures;
     }
     return kExitOk;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-convert: %s\n", e.what());
+    std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(e.what()).c_str());
     return kExitFatal;
   }
 }

@@ -9,6 +9,7 @@
 #include "fma/synth_music.h"
 #include "fma/tracks.h"
 #include "command_line.h"
+#include "printable.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/app/gstappsrc.h>
@@ -275,9 +276,10 @@ int main(int argc, char** argv) {
     }
     write_text(audio / "checksums", checks);
     write_text(root / "bad_files.csv", bad);
-    std::printf("fma-synth: %zu tracks (%zu with faults) in %s\n", tracks.size(), fault.size(), root.c_str());
+    std::printf("fma-synth: %zu tracks (%zu with faults) in %s\n", tracks.size(), fault.size(),
+                genre::tools::printable(root.string()).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-synth: %s\n", e.what());
+    std::fprintf(stderr, "fma-synth: %s\n", genre::tools::printable(e.what()).c_str());
     return kExitFatal;
   }
   return 0;

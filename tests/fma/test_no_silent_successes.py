@@ -1,19 +1,25 @@
 """Issue 17 ("No silent successes"), the conversion tools: a flag that would do
 nothing is refused, a sample lost to a duplicate key fails its track, small
 datasets are warned about at conversion, and dataset-info reports duplicate
-keys, refuses FIFOs and escapes control characters. Run by meson with
-GENRE_BUILD_ROOT and GST_PLUGIN_PATH set."""
+keys, refuses FIFOs and escapes control characters, as do fma-convert, fma-synth
+and melspec-summary. Run by meson with GENRE_BUILD_ROOT and GST_PLUGIN_PATH set."""
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_fma_convert_folders import write_wav  # noqa: E402
 
 BUILD = os.environ.get("GENRE_BUILD_ROOT", "")
 SYNTH = os.path.join(BUILD, "tools", "fma-synth")
 CONVERT = os.path.join(BUILD, "tools", "fma-convert")
 INFO = os.path.join(BUILD, "tools", "dataset-info")
+SUMMARY = os.path.join(BUILD, "tools", "melspec-summary")
+ESC = "\x1b[31m"  # would turn the terminal red
 
 
 def run(*args, timeout=300):
@@ -104,6 +110,57 @@ class NoSilentSuccesses(unittest.TestCase):
         self.assertNotIn("\x1b", p.stdout)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("\\x1b[31mRED\\nsecond", p.stdout)
+
+    def assert_escaped_lines(self, text, tool, expected_lines):
+        """No raw control character; each line is the tool's own (none split by a newline in a name)."""
+        self.assertNotIn("\x1b", text)
+        lines = text.strip().splitlines()
+        self.assertEqual(len(lines), expected_lines, text)
+        for line in lines:
+            self.assertTrue(line.startswith(tool + ": "), line)
+
+    def test_control_characters_in_names_are_escaped_in_text_output(self):  # item 12
+        root = os.path.join(self.tmp.name, "ctl-tree")
+        for i in range(12):
+            write_wav(os.path.join(root, "blues", f"b{i}.wav"), 0.3, 300 + 20 * i)
+        write_wav(os.path.join(root, "Ro" + ESC + "ck", "r.wav"), 0.3, 700)
+        write_wav(os.path.join(root, "Jazz\nX", "j.wav"), 0.3, 710)
+        # The two one-track labels are missing from val and test: the warnings name them.
+        p = run(CONVERT, "--folders", root, "--out", os.path.join(self.tmp.name, "ctl-out"), "--dry-run")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_escaped_lines(p.stderr, "fma-convert", 2)
+        self.assertIn("Jazz\\nX, Ro\\x1b[31mck", p.stderr)
+        # Two file names that give one sample key: the fatal error quotes both.
+        write_wav(os.path.join(root, "blues", "a" + ESC + ".wav"), 0.3, 800)
+        write_wav(os.path.join(root, "blues", "a__31m.wav"), 0.3, 810)
+        p = run(CONVERT, "--folders", root, "--out", os.path.join(self.tmp.name, "ctl-out"))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assert_escaped_lines(p.stderr, "fma-convert", 1)
+        self.assertIn('"blues/a\\x1b[31m.wav" and "blues/a__31m.wav" both get the sample key', p.stderr)
+        # A usage error quotes the value given.
+        p = run(CONVERT, "--folders", root, "--out", "o", "--workers", ESC + "\n2")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assert_escaped_lines(p.stderr, "fma-convert", 1)
+        self.assertIn("\\x1b[31m", p.stderr)
+        # fma-synth names its --out.
+        out = os.path.join(self.tmp.name, "synth" + ESC)
+        p = run(SYNTH, "--out", out, "--tracks", "2", "--duration", "1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_escaped_lines(p.stdout, "fma-synth", 1)
+        self.assertIn("synth\\x1b[31m", p.stdout)
+        # melspec-summary: a name with UTF-8 and an ESC decodes (it is not parsed as part of the
+        # pipeline description) and is shown escaped; a missing one is one escaped error line.
+        wav = os.path.join(self.tmp.name, "Caf\u00e9 " + ESC + "\" q.wav")
+        write_wav(wav, 1.0, 440)
+        p = run(SUMMARY, wav)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("\x1b", p.stdout)
+        self.assertIn("input:        " + wav.replace(ESC, "\\x1b[31m") + "\n", p.stdout)
+        self.assertIn("spectrogram:  ", p.stdout)
+        p = run(SUMMARY, os.path.join(self.tmp.name, "missing" + ESC + ".wav"))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assert_escaped_lines(p.stderr, "melspec-summary", 1)
+        self.assertIn("missing\\x1b[31m.wav", p.stderr)
 
 
 if __name__ == "__main__":
