@@ -292,6 +292,14 @@ TEST(Melspec, InvalidPropertiesFailAtStateChange) {
       {"win-length", [](GstElement* e) { g_object_set(e, "win-length", 4096u, nullptr); }},
       {"fmax", [](GstElement* e) { g_object_set(e, "sample-rate", 16000u, "fmax", 9000.0, nullptr); }},
       {"n-mels", [](GstElement* e) { g_object_set(e, "sample-rate", 22050u, "n-fft", 256u, nullptr); }},
+      // Beyond the limits, set as gst-launch and a bundle's pipeline set them: kept (no GLib
+      // warning, no silent default) and refused at start with the limit.
+      {"n-mels must be between 1 and 4096, got 100000",
+       [](GstElement* e) { gst_util_set_object_arg(G_OBJECT(e), "n-mels", "100000"); }},
+      {"n-mels must be between 1 and 4096, got 0",
+       [](GstElement* e) { gst_util_set_object_arg(G_OBJECT(e), "n-mels", "0"); }},
+      {"n-fft must be between 2 and 1048576, got 2000000",
+       [](GstElement* e) { gst_util_set_object_arg(G_OBJECT(e), "n-fft", "2000000"); }},
   };
   for (const Case& c : cases) {
     GstElement* e = gst_element_factory_make("melspec", nullptr);
