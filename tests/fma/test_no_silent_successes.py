@@ -111,6 +111,21 @@ class NoSilentSuccesses(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("\\x1b[31mRED\\nsecond", p.stdout)
 
+    def test_nul_bytes_in_tracks_csv_are_refused_at_dry_run(self):  # item 13
+        meta = os.path.join(self.tmp.name, "nul-meta")
+        shutil.copytree(self.meta, meta)
+        path = os.path.join(meta, "tracks.csv")
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+        lines[5] = lines[5][:3] + b"\0\0" + lines[5][3:]
+        with open(path, "wb") as f:
+            f.write(b"\n".join(lines))
+        p = run(CONVERT, "--audio", self.audio, "--metadata", meta, "--out", os.path.join(self.tmp.name, "nul-out"),
+                "--dry-run")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stderr.strip().splitlines(), [f"fma-convert: {path}:6: a NUL byte (field 1): not a text "
+                                                         "CSV file"])
+
     def assert_escaped_lines(self, text, tool, expected_lines):
         """No raw control character; each line is the tool's own (none split by a newline in a name)."""
         self.assertNotIn("\x1b", text)
