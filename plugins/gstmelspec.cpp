@@ -615,8 +615,8 @@ static void gst_melspec_class_init(GstMelspecClass* klass) {
       g_param_spec_enum("pad-mode", "Padding mode", "What the centre padding holds (librosa "
           "pad_mode)", melspec_pad_mode_get_type(), int(d.pad_mode), flags));
   g_object_class_install_property(gobject_class, PROP_POWER,
-      g_param_spec_double("power", "Power", "Exponent of the magnitude: 1 = energy, 2 = power "
-          "(librosa power)", 0.0, 16.0, d.power, flags));
+      g_param_spec_double("power", "Power", "Exponent of the magnitude: 1 = magnitude, 2 = power "
+          "(energy) (librosa power)", 0.0, 16.0, d.power, flags));
   g_object_class_install_property(gobject_class, PROP_N_MELS,
       g_param_spec_uint("n-mels", "Mel bands", "Number of mel filters (librosa n_mels); 1 to 4096, others "
           "are refused with an error when the element starts", 0, G_MAXINT, guint(d.n_mels), flags));
