@@ -5,6 +5,7 @@ keys, refuses FIFOs and escapes control characters, as do fma-convert, fma-synth
 and melspec-summary. Run by meson with GENRE_BUILD_ROOT and GST_PLUGIN_PATH set."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_fma_convert_folders import write_wav  # noqa: E402
+from test_fma_convert_folders import WINDOWED, write_wav  # noqa: E402
+import test_fma_convert_e2e as e2e  # noqa: E402
 
 BUILD = os.environ.get("GENRE_BUILD_ROOT", "")
 SYNTH = os.path.join(BUILD, "tools", "fma-synth")
@@ -125,6 +127,28 @@ class NoSilentSuccesses(unittest.TestCase):
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertEqual(p.stderr.strip().splitlines(), [f"fma-convert: {path}:6: a NUL byte (field 1): not a text "
                                                          "CSV file"])
+
+    def test_documented_sample_json_fields_are_the_written_ones(self):  # item 19
+        """Every field of a real sample's .json, whole clip and windowed, is in datasets.md's table."""
+        src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(src, "pipelines", "datasets.md")) as f:
+            row = next(line for line in f if line.startswith("| `<key>.json` |"))
+        documented = set(re.findall(r'`([a-z_]+)`|"([a-z_]+)"', row))
+        documented = {a or b for a, b in documented}
+        for name, pipeline in (("whole", None), ("windowed", WINDOWED)):
+            out = os.path.join(self.tmp.name, "fields-" + name)
+            p = self.convert(out, "--limit", "2", *(["--pipeline", pipeline] if pipeline else []))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            metas = e2e.dataset_json(out)
+            self.assertTrue(metas)
+            for key, meta in metas.items():
+                self.assertEqual(set(meta) - documented, set(), (name, key))
+                self.assertEqual(set(meta["window"]) - documented, set(), (name, key))
+                self.assertEqual(set(meta["fine_class"]), {"index", "name"})
+                self.assertEqual(meta["fine_labels"][0], meta["fine_class"])
+                # A whole clip has no window index (its key has no _w suffix); a window has one.
+                self.assertEqual("index" in meta["window"], name == "windowed", (key, meta["window"]))
+                self.assertEqual(meta["window"]["whole_clip"], name == "whole")
 
     def assert_escaped_lines(self, text, tool, expected_lines):
         """No raw control character; each line is the tool's own (none split by a newline in a name)."""
