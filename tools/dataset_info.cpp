@@ -30,13 +30,10 @@ int main(int argc, char** argv) {
                "verified, and prints what a training run would see: splits, sample shape and dtype, samples per "
                "macro class, and the value range of each split's first sample.",
                "dataset-info"};
-  // Checked after parsing, so that an unknown flag is the error reported rather than a missing directory.
-  app.add_option("DATASET-DIR", dir, "Dataset directory (manifest.json + shards), required");
+  app.add_option("DATASET-DIR", dir, "Dataset directory (manifest.json + shards)")->required();
   app.footer("Exit status: 0 success, 1 unreadable or corrupt dataset (including sample keys that occur more "
              "than once), 2 usage error.");
-  const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
-    if (dir.empty()) throw CLI::ValidationError("DATASET-DIR", "is required");
-  });
+  const int status = genre::tools::parse_command_line(app, argc, argv);
   if (status >= 0) return status;
   try {
     genre::shard::DatasetReader reader(dir, genre::shard::ReaderOptions{true});

@@ -566,8 +566,9 @@ int main(int argc, char** argv) {
         }
       }
     });
-    std::fprintf(stderr, "fma-convert: %zu tracks to convert (%zu already complete), %d workers, %zu fine / %zu macro classes, %zu outside the taxonomy\n",
-                 items.size(), counts.skipped_done, n_workers, plan.taxonomy.fine.size(), plan.taxonomy.macro.size(),
+    std::fprintf(stderr, "fma-convert: %zu track%s to convert (%zu already complete), %d worker%s, %zu fine / %zu macro classes, %zu outside the taxonomy\n",
+                 items.size(), items.size() == 1 ? "" : "s", counts.skipped_done, n_workers, n_workers == 1 ? "" : "s",
+                 plan.taxonomy.fine.size(), plan.taxonomy.macro.size(),
                  plan.report.outside_taxonomy);
     std::vector<std::thread> pool;
     for (int i = 0; i < n_workers; ++i) pool.emplace_back(worker);
@@ -635,7 +636,8 @@ int main(int argc, char** argv) {
       return kExitInterrupted;
     }
     if (!failures.empty()) {
-      std::fprintf(stderr, "fma-convert: %zu tracks failed, listed in %s\n", failures.size(),
+      std::fprintf(stderr, "fma-convert: %zu track%s failed, listed in %s\n", failures.size(),
+                   failures.size() == 1 ? "" : "s",
                    genre::tools::printable((fs::path(o.out) / ("failures" + suffix + ".csv")).string()).c_str());
       return kExitTrackFailures;
     }

@@ -84,7 +84,9 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--no-genre", o.no_genre, "N tracks with empty genre lists")->capture_default_str();
   app.add_option("--short-duration", o.short_duration, "Seconds of the --bad-too-short clips")->capture_default_str();
   for (const char* kind : kBadKinds)
-    app.add_option(std::string("--bad-") + kind, o.bad[kind], kBadHelp.at(kind))->group("Faults (listed in DIR/bad_files.csv)");
+    app.add_option(std::string("--bad-") + kind, o.bad[kind], kBadHelp.at(kind))
+        ->capture_default_str()
+        ->group("Faults (listed in DIR/bad_files.csv)");
 }
 
 // Checks CLI11 cannot express; std::invalid_argument is a usage error.

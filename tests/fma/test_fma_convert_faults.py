@@ -25,7 +25,7 @@ TRACKS = 24
 PIPELINE = ("audioconvert ! audioresample ! audio/x-raw,channels=1,rate=22050 ! melspec n-mels=32 ! "
             "specresize window-frames=32 hop-frames=16 width=32 height=32")
 # 24 tracks are too few for a val and a test split: fma-convert warns about that before it starts.
-ROUTINE_LINE = re.compile(r"^fma-convert: (\d+ tracks to convert|\d+/\d+ tracks |warning: split '\w+' gets no tracks)")
+ROUTINE_LINE = re.compile(r"^fma-convert: (\d+ tracks? to convert|\d+/\d+ tracks |warning: split '\w+' gets no tracks)")
 
 
 def error_lines(stderr):
