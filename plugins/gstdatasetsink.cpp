@@ -12,7 +12,7 @@
  * Sample shape: the caps dimensions reversed to C order, without N when N=1
  * ("224:224:1:1" -> [1,224,224], melspec's "128:32:1:1" -> [1,32,128]).
  * Sample key: the key property (default: the upstream file name without its
- * extension), then "_w<window_index>" from specresize's GenreWindowMeta, none
+ * last extension, other dots made '_': "Vibe_Ace.hq.ogg" -> "Vibe_Ace_hq"), then "_w<window_index>" from specresize's GenreWindowMeta, none
  * for whole-clip images, and "_w<n>" (n-th buffer of the clip) without meta.
  *
  * A clip (everything up to EOS) is written atomically at EOS: a clip stopped
@@ -107,6 +107,7 @@ struct State {
   std::vector<std::uint64_t> clip_shape;  // of the samples staged for the clip
   std::optional<ClipInfo> clip;
   guint64 clip_buffers = 0;
+  guint64 clip_duplicates = 0;  // samples of the clip skipped: key already in the dataset
   std::vector<std::string> tag_genres;
   std::map<std::string, json> params;  // genre/* sticky event structures by name
   std::size_t shards_reported = 0;
@@ -176,10 +177,12 @@ static genre::shard::ClassLists class_lists(const genre::taxonomy::Taxonomy& t) 
   return c;
 }
 
-// "000123.mp3" -> "000123": a usable key from the upstream file name.
+// "000123.mp3" -> "000123", "Vibe_Ace.hq.ogg" -> "Vibe_Ace_hq": a usable key
+// from the upstream file name (only the last extension goes; inner dots become
+// '_', so names that differ before the extension get different keys).
 static std::string key_from_uri(const std::string& uri_or_path) {
   std::string base = uri_or_path.substr(uri_or_path.find_last_of('/') + 1);
-  const std::size_t dot = base.find('.');
+  const std::size_t dot = base.rfind('.');
   if (dot != std::string::npos && dot > 0) base.resize(dot);
   for (char& c : base)
     if (c == '.' || static_cast<unsigned char>(c) < 0x20 || c == '\\') c = '_';
@@ -516,6 +519,7 @@ static bool begin_clip(GstDatasetSink* self) {
   for (int f : fine_all) c.fine_labels.push_back(class_json(self, f, false));
   st.clip = std::move(c);
   st.clip_buffers = 0;
+  st.clip_duplicates = 0;
   st.clip_shape.clear();
   return true;
 }
@@ -547,6 +551,17 @@ static bool commit_clip(GstDatasetSink* self) {
     }
     post_shard_messages(self);
   }
+  if (st.clip_duplicates > 0 && st.clip) {
+    // Not an error (a resumed conversion rewrites a track's missing windows),
+    // but never silent: another file with the same key loses its samples here.
+    GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
+        ("%" G_GUINT64_FORMAT " sample(s) of clip '%s'%s%s were not written: their keys are already in dataset %s",
+         st.clip_duplicates, st.clip->key.c_str(), st.clip->source.empty() ? "" : " from ",
+         st.clip->source.c_str(), st.writer_settings.location.c_str()),
+        ("a resumed conversion skips what it wrote before; for another file, set the key property to a key "
+         "of its own (duplicates-skipped counts every skipped sample)"));
+  }
+  st.clip_duplicates = 0;
   st.clip.reset();
   st.clip_shape.clear();
   return ok;
@@ -653,6 +668,7 @@ static GstFlowReturn render(GstBaseSink* sink, GstBuffer* buf) {
   try {
     if (st.writer->stage(in) == DatasetWriter::StageResult::kDuplicate) {
       GST_INFO_OBJECT(self, "sample '%s' is already in the dataset: skipped", key.c_str());
+      ++st.clip_duplicates;
       GST_OBJECT_LOCK(self);
       ++self->duplicates_skipped;
       GST_OBJECT_UNLOCK(self);
@@ -851,7 +867,8 @@ static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
           dataset_sink_split_get_type(), int(Split::Train), flags));
   g_object_class_install_property(gobject_class, PROP_KEY,
       g_param_spec_string("key", "Key", "Sample key (track id), dot-free, at most 80 bytes; windows "
-          "append \"_w<index>\". Default (null): the upstream file name without extension",
+          "append \"_w<index>\". Default (null): the upstream file name without its last extension, "
+          "other dots made '_' (Vibe_Ace.hq.ogg -> Vibe_Ace_hq)",
           nullptr, flags));
   g_object_class_install_property(gobject_class, PROP_LABEL,
       g_param_spec_string("label", "Label", "Fine class: a name or index of the taxonomy's classes; "
@@ -893,7 +910,8 @@ static void gst_dataset_sink_class_init(GstDatasetSinkClass* klass) {
           "into shards (durable once their shard is in finalized-shards)", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(gobject_class, PROP_DUPLICATES_SKIPPED,
       g_param_spec_uint64("duplicates-skipped", "Duplicates skipped", "Samples skipped because their "
-          "key was already in the dataset (resumed conversions)", 0, G_MAXUINT64, 0, ro));
+          "key was already in the dataset (resumed conversions, or another file with the same key: "
+          "each clip that loses samples posts a warning)", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(gobject_class, PROP_FINALIZED_SHARDS,
       g_param_spec_boxed("finalized-shards", "Finalized shards", "Shard files this element has "
           "finalized (renamed to .tar and listed in manifest.json)", G_TYPE_STRV, ro));

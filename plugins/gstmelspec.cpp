@@ -587,16 +587,23 @@ static void gst_melspec_class_init(GstMelspecClass* klass) {
 
   const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   const MelSpectrogramConfig d;
+  static_assert(genre::dsp::MelSpectrogramConfig::kMaxNFft == 1048576 &&
+                genre::dsp::MelSpectrogramConfig::kMaxHopLength == 1048576 &&
+                genre::dsp::MelSpectrogramConfig::kMaxNMels == 4096, "the blurbs below quote these limits");
+  // The ranges of n-fft, hop-length, win-length and n-mels reach G_MAXINT: a value
+  // outside the GParamSpec range would only get a GLib warning and keep the old
+  // value. The limits are checked when the element starts, with an error naming them.
   g_object_class_install_property(gobject_class, PROP_N_FFT,
       g_param_spec_uint("n-fft", "FFT size", "Length of each analysis frame after zero-padding the "
-          "window (librosa n_fft)", 2, 1 << 20, guint(d.n_fft), flags));
+          "window (librosa n_fft); 2 to 1048576, others are refused with an error when the element starts",
+          0, G_MAXINT, guint(d.n_fft), flags));
   g_object_class_install_property(gobject_class, PROP_HOP_LENGTH,
       g_param_spec_uint("hop-length", "Hop length", "Samples between frame starts (librosa "
-          "hop_length); 0 is rejected with an error when the element starts", 0, 1 << 20,
+          "hop_length); 1 to 1048576, others are refused with an error when the element starts", 0, G_MAXINT,
           guint(d.hop_length), flags));
   g_object_class_install_property(gobject_class, PROP_WIN_LENGTH,
       g_param_spec_uint("win-length", "Window length", "Window length in samples, centred and "
-          "zero-padded to n-fft; at most n-fft; 0 = n-fft (librosa win_length)", 0, 1 << 20,
+          "zero-padded to n-fft; at most n-fft; 0 = n-fft (librosa win_length)", 0, G_MAXINT,
           guint(d.win_length), flags));
   g_object_class_install_property(gobject_class, PROP_WINDOW,
       g_param_spec_enum("window", "Window", "Analysis window (periodic, as scipy's get_window "
@@ -608,11 +615,11 @@ static void gst_melspec_class_init(GstMelspecClass* klass) {
       g_param_spec_enum("pad-mode", "Padding mode", "What the centre padding holds (librosa "
           "pad_mode)", melspec_pad_mode_get_type(), int(d.pad_mode), flags));
   g_object_class_install_property(gobject_class, PROP_POWER,
-      g_param_spec_double("power", "Power", "Exponent of the magnitude: 1 = energy, 2 = power "
-          "(librosa power)", 0.0, 16.0, d.power, flags));
+      g_param_spec_double("power", "Power", "Exponent of the magnitude: 1 = magnitude, 2 = power "
+          "(energy) (librosa power)", 0.0, 16.0, d.power, flags));
   g_object_class_install_property(gobject_class, PROP_N_MELS,
-      g_param_spec_uint("n-mels", "Mel bands", "Number of mel filters (librosa n_mels)", 1, 4096,
-          guint(d.n_mels), flags));
+      g_param_spec_uint("n-mels", "Mel bands", "Number of mel filters (librosa n_mels); 1 to 4096, others "
+          "are refused with an error when the element starts", 0, G_MAXINT, guint(d.n_mels), flags));
   g_object_class_install_property(gobject_class, PROP_FMIN,
       g_param_spec_double("fmin", "Lowest frequency", "Lowest mel filter edge in Hz (librosa fmin)",
           0.0, G_MAXDOUBLE, d.fmin, flags));

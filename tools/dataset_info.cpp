@@ -13,11 +13,12 @@
 
 #include "shard/dataset_reader.h"
 #include "command_line.h"
+#include "printable.h"
 
 namespace {
 
 std::string class_name(const std::vector<genre::shard::ClassEntry>& classes, int index) {
-  if (index >= 0 && size_t(index) < classes.size()) return classes[size_t(index)].name;
+  if (index >= 0 && size_t(index) < classes.size()) return genre::tools::printable(classes[size_t(index)].name);
   return index < 0 ? "(none)" : "#" + std::to_string(index);
 }
 
@@ -29,22 +30,38 @@ int main(int argc, char** argv) {
                "verified, and prints what a training run would see: splits, sample shape and dtype, samples per "
                "macro class, and the value range of each split's first sample.",
                "dataset-info"};
-  // Checked after parsing, so that an unknown flag is the error reported rather than a missing directory.
-  app.add_option("DATASET-DIR", dir, "Dataset directory (manifest.json + shards), required");
-  app.footer("Exit status: 0 success, 1 unreadable or corrupt dataset, 2 usage error.");
-  const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
-    if (dir.empty()) throw CLI::ValidationError("DATASET-DIR", "is required");
-  });
+  app.add_option("DATASET-DIR", dir, "Dataset directory (manifest.json + shards)")->required();
+  app.footer("Exit status: 0 success, 1 unreadable or corrupt dataset (including sample keys that occur more "
+             "than once), 2 usage error.");
+  const int status = genre::tools::parse_command_line(app, argc, argv);
   if (status >= 0) return status;
   try {
     genre::shard::DatasetReader reader(dir, genre::shard::ReaderOptions{true});
     const auto& manifest = reader.manifest();
     std::string shape;
     for (auto d : reader.shape()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", dir.c_str(),
+    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", genre::tools::printable(dir).c_str(),
                 manifest.shards.size(), shape.c_str(),
                 reader.dtype() == genre::shard::Dtype::kFloat16 ? "float16" : "float32");
     std::vector<float> values(reader.element_count());
+    // Keys are unique in a dataset written by datasetsink; concurrent writers
+    // given the same key (or a hand-merged directory) break that.
+    std::map<std::string, std::vector<std::string>> where;  // key -> shards holding it
+    for (const std::string& split : reader.splits())
+      for (size_t i = 0; i < reader.size(split); ++i) {
+        const auto s = reader.sample(split, i);
+        where[std::string(s.key)].emplace_back(s.shard);
+      }
+    size_t duplicated = 0;
+    std::string example;
+    for (const auto& [key, shards] : where) {
+      if (shards.size() < 2) continue;
+      if (duplicated++ == 0) {
+        example = "'" + genre::tools::printable(key) + "' " + std::to_string(shards.size()) + " times (";
+        for (size_t i = 0; i < shards.size(); ++i) example += (i ? ", " : "") + genre::tools::printable(shards[i]);
+        example += ")";
+      }
+    }
     for (const std::string& split : reader.splits()) {
       std::map<int, size_t> per_macro, per_fine;
       for (size_t i = 0; i < reader.size(split); ++i) {
@@ -55,14 +72,21 @@ int main(int argc, char** argv) {
       reader.read_float32(split, 0, values.data());
       const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
       std::printf("  %-5s %5zu samples, %zu fine classes; first sample '%s' in [%.3f, %.3f]\n", split.c_str(),
-                  reader.size(split), per_fine.size(), std::string(reader.sample(split, 0).key).c_str(), *lo, *hi);
+                  reader.size(split), per_fine.size(),
+                  genre::tools::printable(std::string(reader.sample(split, 0).key)).c_str(), *lo, *hi);
       std::string macros;
       for (const auto& [macro, n] : per_macro)
         macros += "    " + class_name(manifest.classes.macro, macro) + " " + std::to_string(n) + "\n";
       std::printf("%s", macros.c_str());
     }
+    if (duplicated > 0) {
+      std::fprintf(stderr, "dataset-info: %s: %zu sample keys occur more than once, e.g. %s; a reader sees "
+                   "each copy as a sample of its own\n", genre::tools::printable(dir).c_str(), duplicated,
+                   example.c_str());
+      return 1;
+    }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dataset-info: %s\n", e.what());
+    std::fprintf(stderr, "dataset-info: %s\n", genre::tools::printable(e.what()).c_str());
     return 1;
   }
   return 0;

@@ -91,6 +91,12 @@ void ConvertWorker::build() {
     throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
                              "another element producing other/tensors?)");
   g_signal_connect(decode_, "pad-added", G_CALLBACK(&ConvertWorker::on_pad_added), this);
+  // decodebin's own typefind names the file's type: a text or an image file is then reported as
+  // not audio, not as a missing plug-in (decodebin's error for a type nothing decodes).
+  if (GstElement* typefind = gst_bin_get_by_name(GST_BIN(decode_), "typefind")) {
+    g_signal_connect(typefind, "have-type", G_CALLBACK(&ConvertWorker::on_have_type), this);
+    gst_object_unref(typefind);
+  }
   GstPad* in = gst_element_get_static_pad(middle_, "sink");
   if (!in) throw std::runtime_error("--pipeline has no free sink pad");
   gst_pad_add_probe(in, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
@@ -119,12 +125,25 @@ void ConvertWorker::configure_sink() {
         throw std::runtime_error(std::string("--sink-properties: \"") + *p + "\" is not name=value");
       }
       *eq = '\0';
-      if (!g_object_class_find_property(G_OBJECT_GET_CLASS(sink_), *p)) {
+      GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(sink_), *p);
+      if (!spec || !(spec->flags & G_PARAM_WRITABLE)) {
         std::string name = *p;
         g_strfreev(pairs);
-        throw std::runtime_error("--sink-properties: datasetsink has no property \"" + name + "\"");
+        throw std::runtime_error("--sink-properties: datasetsink has no " + std::string(spec ? "writable " : "") +
+                                 "property \"" + name + "\"");
       }
-      gst_util_set_object_arg(G_OBJECT(sink_), *p, eq + 1);
+      // gst_util_set_object_arg would ignore a value it cannot parse (dtype=flaot32).
+      GValue value = G_VALUE_INIT;
+      g_value_init(&value, spec->value_type);
+      if (!gst_value_deserialize_with_pspec(&value, eq + 1, spec)) {
+        const std::string message = std::string("--sink-properties: \"") + (eq + 1) + "\" is not a valid value for " +
+                                    "datasetsink's " + *p + " (see gst-inspect-1.0 datasetsink)";
+        g_value_unset(&value);
+        g_strfreev(pairs);
+        throw std::runtime_error(message);
+      }
+      g_object_set_property(G_OBJECT(sink_), *p, &value);
+      g_value_unset(&value);
     }
     g_strfreev(pairs);
   }
@@ -147,6 +166,26 @@ std::string ConvertWorker::finish() {
     gst_message_unref(m);
   }
   return error;
+}
+
+void ConvertWorker::on_have_type(GstElement*, guint, GstCaps* caps, gpointer self_ptr) {
+  auto* self = static_cast<ConvertWorker*>(self_ptr);
+  const std::string type = caps && gst_caps_get_size(caps) > 0 ? gst_structure_get_name(gst_caps_get_structure(caps, 0))
+                                                               : "";
+  std::lock_guard<std::mutex> lock(self->type_mu_);
+  self->found_type_ = type;
+}
+
+std::string ConvertWorker::found_type() {
+  std::lock_guard<std::mutex> lock(type_mu_);
+  return found_type_;
+}
+
+// A failed decode of a file whose type cannot hold audio: the file is not audio.
+TrackResult ConvertWorker::not_audio_or(TrackResult failure) {
+  const std::string type = found_type();
+  if (genre::fma::media_type_may_hold_audio(type)) return failure;
+  return {Outcome::kFailed, "not-audio", type + ": not an audio file"};
 }
 
 void ConvertWorker::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr) {
@@ -297,7 +336,13 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   frames_ = 0;
   rate_ = 0;
   too_short_ = false;
+  {
+    std::lock_guard<std::mutex> lock(type_mu_);
+    found_type_.clear();
+  }
 
+  guint64 duplicates_before = 0;
+  if (config_.decode_only == DecodeOnly::kOff) g_object_get(sink_, "duplicates-skipped", &duplicates_before, nullptr);
   TrackResult result{Outcome::kConverted, "", ""};
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     result = {Outcome::kFailed, "undecodable", "pipeline refused to start"};
@@ -325,7 +370,7 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
         if (is_inside(GST_MESSAGE_SRC(msg), sink_)) {
           result = {Outcome::kFatal, "sink-error", element_error(msg)};
         } else if (result.reason.empty()) {
-          result = {Outcome::kFailed, "undecodable", element_error(msg)};
+          result = not_audio_or({Outcome::kFailed, "undecodable", element_error(msg)});
         }
         done = true;
         break;
@@ -345,7 +390,12 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
     gst_message_unref(msg);
   }
   if (result.outcome == Outcome::kConverted && frames_ == 0)
-    result = {Outcome::kFailed, "no-audio", "the file decoded to no audio samples"};
+    result = not_audio_or({Outcome::kFailed, "no-audio", "the file decoded to no audio samples"});
+  if (config_.decode_only == DecodeOnly::kOff) {
+    guint64 duplicates_after = 0;
+    g_object_get(sink_, "duplicates-skipped", &duplicates_after, nullptr);
+    result.duplicates_skipped = duplicates_after - duplicates_before;
+  }
   // READY keeps the sink's open shard; a clip that did not reach EOS (error,
   // timeout, too short) is dropped by the sink at PAUSED->READY.
   if (!reset_to_ready() && result.outcome != Outcome::kFatal)

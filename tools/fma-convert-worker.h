@@ -10,7 +10,9 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 namespace fma_convert {
@@ -44,6 +46,9 @@ struct TrackResult {
   Outcome outcome = Outcome::kConverted;
   std::string reason;  // failure category
   std::string detail;
+  // Samples the sink skipped because their key was already in --out (a resumed
+  // track's windows written before; otherwise another source's samples).
+  std::uint64_t duplicates_skipped = 0;
 };
 
 class ConvertWorker {
@@ -63,6 +68,9 @@ class ConvertWorker {
 
  private:
   static void on_pad_added(GstElement* decodebin, GstPad* pad, gpointer self);
+  static void on_have_type(GstElement* typefind, guint probability, GstCaps* caps, gpointer self);
+  std::string found_type();
+  TrackResult not_audio_or(TrackResult failure);
   static GstPadProbeReturn on_middle_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   TrackResult precheck(const genre::fma::WorkItem& item) const;
   void drain_bus();
@@ -83,6 +91,9 @@ class ConvertWorker {
   std::atomic<guint64> frames_{0};
   std::atomic<int> rate_{0};
   std::atomic<bool> too_short_{false};
+  // What decodebin's typefind found in the current file ("" before it has).
+  std::mutex type_mu_;
+  std::string found_type_;
 };
 
 }  // namespace fma_convert

@@ -11,6 +11,7 @@
 #include "shard/dataset_writer.h"
 #include "shard/manifest.h"
 #include "command_line.h"
+#include "printable.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/gst.h>
@@ -52,6 +53,7 @@ struct Options {
   std::string middle = fma_convert::kDefaultMiddle;
   bool resume = false;
   int shard_index = 0, shard_count = 1;
+  bool shard_count_given = false;
   size_t limit = 0;
   double min_duration = 0;
   std::string checksums;
@@ -146,7 +148,8 @@ void add_flags(CLI::App& app, Options& o) {
   const char* const cluster = "Cluster";
   app.add_option("--shard-index", o.shard_index, "This job converts the tracks with splitmix64(id) % N == I; all "
                  "jobs write into the same --out (safe for concurrent writers)")->capture_default_str()->group(cluster);
-  app.add_option("--shard-count", o.shard_count, "N, the number of jobs")->capture_default_str()->group(cluster);
+  app.add_option("--shard-count", o.shard_count, "N, the number of jobs (required with --merge)")
+      ->capture_default_str()->group(cluster);
   app.add_flag("--merge", o.merge, "After all jobs: register shards, combine failures and summaries, check every "
                "planned track is converted or failed")->group(cluster);
 }
@@ -154,6 +157,9 @@ void add_flags(CLI::App& app, Options& o) {
 // Checks CLI11 cannot express; std::invalid_argument is a usage error.
 void check_options(Options& o) {
   if (o.out.empty()) throw std::invalid_argument("--out DIR is required");
+  if (o.merge && !o.shard_count_given)
+    throw std::invalid_argument("--merge needs --shard-count N, the number of jobs to combine (so that a missing "
+                                "job is reported, not merged over)");
   const bool folder_mode = !o.folders.empty();
   if (!o.merge && folder_mode && (!o.audio.empty() || !o.metadata.empty()))
     throw std::invalid_argument("--folders replaces --audio and --metadata: give one or the other");
@@ -403,7 +409,7 @@ int main(int argc, char** argv) {
                "(datasetsink format: <split>-NNNNNN.tar + manifest.json).\n"
                "  fma-convert --audio DIR --metadata DIR --out DIR [options]\n"
                "  fma-convert --folders ROOT [--label-csv FILE] [--genre-map auto|none|FILE] --out DIR [options]\n"
-               "  fma-convert --merge --out DIR [--shard-count N]",
+               "  fma-convert --merge --out DIR --shard-count N",
                "fma-convert"};
   add_flags(app, o);
   app.footer("Output: --out/taxonomy.json, shards + manifest.json, failures.csv (track_id,path,reason,detail) and "
@@ -415,7 +421,10 @@ int main(int argc, char** argv) {
              "--folders: sample keys are the relative path without extension, characters other than letters, "
              "digits, '-' and '_' made '_' (rock/a.b.wav -> rock_a_b); each sample's .json holds relative_path "
              "(and artist/album where known; FMA: tracks.csv's artist/id and album/id).");
-  if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] { check_options(o); }); status >= 0)
+  if (const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
+        o.shard_count_given = app.count("--shard-count") > 0;
+        check_options(o);
+      }); status >= 0)
     return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
   // A file size limit (ulimit -f) is reported like a full disk (write() fails
@@ -430,6 +439,10 @@ int main(int argc, char** argv) {
     if (plan.tracks.empty()) throw std::runtime_error("no track of the subset has a label: nothing to convert");
     json report_json = plan_report_json(plan);
     if (!source_info.empty()) report_json["folders"] = source_info;
+    // Small datasets: say now what the splits lack, not when training fails.
+    const std::vector<std::string> split_warnings = genre::fma::split_coverage_warnings(plan);
+    for (const std::string& w : split_warnings) std::fprintf(stderr, "fma-convert: warning: %s\n", genre::tools::printable(w).c_str());
+    report_json["split_warnings"] = split_warnings;
     if (o.dry_run) {
       json j = report_json;
       j["taxonomy"] = json::parse(plan.taxonomy.to_json_string());
@@ -478,6 +491,7 @@ int main(int argc, char** argv) {
 
     const int n_workers = std::max(1, std::min<int>(o.workers, static_cast<int>(std::max<size_t>(1, items.size()))));
     std::atomic<size_t> next{0}, done{0}, failed{0};
+    std::uint64_t duplicates_skipped = 0;  // under mu
     std::mutex mu;
     std::vector<Failure> failures;
     std::string fatal;
@@ -499,6 +513,12 @@ int main(int argc, char** argv) {
         const WorkItem& item = items[i];
         fma_convert::TrackResult r = w->convert(item);
         std::lock_guard<std::mutex> lock(mu);
+        duplicates_skipped += r.duplicates_skipped;
+        if (r.outcome == fma_convert::Outcome::kConverted && r.duplicates_skipped > 0 && !o.resume)
+          r = {fma_convert::Outcome::kFailed, "duplicate-key",
+               std::to_string(r.duplicates_skipped) + " sample(s) not written: key '" + item.key +
+                   "' is already in --out (written from another file or an earlier conversion)",
+               r.duplicates_skipped};
         if (r.outcome == fma_convert::Outcome::kConverted) {
           ++counts.converted;
           ++counts.converted_by_split[item.split];
@@ -546,8 +566,9 @@ int main(int argc, char** argv) {
         }
       }
     });
-    std::fprintf(stderr, "fma-convert: %zu tracks to convert (%zu already complete), %d workers, %zu fine / %zu macro classes, %zu outside the taxonomy\n",
-                 items.size(), counts.skipped_done, n_workers, plan.taxonomy.fine.size(), plan.taxonomy.macro.size(),
+    std::fprintf(stderr, "fma-convert: %zu track%s to convert (%zu already complete), %d worker%s, %zu fine / %zu macro classes, %zu outside the taxonomy\n",
+                 items.size(), items.size() == 1 ? "" : "s", counts.skipped_done, n_workers, n_workers == 1 ? "" : "s",
+                 plan.taxonomy.fine.size(), plan.taxonomy.macro.size(),
                  plan.report.outside_taxonomy);
     std::vector<std::thread> pool;
     for (int i = 0; i < n_workers; ++i) pool.emplace_back(worker);
@@ -578,6 +599,7 @@ int main(int argc, char** argv) {
                     {"already_complete", counts.skipped_done},
                     {"converted", counts.converted},
                     {"failed", failures.size()},
+                    {"duplicates_skipped", duplicates_skipped},
                     {"not_attempted", items.size() - done},
                     {"failures_by_reason", by_reason},
                     {"converted_by_split", counts.converted_by_split},
@@ -602,11 +624,11 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", summary.dump(2).c_str());
     if (!fatal.empty()) {
-      std::fprintf(stderr, "fma-convert: %s\n", fatal.c_str());
+      std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(fatal).c_str());
       return kExitFatal;
     }
     if (!report_error.empty()) {
-      std::fprintf(stderr, "fma-convert: %s\n", report_error.c_str());
+      std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(report_error).c_str());
       return kExitFatal;
     }
     if (g_interrupts > 0) {
@@ -614,13 +636,14 @@ int main(int argc, char** argv) {
       return kExitInterrupted;
     }
     if (!failures.empty()) {
-      std::fprintf(stderr, "fma-convert: %zu tracks failed, listed in %s\n", failures.size(),
-                   (fs::path(o.out) / ("failures" + suffix + ".csv")).c_str());
+      std::fprintf(stderr, "fma-convert: %zu track%s failed, listed in %s\n", failures.size(),
+                   failures.size() == 1 ? "" : "s",
+                   genre::tools::printable((fs::path(o.out) / ("failures" + suffix + ".csv")).string()).c_str());
       return kExitTrackFailures;
     }
     return kExitOk;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-convert: %s\n", e.what());
+    std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(e.what()).c_str());
     return kExitFatal;
   }
 }

@@ -9,6 +9,7 @@
 #include "fma/synth_music.h"
 #include "fma/tracks.h"
 #include "command_line.h"
+#include "printable.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/app/gstappsrc.h>
@@ -83,7 +84,9 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--no-genre", o.no_genre, "N tracks with empty genre lists")->capture_default_str();
   app.add_option("--short-duration", o.short_duration, "Seconds of the --bad-too-short clips")->capture_default_str();
   for (const char* kind : kBadKinds)
-    app.add_option(std::string("--bad-") + kind, o.bad[kind], kBadHelp.at(kind))->group("Faults (listed in DIR/bad_files.csv)");
+    app.add_option(std::string("--bad-") + kind, o.bad[kind], kBadHelp.at(kind))
+        ->capture_default_str()
+        ->group("Faults (listed in DIR/bad_files.csv)");
 }
 
 // Checks CLI11 cannot express; std::invalid_argument is a usage error.
@@ -275,9 +278,10 @@ int main(int argc, char** argv) {
     }
     write_text(audio / "checksums", checks);
     write_text(root / "bad_files.csv", bad);
-    std::printf("fma-synth: %zu tracks (%zu with faults) in %s\n", tracks.size(), fault.size(), root.c_str());
+    std::printf("fma-synth: %zu tracks (%zu with faults) in %s\n", tracks.size(), fault.size(),
+                genre::tools::printable(root.string()).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-synth: %s\n", e.what());
+    std::fprintf(stderr, "fma-synth: %s\n", genre::tools::printable(e.what()).c_str());
     return kExitFatal;
   }
   return 0;

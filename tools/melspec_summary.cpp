@@ -13,6 +13,7 @@
 
 #include "dsp/mel_scale.h"
 #include "command_line.h"
+#include "printable.h"
 
 namespace {
 
@@ -79,11 +80,11 @@ int main(int argc, char** argv) {
   app.footer("Exit status: 0 success, 1 the pipeline failed or produced nothing, 2 usage error.");
   if (const int status = genre::tools::parse_command_line(app, argc, argv); status >= 0) return status;
   gst_init(nullptr, nullptr);  // flags are ours: GStreamer's own (--gst-*) are not taken
+  // The file's name is set as a property, not parsed from the description: a name
+  // with any bytes (UTF-8, quotes, control characters) reaches filesrc as it is.
   std::string source;
   if (!file.empty()) {
-    gchar* quoted = g_strescape(file.c_str(), nullptr);
-    source = std::string("filesrc location=\"") + quoted + "\" ! decodebin";
-    g_free(quoted);
+    source = "filesrc name=src ! decodebin";
   } else {
     source = "audiotestsrc wave=sine freq=440 volume=0.5 num-buffers=430 samplesperbuffer=1024 "
              "! audio/x-raw,rate=44100,channels=1";
@@ -96,9 +97,14 @@ int main(int argc, char** argv) {
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &error);
   if (!pipeline) {
     std::fprintf(stderr, "melspec-summary: %s (is the plugin on GST_PLUGIN_PATH? run through "
-                 "'meson devenv -C build')\n", error->message);
+                 "'meson devenv -C build')\n", genre::tools::printable(error->message).c_str());
     g_error_free(error);
     return 1;
+  }
+  if (!file.empty()) {
+    GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    g_object_set(src, "location", file.c_str(), nullptr);
+    gst_object_unref(src);
   }
   Summary sum;
   GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
@@ -114,8 +120,10 @@ int main(int argc, char** argv) {
     GError* err = nullptr;
     gchar* debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
-    std::fprintf(stderr, "melspec-summary: %s: %s (%s)\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
-                 err->message, debug ? debug : "no details");
+    std::fprintf(stderr, "melspec-summary: %s: %s (%s)\n",
+                 genre::tools::printable(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))).c_str(),
+                 genre::tools::printable(err->message).c_str(),
+                 genre::tools::printable(debug ? debug : "no details").c_str());
     g_error_free(err);
     g_free(debug);
     rc = 1;
@@ -132,7 +140,8 @@ int main(int argc, char** argv) {
 
   const auto loudest = std::max_element(sum.band_energy.begin(), sum.band_energy.end());
   const int band = int(loudest - sum.band_energy.begin());
-  std::printf("input:        %s\n", !file.empty() ? file.c_str() : "generated 440 Hz sine, 10 s at 44100 Hz");
+  std::printf("input:        %s\n",
+              !file.empty() ? genre::tools::printable(file).c_str() : "generated 440 Hz sine, 10 s at 44100 Hz");
   std::printf("pipeline:     %s\n", desc.c_str());
   std::printf("spectrogram:  %llu frames x %u mel bands in %u buffers\n",
               (unsigned long long)sum.frames, sum.n_mels, sum.buffers);

@@ -16,15 +16,18 @@ std::string concat(const Args&... args) {
 }  // namespace
 
 void MelSpectrogramConfig::validate_rate_independent() const {
-  if (n_fft < 2) throw ConfigError("n-fft", concat("n-fft must be at least 2, got ", n_fft));
-  if (hop_length < 1)
-    throw ConfigError("hop-length", concat("hop-length must be at least 1, got ", hop_length));
+  if (n_fft < 2 || n_fft > kMaxNFft)
+    throw ConfigError("n-fft", concat("n-fft must be between 2 and ", kMaxNFft, ", got ", n_fft));
+  if (hop_length < 1 || hop_length > kMaxHopLength)
+    throw ConfigError("hop-length",
+                      concat("hop-length must be between 1 and ", kMaxHopLength, ", got ", hop_length));
   if (win_length < 0 || win_length > n_fft)
     throw ConfigError("win-length", concat("win-length (", win_length,
                                            ") must be between 1 and n-fft (", n_fft,
                                            "), or 0 for n-fft"));
   if (!(power > 0.0)) throw ConfigError("power", concat("power must be positive, got ", power));
-  if (n_mels < 1) throw ConfigError("n-mels", concat("n-mels must be at least 1, got ", n_mels));
+  if (n_mels < 1 || n_mels > kMaxNMels)
+    throw ConfigError("n-mels", concat("n-mels must be between 1 and ", kMaxNMels, ", got ", n_mels));
   if (!(fmin >= 0.0)) throw ConfigError("fmin", concat("fmin must not be negative, got ", fmin));
   if (!(fmax >= 0.0)) throw ConfigError("fmax", concat("fmax must not be negative, got ", fmax));
   if (fmax != 0.0 && fmin >= fmax)

@@ -28,6 +28,12 @@ class ConfigError : public std::invalid_argument {
 };
 
 struct MelSpectrogramConfig {
+  // Upper limits validate() enforces (the element's properties take any value up
+  // to G_MAXINT and report a larger one as an error naming the property and the limit).
+  static constexpr int kMaxNFft = 1 << 20;
+  static constexpr int kMaxHopLength = 1 << 20;
+  static constexpr int kMaxNMels = 4096;
+
   int sample_rate = 22050;
   int n_fft = 2048;
   int hop_length = 512;

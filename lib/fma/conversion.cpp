@@ -119,6 +119,16 @@ void write_failures_csv(const std::vector<Failure>& failures, const std::string&
   }
 }
 
+bool media_type_may_hold_audio(const std::string& media_type) {
+  static const std::set<std::string> kAudioApplication = {
+      "application/ogg",   "application/x-ogg",     "application/x-id3",     "application/x-apetag",
+      "application/x-3gp", "application/x-annodex", "application/vnd.rn-realmedia", "application/mxf",
+      "application/x-ape", "application/x-wavpack"};
+  auto starts = [&](const char* prefix) { return media_type.rfind(prefix, 0) == 0; };
+  if (media_type.empty() || starts("audio/") || starts("video/")) return true;
+  return starts("application/") && kAudioApplication.count(media_type) > 0;
+}
+
 bool failure_order(const Failure& a, const Failure& b) {
   auto numeric = [](const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });

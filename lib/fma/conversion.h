@@ -61,9 +61,16 @@ std::map<std::string, std::string> load_checksums(const std::string& path);
 struct Failure {
   std::string track_id;  // WorkItem::id
   std::string path;
-  std::string reason;  // a category: missing, zero-byte, checksum, undecodable, no-audio, too-short, timeout
+  std::string reason;  // a category: missing, zero-byte, checksum, not-audio, undecodable, no-audio, too-short,
+                       // timeout
   std::string detail;  // human-readable message
 };
+
+// Whether a file GStreamer's typefind calls `media_type` (the caps name: "text/html",
+// "audio/mpeg", "application/ogg") can hold audio: audio/*, video/* containers and the
+// application/* containers and tags that carry audio. An empty (unknown) type may hold
+// audio. A file of any other type is reported as not-audio, not as undecodable.
+bool media_type_may_hold_audio(const std::string& media_type);
 
 // failures.csv: track_id,path,reason,detail (RFC 4180 quoting). Atomic replace.
 void write_failures_csv(const std::vector<Failure>& failures, const std::string& path);

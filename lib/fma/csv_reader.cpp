@@ -40,6 +40,10 @@ bool CsvReader::next(std::vector<std::string>& fields) {
       return true;
     }
     const char ch = static_cast<char>(c);
+    // A NUL is no text: a binary file, or a download cut and padded with zeros.
+    if (ch == '\0')
+      throw std::runtime_error(origin_ + ":" + std::to_string(line_) + ": a NUL byte (field " +
+                               std::to_string(fields.size() + 1) + "): not a text CSV file");
     switch (state) {
       case State::FieldStart:
         if (ch == '"') {

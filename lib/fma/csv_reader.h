@@ -15,8 +15,8 @@ class CsvReader {
   CsvReader(std::istream& in, std::string origin);
 
   // Reads the next record into `fields`. Returns false at end of input.
-  // Throws std::runtime_error naming origin and line on an unterminated quote
-  // or a stray character after a closing quote.
+  // Throws std::runtime_error naming origin and line on an unterminated quote,
+  // a stray character after a closing quote or a NUL byte (quoted or not).
   bool next(std::vector<std::string>& fields);
 
   // 1-based line number where the last record returned by next() started.

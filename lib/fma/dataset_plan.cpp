@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -163,6 +164,35 @@ void count_labelled(PlanReport& rep, const TrackPlan& p, const taxonomy::Taxonom
     ++rep.macro_counts[p.split][p.macro];
   }
   ++rep.fine_counts[p.split][p.fine];
+}
+
+std::vector<std::string> split_coverage_warnings(const DatasetPlan& plan) {
+  std::vector<std::string> out;
+  std::map<std::string, std::set<int>> classes_in;
+  std::map<std::string, size_t> tracks_in;
+  for (const TrackPlan& t : plan.tracks) {
+    ++tracks_in[t.split];
+    classes_in[t.split].insert(t.fine);
+  }
+  for (const char* split : {"train", "val", "test"}) {
+    if (!tracks_in.count(split)) {
+      out.push_back(std::string("split '") + split + "' gets no tracks (" + std::to_string(plan.tracks.size()) +
+                    " tracks in " + std::to_string(plan.taxonomy.fine.size()) +
+                    " classes are too few): training without it has no " +
+                    (std::string(split) == "train" ? "training data" : std::string(split) + " figures"));
+      continue;
+    }
+    std::vector<std::string> missing;
+    for (const auto& c : plan.taxonomy.fine)
+      if (!classes_in[split].count(c.index)) missing.push_back(c.name);
+    if (missing.empty()) continue;
+    std::string names;
+    for (size_t i = 0; i < missing.size() && i < 5; ++i) names += (i ? ", " : "") + missing[i];
+    if (missing.size() > 5) names += " and " + std::to_string(missing.size() - 5) + " more";
+    out.push_back(std::to_string(missing.size()) + " of " + std::to_string(plan.taxonomy.fine.size()) +
+                  " fine classes have no tracks in split '" + split + "': " + names);
+  }
+  return out;
 }
 
 }  // namespace genre::fma

@@ -98,4 +98,9 @@ struct DatasetPlan {
 DatasetPlan build_plan(const std::vector<Track>& tracks, const GenreTable& genres, const MacroMap& macros,
                        const PlanOptions& options);
 
+// What a plan's splits lack for training and validating every class, one
+// line each: a split of train/val/test without tracks, fine classes without
+// tracks in a split. Empty when every split holds every class.
+std::vector<std::string> split_coverage_warnings(const DatasetPlan& plan);
+
 }  // namespace genre::fma

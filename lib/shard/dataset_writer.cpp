@@ -74,9 +74,12 @@ std::string shape_string(const std::vector<std::uint64_t>& shape) {
   return s + "]";
 }
 
-void merge_params(std::vector<nlohmann::json>* into, const nlohmann::json& params) {
-  if (params.is_null() || params.empty()) return;
-  if (std::find(into->begin(), into->end(), params) == into->end()) into->push_back(params);
+// True when `params` was new.
+bool merge_params(std::vector<nlohmann::json>* into, const nlohmann::json& params) {
+  if (params.is_null() || params.empty()) return false;
+  if (std::find(into->begin(), into->end(), params) != into->end()) return false;
+  into->push_back(params);
+  return true;
 }
 
 // Sample keys of a shard from its tar headers alone: a writer opening a big
@@ -198,7 +201,7 @@ std::vector<int> DatasetWriter::class_indices_for_names(const std::vector<std::s
   }
   // Read-modify-write of the class list under the same lock as shard registration.
   DirLock lock(opts_.dir);
-  Manifest m = Manifest::load(opts_.dir);
+  Manifest m = manifest_.refresh(opts_.dir);  // a copy: a failure half-way changes nothing
   bool changed = false;
   out.clear();
   for (const std::string& n : normalized) {
@@ -206,8 +209,11 @@ std::vector<int> DatasetWriter::class_indices_for_names(const std::vector<std::s
     out.push_back(find_or_add_class_name(&m, level, n, opts_.dir, &added));
     changed = changed || added;
   }
-  if (changed) m.save(opts_.dir);
-  note_manifest(m);
+  if (changed) {
+    manifest_.refresh(opts_.dir) = std::move(m);
+    manifest_.save(opts_.dir);
+  }
+  note_manifest(manifest_.refresh(opts_.dir));
   labels_ = LabelKind::kNames;
   return out;
 }
@@ -233,7 +239,7 @@ void DatasetWriter::recover() {
       ::unlink(path.c_str());  // manifest temporaries are only written under this lock
     }
   }
-  Manifest m = Manifest::load(opts_.dir);
+  Manifest& m = manifest_.refresh(opts_.dir);
   check_manifest_compatible(m);
   bool changed = false;
   for (const std::string& name : list_dir(opts_.dir)) {
@@ -270,15 +276,16 @@ void DatasetWriter::recover() {
         // The parameters are informative only; a shard with unreadable JSON still registers.
       }
     }
-    m.shards.push_back(std::move(e));
+    m.add_shard(std::move(e));
     ++stats_.shards_recovered;
     changed = true;
   }
-  if (changed) {
-    std::sort(m.shards.begin(), m.shards.end(),
-              [](const ShardEntry& a, const ShardEntry& b) { return a.name < b.name; });
-    m.save(opts_.dir);
-  }
+  // At open, manifest.json takes in what the journal listed (a writer that died
+  // left it behind), so readers of manifest.json alone see every shard.
+  if (changed)
+    manifest_.save(opts_.dir);
+  else
+    manifest_.compact(opts_.dir);
   dataset_shape_ = m.sample_shape;
   note_manifest(m);
 }
@@ -288,7 +295,7 @@ void DatasetWriter::set_split(const std::string& split) {
     throw ShardError("split name '" + split + "' must be lowercase letters, digits or '_'");
   if (split == opts_.split) return;
   if (!staged_.empty()) throw ShardError("cannot change the split while samples are staged");
-  close();  // a shard holds one split
+  close_shard();  // a shard holds one split
   opts_.split = split;
 }
 
@@ -410,12 +417,17 @@ void DatasetWriter::commit() {
 }
 
 void DatasetWriter::open_new_shard() {
-  std::uint64_t next = 0;
-  for (const std::string& name : list_dir(opts_.dir)) {
-    std::string split, base = name;
-    if (ends_with(base, kPartialSuffix)) base.resize(base.size() - std::strlen(kPartialSuffix));
-    std::uint64_t n = 0;
-    if (parse_shard_file_name(base, &split, &n) && split == opts_.split) next = std::max(next, n + 1);
+  // The directory is listed once per split; later shards start after the last
+  // number this writer claimed (O_EXCL skips those other writers took since).
+  const auto known = next_number_.find(opts_.split);
+  std::uint64_t next = known != next_number_.end() ? known->second : 0;
+  if (known == next_number_.end()) {
+    for (const std::string& name : list_dir(opts_.dir)) {
+      std::string split, base = name;
+      if (ends_with(base, kPartialSuffix)) base.resize(base.size() - std::strlen(kPartialSuffix));
+      std::uint64_t n = 0;
+      if (parse_shard_file_name(base, &split, &n) && split == opts_.split) next = std::max(next, n + 1);
+    }
   }
   for (int attempts = 0; attempts < 100000; ++attempts, ++next) {
     const std::string final_name = shard_file_name(opts_.split, next);
@@ -443,6 +455,7 @@ void DatasetWriter::open_new_shard() {
       ::unlink(partial.c_str());
       continue;
     }
+    next_number_[opts_.split] = next + 1;
     shard_ = std::make_unique<OpenShard>();
     shard_->fd = std::move(fd);
     shard_->partial_path = partial;
@@ -504,7 +517,7 @@ void DatasetWriter::finalize_shard() {
   const std::string final_path = opts_.dir + "/" + shard_->final_name;
   {
     DirLock lock(opts_.dir);
-    Manifest m = Manifest::load(opts_.dir);
+    Manifest& m = manifest_.refresh(opts_.dir);
     check_manifest_compatible(m);
     if (!opts_.classes && labels_ == LabelKind::kIndices && m.classes_from_names)
       throw ShardError("dataset " + opts_.dir + " now labels classes by name (another writer registered names "
@@ -524,17 +537,28 @@ void DatasetWriter::finalize_shard() {
     finalized_.push_back(shard_->final_name);
     ++stats_.shards_finalized;
     std::unique_ptr<OpenShard> done = std::move(shard_);
-    if (m.dtype.empty()) m.dtype = dtype_name(opts_.dtype);
-    if (m.sample_shape.empty()) m.sample_shape = dataset_shape_;
+    // A new shard alone is one journal line; anything else rewrites manifest.json.
+    bool rewrite = false;
+    if (m.dtype.empty()) {
+      m.dtype = dtype_name(opts_.dtype);
+      rewrite = true;
+    }
+    if (m.sample_shape.empty()) {
+      m.sample_shape = dataset_shape_;
+      rewrite = true;
+    }
     if (!m.has_classes && opts_.classes) {
       m.has_classes = true;
       m.classes = *opts_.classes;
+      rewrite = true;
     }
-    for (const nlohmann::json& p : done->params) merge_params(&m.preprocessing, p);
-    m.shards.push_back(std::move(e));
-    std::sort(m.shards.begin(), m.shards.end(),
-              [](const ShardEntry& a, const ShardEntry& b) { return a.name < b.name; });
-    m.save(opts_.dir);
+    for (const nlohmann::json& p : done->params) rewrite = merge_params(&m.preprocessing, p) || rewrite;
+    if (rewrite) {
+      m.add_shard(std::move(e));
+      manifest_.save(opts_.dir);
+    } else {
+      manifest_.append_shard(opts_.dir, std::move(e));
+    }
   }
 }
 
@@ -545,6 +569,14 @@ void DatasetWriter::abandon_shard() {
 }
 
 void DatasetWriter::close() {
+  close_shard();
+  struct stat st {};
+  if (::lstat(Manifest::journal_path_in(opts_.dir).c_str(), &st) != 0) return;
+  DirLock lock(opts_.dir);
+  manifest_.compact(opts_.dir);
+}
+
+void DatasetWriter::close_shard() {
   discard_staged();
   if (!shard_) return;
   if (shard_->samples == 0) {

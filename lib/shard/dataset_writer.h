@@ -3,7 +3,10 @@
 //  - shard numbers are claimed with O_CREAT|O_EXCL on "<split>-NNNNNN.tar.partial",
 //    which the writer keeps flock'ed while it writes;
 //  - a full shard (max_samples / max_bytes) is fsync'ed, renamed to ".tar" and
-//    added to manifest.json under an exclusive lock (read-modify-write-rename);
+//    added to the manifest under an exclusive lock: one line appended to
+//    manifest.journal, manifest.json rewritten (atomic rename) only when the
+//    journal has grown past a quarter of the shards, at open and at close()
+//    (ManifestCache), so adding a shard costs O(1) amortised;
 //  - at open, partial shards whose writer died (no flock held) are deleted,
 //    finalized shards missing from the manifest (crash between rename and
 //    manifest update) are registered, and the keys of every finalized shard are
@@ -13,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -103,7 +107,8 @@ class DatasetWriter {
   // ShardError is thrown; finalized shards are untouched.
   void commit();
   void discard_staged();
-  // Finalizes the open shard if it holds samples (else removes it).
+  // Finalizes the open shard if it holds samples (else removes it) and writes
+  // the journal's shards into manifest.json.
   void close();
 
   const WriterStats& stats() const { return stats_; }
@@ -119,12 +124,15 @@ class DatasetWriter {
   void open_new_shard();
   void append_to_shard(const Staged& s);
   void finalize_shard();
+  void close_shard();
   void abandon_shard();
   void flush_buffer();
   void check_manifest_compatible(const Manifest& m) const;
   void note_manifest(const Manifest& m);
 
   WriterOptions opts_;
+  ManifestCache manifest_;  // read and written under the DirLock only
+  std::map<std::string, std::uint64_t> next_number_;  // per split: where the next shard number search starts
   std::vector<std::uint64_t> dataset_shape_;  // from the manifest or the first sample
   std::set<std::string> durable_keys_;
   std::set<std::string> staged_keys_;

@@ -124,12 +124,30 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fsync_dir(slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
-std::string read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+UniqueFd open_regular_file(const std::string& path, const std::string& what, struct stat* st) {
+  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer; the type
+  // is checked on the open descriptor before anything is read.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;
-    throw ShardError("cannot open " + path + ": " + errno_text(err), err);
+    throw ShardError("cannot open " + what + path + ": " + errno_text(err), err);
   }
+  if (::fstat(fd.get(), st) != 0) {
+    const int err = errno;
+    throw ShardError("cannot stat " + what + path + ": " + errno_text(err), err);
+  }
+  if (!S_ISREG(st->st_mode)) throw ShardError(what + path + " is not a regular file");
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+std::string read_file(const std::string& path, std::uint64_t max_bytes) {
+  struct stat st {};
+  UniqueFd fd = open_regular_file(path, "", &st);
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+    throw ShardError(path + " is " + std::to_string(st.st_size) + " bytes, more than the " +
+                     std::to_string(max_bytes) + " this reader accepts");
   std::string out;
   char buf[65536];
   for (;;) {
@@ -141,19 +159,15 @@ std::string read_file(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes)  // the file grew while it was read
+      throw ShardError(path + " is larger than the " + std::to_string(max_bytes) + " bytes this reader accepts");
   }
   return out;
 }
 
 MappedFile::MappedFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    const int err = errno;
-    throw ShardError("cannot open shard " + path + ": " + errno_text(err), err);
-  }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw ShardError("shard " + path + " is not a regular file");
+  UniqueFd fd = open_regular_file(path, "shard ", &st);
   size_ = static_cast<std::size_t>(st.st_size);
   if (size_ == 0) return;  // mmap refuses empty files; callers see an empty shard
   void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);

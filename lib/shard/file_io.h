@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+struct stat;
+
 namespace genre::shard {
 
 class UniqueFd {
@@ -49,7 +51,11 @@ void set_enospc_after_bytes(std::int64_t bytes);
 // Writes `content` to `path` via a temporary file, fsync and rename.
 void write_file_atomic(const std::string& path, const std::string& content);
 void fsync_dir(const std::string& dir);
-std::string read_file(const std::string& path);
+// Opens `path` for reading without blocking (a FIFO never hangs the caller) and
+// refuses anything but a regular file: "<what><path> is not a regular file".
+UniqueFd open_regular_file(const std::string& path, const std::string& what, struct stat* st);
+// The whole regular file; a larger one than max_bytes is a ShardError.
+std::string read_file(const std::string& path, std::uint64_t max_bytes);
 
 // A read-only private mapping of a whole file.
 class MappedFile {

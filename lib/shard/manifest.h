@@ -15,6 +15,13 @@ namespace genre::shard {
 
 constexpr int kManifestVersion = 1;
 constexpr const char* kManifestFormat = "genre-webdataset";
+// Limits checked when a manifest is read: anything beyond them is damage or an
+// attack, not a dataset (FMA's full taxonomy has 163 fine classes; a 224x224
+// RGB image is 150528 elements).
+constexpr std::uint64_t kMaxManifestBytes = 1ull << 30;
+constexpr std::size_t kMaxClasses = 1 << 16;
+constexpr std::uint64_t kMaxSampleElements = 1ull << 28;
+constexpr std::size_t kMaxSampleRank = 8;
 
 struct ClassEntry {
   int index = 0;
@@ -36,7 +43,9 @@ struct ClassLists {
 
 // The JSON form of class lists, as in manifest.json's "classes" (and in model bundles).
 nlohmann::json classes_to_json(const ClassLists& classes);
-// Throws ShardError naming `origin` for a malformed list or indices out of order.
+// Throws ShardError naming `origin` for a malformed list, indices out of order,
+// more than kMaxClasses classes or a fine class mapped to a macro class that
+// does not exist.
 ClassLists classes_from_json(const nlohmann::json& j, const std::string& origin);
 
 using ClassCounts = std::map<int, std::uint64_t>;  // class index -> samples
@@ -58,6 +67,17 @@ struct SplitSummary {
   ClassCounts macro_counts;
 };
 
+// Identity of a file version: a replaced manifest.json (atomic rename) differs.
+struct FileVersion {
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  bool exists = false;
+  bool operator==(const FileVersion& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns &&
+           exists == o.exists;
+  }
+};
+
 struct Manifest {
   std::string dtype;                        // empty until the first shard is added
   std::vector<std::uint64_t> sample_shape;  // likewise
@@ -70,17 +90,50 @@ struct Manifest {
   std::vector<ShardEntry> shards;             // sorted by name
 
   std::map<std::string, SplitSummary> splits() const;
-  const ShardEntry* find_shard(const std::string& name) const;
+  const ShardEntry* find_shard(const std::string& name) const;  // O(log shards)
+  // Inserts in name order; false (nothing changed) when the name is listed.
+  bool add_shard(ShardEntry e);
 
   nlohmann::json to_json() const;
-  // Throws ShardError naming `origin` for a malformed or newer-version manifest.
+  // Throws ShardError naming `origin` for a malformed or newer-version manifest,
+  // or one whose indices and sizes are out of range (see the limits above).
   static Manifest from_json(const nlohmann::json& j, const std::string& origin);
 
-  // `<dir>/manifest.json`; load() returns an empty manifest when the file is absent.
+  // `<dir>/manifest.json`. Shards finalized since it was last written in full
+  // are listed in `<dir>/manifest.journal`, one JSON object per line: load()
+  // reads both, save() writes everything to manifest.json and removes the
+  // journal. load() returns an empty manifest when neither file is there.
   static std::string path_in(const std::string& dir);
+  static std::string journal_path_in(const std::string& dir);
   static Manifest load(const std::string& dir);
-  static Manifest load_required(const std::string& dir);  // absent -> ShardError
+  static Manifest load_required(const std::string& dir);  // no manifest.json -> ShardError
   void save(const std::string& dir) const;                 // atomic replace; caller holds DirLock
+};
+
+// A writer's copy of a dataset's manifest kept current under the DirLock at a
+// cost proportional to what changed: refresh() reads manifest.json again only
+// when another writer replaced it, else just the journal lines added since;
+// append_shard() adds one journal line, and rewrites manifest.json (compacts)
+// only when the journal holds more than a quarter of the shards, so adding a
+// shard costs O(1) amortised whatever the dataset's size.
+class ManifestCache {
+ public:
+  // Caller holds the DirLock for every call.
+  Manifest& refresh(const std::string& dir);
+  void append_shard(const std::string& dir, ShardEntry e);
+  // Writes the whole manifest (after changes other than new shards) and drops the journal.
+  void save(const std::string& dir);
+  // save() when the journal holds anything.
+  void compact(const std::string& dir);
+
+ private:
+  Manifest m_;
+  bool valid_ = false;
+  FileVersion manifest_version_;
+  std::uint64_t journal_read_ = 0;     // bytes of complete lines applied
+  std::uint64_t journal_entries_ = 0;  // lines in the journal
+  bool journal_torn_ = false;          // it ends in a partial line (a writer died mid-append)
+  std::uint64_t journal_size_ = 0;
 };
 
 }  // namespace genre::shard

@@ -147,12 +147,8 @@ std::vector<TarMember> scan_tar(const std::uint8_t* data, std::size_t size, cons
 }
 
 std::vector<TarMember> scan_tar_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
-  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
-    const int err = errno;
-    throw ShardError("cannot open shard " + path + ": " + errno_text(err), err);
-  }
+  const UniqueFd fd = open_regular_file(path, "shard ", &st);
   std::uint8_t buf[kTarBlock];
   return scan_blocks(
       [&](std::uint64_t off) -> const std::uint8_t* {

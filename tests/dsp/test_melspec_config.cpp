@@ -40,6 +40,10 @@ TEST(MelSpectrogramConfig, InvalidCombinationsNameTheProperty) {
   EXPECT_EQ(rejected_property([](auto& c) { c.fmin = 500; c.fmax = 400; }), "fmin");
   EXPECT_EQ(rejected_property([](auto& c) { c.n_fft = 256; }), "n-mels");
   EXPECT_EQ(rejected_property([](auto& c) { c.n_fft = 1; }), "n-fft");
+  EXPECT_EQ(rejected_property([](auto& c) { c.n_fft = MelSpectrogramConfig::kMaxNFft * 2; }), "n-fft");
+  EXPECT_EQ(rejected_property([](auto& c) { c.hop_length = MelSpectrogramConfig::kMaxHopLength + 1; }),
+            "hop-length");
+  EXPECT_EQ(rejected_property([](auto& c) { c.n_mels = 100000; }), "n-mels");
   EXPECT_EQ(rejected_property([](auto& c) { c.power = 0; }), "power");
   EXPECT_EQ(rejected_property([](auto& c) { c.amin = 0; }), "amin");
   EXPECT_EQ(rejected_property([](auto& c) { c.ref = -1; }), "ref");

@@ -26,6 +26,7 @@
 
 #include "gst_test_util.h"
 #include "shard/dataset_reader.h"
+#include "shard/sample_key.h"
 #include "shard/dataset_writer.h"
 #include "shard/sha256.h"
 #include "shard/shard_error.h"
@@ -854,4 +855,64 @@ TEST(DatasetSink, ExtraJsonFieldsJoinEachSampleJson) {
   EXPECT_FALSE(bad.ok);
   EXPECT_NE(bad.error.find("Invalid extra-json property: not a JSON object"), std::string::npos) << bad.error;
   EXPECT_EQ(DatasetReader(t.sub("ds")).size("train"), 1u);
+}
+
+// Issue 17, item 4: the default key keeps everything before the last extension
+// (Vibe_Ace.hq.wav and Vibe_Ace.wav are two samples), and a clip whose samples
+// are skipped because their key is already in the dataset posts a warning and
+// counts them in duplicates-skipped.
+TEST(DatasetSink, DefaultKeysDoNotCollideAndSkippedDuplicatesWarn) {
+  TempDir t;
+  const std::string ds = t.sub("ds");
+  for (const char* name : {"Vibe_Ace.hq.wav", "Vibe_Ace.wav", "copy.wav"})
+    ASSERT_TRUE(run("audiotestsrc num-buffers=30 samplesperbuffer=1024 wave=saw ! audio/x-raw,rate=22050,channels=1 ! "
+                    "wavenc ! filesink location=" + t.sub(name)).ok) << name;
+  auto convert = [&](const std::string& file, const std::string& extra, std::vector<std::string>* warnings,
+                     guint64* skipped) {
+    GstElement* p = gst_parse_launch(("filesrc location=" + t.sub(file) + " ! wavparse ! audioconvert ! melspec ! "
+                                      "specresize width=32 height=32 ! datasetsink name=out label=0 location=" + ds +
+                                      " " + extra).c_str(), nullptr);
+    ASSERT_NE(p, nullptr);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus* bus = gst_element_get_bus(p);
+    for (bool done = false; !done;) {
+      GstMessage* m = gst_bus_timed_pop_filtered(
+          bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING));
+      ASSERT_NE(m, nullptr) << "timeout";
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) {
+        GError* e = nullptr;
+        gst_message_parse_warning(m, &e, nullptr);
+        warnings->push_back(e->message);
+        g_error_free(e);
+      } else {
+        EXPECT_EQ(GST_MESSAGE_TYPE(m), GST_MESSAGE_EOS);
+        done = true;
+      }
+      gst_message_unref(m);
+    }
+    gst_object_unref(bus);
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "out");
+    g_object_get(sink, "duplicates-skipped", skipped, nullptr);
+    gst_object_unref(sink);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  };
+  std::vector<std::string> warnings;
+  guint64 skipped = 0;
+  convert("Vibe_Ace.hq.wav", "", &warnings, &skipped);
+  convert("Vibe_Ace.wav", "", &warnings, &skipped);
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  EXPECT_EQ(skipped, 0u);
+  {
+    DatasetReader r(ds);
+    std::set<std::string> tracks;
+    for (const std::string& k : keys_of(r)) tracks.insert(genre::shard::parse_key(k).track_id);
+    EXPECT_EQ(tracks, (std::set<std::string>{"Vibe_Ace", "Vibe_Ace_hq"}));
+  }
+  convert("copy.wav", "key=Vibe_Ace", &warnings, &skipped);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("of clip 'Vibe_Ace' from " + t.sub("copy.wav") + " were not written: their keys are "
+                             "already in dataset " + ds), std::string::npos) << warnings[0];
+  EXPECT_GT(skipped, 0u);
+  EXPECT_NE(warnings[0].find(std::to_string(skipped) + " sample(s)"), std::string::npos) << warnings[0];
 }

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -292,6 +294,14 @@ TEST(Melspec, InvalidPropertiesFailAtStateChange) {
       {"win-length", [](GstElement* e) { g_object_set(e, "win-length", 4096u, nullptr); }},
       {"fmax", [](GstElement* e) { g_object_set(e, "sample-rate", 16000u, "fmax", 9000.0, nullptr); }},
       {"n-mels", [](GstElement* e) { g_object_set(e, "sample-rate", 22050u, "n-fft", 256u, nullptr); }},
+      // Beyond the limits, set as gst-launch and a bundle's pipeline set them: kept (no GLib
+      // warning, no silent default) and refused at start with the limit.
+      {"n-mels must be between 1 and 4096, got 100000",
+       [](GstElement* e) { gst_util_set_object_arg(G_OBJECT(e), "n-mels", "100000"); }},
+      {"n-mels must be between 1 and 4096, got 0",
+       [](GstElement* e) { gst_util_set_object_arg(G_OBJECT(e), "n-mels", "0"); }},
+      {"n-fft must be between 2 and 1048576, got 2000000",
+       [](GstElement* e) { gst_util_set_object_arg(G_OBJECT(e), "n-fft", "2000000"); }},
   };
   for (const Case& c : cases) {
     GstElement* e = gst_element_factory_make("melspec", nullptr);
@@ -423,6 +433,72 @@ TEST(MelspecPipeline, DecodesRealOggFile) {
   for (size_t i = 0; i < want.size(); ++i)
     ASSERT_LE(std::abs(both.frames[i] - want[i]), 1e-4f) << i;
   EXPECT_EQ(want.size() / kMels, 1 + both.pcm.size() / kHop);
+}
+
+namespace {
+
+// The min latency a live pipeline reports at its sink (-1 when the query fails).
+gint64 live_min_latency(const std::string& desc) {
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), &error);
+  if (!pipeline) {
+    ADD_FAILURE() << (error ? error->message : "parse failed") << ": " << desc;
+    g_clear_error(&error);
+    return -1;
+  }
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  gst_element_get_state(pipeline, nullptr, nullptr, 5 * GST_SECOND);
+  g_usleep(300 * 1000);  // caps negotiated, buffers flowing
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "s");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  GstQuery* q = gst_query_new_latency();
+  gint64 out = -1;
+  if (gst_pad_peer_query(pad, q)) {
+    gboolean live = FALSE;
+    GstClockTime min = 0, max = 0;
+    gst_query_parse_latency(q, &live, &min, &max);
+    if (live) out = gint64(min);
+  }
+  gst_query_unref(q);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return out;
+}
+
+}  // namespace
+
+// pipelines/melspec.md's live example: melspec adds ((frames-per-buffer - 1)·hop-length + n-fft/2) / rate
+// to the LATENCY query, and the figure the page gives is that one.
+TEST(MelspecPipeline, LatencyQueryMatchesTheDocumentedFigure) {
+  const std::string src = "audiotestsrc is-live=true samplesperbuffer=441 ! audioconvert ! audioresample ! ";
+  const gint64 without = live_min_latency(src + "audio/x-raw,rate=22050 ! fakesink name=s");
+  const gint64 with = live_min_latency(src + "melspec sample-rate=22050 frames-per-buffer=8 ! fakesink name=s");
+  ASSERT_GE(without, 0);
+  ASSERT_GE(with, 0);
+  const gint64 melspec = with - without;
+  EXPECT_EQ(melspec, gint64(gst_util_uint64_scale_int(7 * 512 + 2048 / 2, GST_SECOND, 22050)));
+
+  std::ifstream doc(std::string(GENRE_SOURCE_ROOT) + "/pipelines/melspec.md");
+  ASSERT_TRUE(doc) << "pipelines/melspec.md";
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  char figure[32];
+  std::snprintf(figure, sizeof figure, "(\xe2\x89\x88 %.2f s here)", double(melspec) / GST_SECOND);  // "≈ 0.21 s"
+  EXPECT_NE(text.find(figure), std::string::npos) << "pipelines/melspec.md should give " << figure;
+}
+
+// power is librosa's exponent of |X|: 1 is the magnitude, 2 the power (energy); the blurb says so
+// (tests/dsp/test_melspec_stream.cpp checks the frames for power 1, 1.5 and 2).
+TEST(Melspec, PowerBlurbNamesMagnitudeAndPower) {
+  GstElementFactory* f = gst_element_factory_find("melspec");
+  ASSERT_NE(f, nullptr);
+  GstElement* e = gst_element_factory_create(f, nullptr);
+  const std::string blurb = g_param_spec_get_blurb(g_object_class_find_property(G_OBJECT_GET_CLASS(e), "power"));
+  gst_object_unref(e);
+  gst_object_unref(f);
+  EXPECT_NE(blurb.find("1 = magnitude"), std::string::npos) << blurb;
+  EXPECT_NE(blurb.find("2 = power"), std::string::npos) << blurb;
 }
 
 TEST(MelspecPipeline, SampleRateMakesAudioresampleConvert) {

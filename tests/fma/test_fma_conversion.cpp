@@ -144,3 +144,14 @@ TEST(Conversion, ProgressLine) {
   EXPECT_NE(line.find("failures 3"), std::string::npos);
   EXPECT_EQ(track_key(2), "000002");
 }
+
+// Typefind's type of a file that failed to decode: only one that cannot hold audio
+// makes the failure not-audio (an audio type that fails is undecodable: missing plug-in, corrupt).
+TEST(Conversion, MediaTypesThatMayHoldAudio) {
+  for (const char* t : {"audio/mpeg", "audio/x-wav", "audio/x-flac", "application/ogg", "application/x-id3",
+                        "application/x-apetag", "video/quicktime", "video/x-matroska", "video/webm", ""})
+    EXPECT_TRUE(genre::fma::media_type_may_hold_audio(t)) << t;
+  for (const char* t : {"text/html", "text/plain", "image/png", "image/jpeg", "application/x-gzip", "application/zip",
+                        "application/pdf", "application/x-executable"})
+    EXPECT_FALSE(genre::fma::media_type_may_hold_audio(t)) << t;
+}

@@ -114,13 +114,15 @@ class FmaConvertEndToEnd(unittest.TestCase):
             bad = {int(r["track_id"]): r["kind"] for r in csv.DictReader(f)}
         failures = read_failures(os.path.join(out, "failures.csv"))
         expected_reason = {"missing": "missing", "zero-byte": "zero-byte", "truncated": "too-short",
-                           "non-audio": "undecodable", "too-short": "too-short", "checksum": "checksum"}
+                           "non-audio": "not-audio", "too-short": "too-short", "checksum": "checksum"}
         for tid, kind in bad.items():
             if kind == "no-genre":
                 self.assertNotIn(tid, failures)
                 self.assertIn(tid, summary["metadata"]["outside_track_ids"])
             else:
                 self.assertEqual(failures[tid]["reason"], expected_reason[kind], failures[tid])
+            if kind == "non-audio":  # an HTML page: typefind's type, not "missing a plug-in"
+                self.assertEqual(failures[tid]["detail"], "text/html: not an audio file")
         self.assertEqual(set(failures), {t for t, k in bad.items() if k != "no-genre"})
         samples = dataset_samples(out)
         good = 24 - len(bad)
@@ -128,7 +130,7 @@ class FmaConvertEndToEnd(unittest.TestCase):
         self.assertEqual(summary["converted"], good)
         self.assertEqual(summary["failed"], 6)
         self.assertEqual(summary["failures_by_reason"], {"checksum": 1, "missing": 1, "too-short": 2,
-                                                          "undecodable": 1, "zero-byte": 1})
+                                                          "not-audio": 1, "zero-byte": 1})
         self.assertEqual(summary["metadata"]["outside_taxonomy"], 1)
         # Official split from tracks.csv, sample keys are the six-digit ids.
         tracks = {}

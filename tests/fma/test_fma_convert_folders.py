@@ -13,6 +13,7 @@ import sys
 import tempfile
 import unittest
 import wave
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_fma_convert_e2e as e2e  # noqa: E402  (its helpers; its tests do not run here)
@@ -36,6 +37,16 @@ def write_wav(path, seconds, freq, rate=22050):
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(frames)
+
+
+def write_png(path):
+    """A valid 4x4 RGB PNG (cover art beside the audio)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\x80\x20\x20" * 4 for _ in range(4))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def write_flac(path, seconds):
@@ -89,13 +100,14 @@ class FmaConvertFolders(unittest.TestCase):
     def test_labels_from_folders_with_bad_files_listed(self):
         root = os.path.join(self.dir, "music")
         good = good_tree(root)
-        bad = {"rock/empty.wav": "zero-byte", "jazz/random.mp3": "undecodable", "blues/notes.txt": "undecodable",
-               "rock/Artist 1/truncated.wav": "undecodable"}
+        bad = {"rock/empty.wav": "zero-byte", "jazz/random.mp3": "undecodable", "blues/notes.txt": "not-audio",
+               "blues/cover.png": "not-audio", "rock/Artist 1/truncated.wav": "undecodable"}
         open(os.path.join(root, "rock/empty.wav"), "wb").close()
         with open(os.path.join(root, "jazz/random.mp3"), "wb") as f:
             f.write(os.urandom(8192))
         with open(os.path.join(root, "blues/notes.txt"), "w") as f:
             f.write("liner notes, not audio\n" * 50)
+        write_png(os.path.join(root, "blues/cover.png"))
         with open(os.path.join(root, "rock/Artist 0/Album/00 take.wav"), "rb") as f:
             head = f.read(30)  # cut inside the RIFF header
         with open(os.path.join(root, "rock/Artist 1/truncated.wav"), "wb") as f:
@@ -121,6 +133,8 @@ class FmaConvertFolders(unittest.TestCase):
         for rel, reason in bad.items():
             self.assertEqual(failures[key_of(rel)]["reason"], reason, failures[key_of(rel)])
             self.assertEqual(failures[key_of(rel)]["path"], os.path.join(root, rel))
+        self.assertEqual(failures[key_of("blues/notes.txt")]["detail"], "text/plain: not an audio file")
+        self.assertEqual(failures[key_of("blues/cover.png")]["detail"], "image/png: not an audio file")
         samples = e2e.dataset_samples(out)
         self.assertEqual(set(samples), {key_of(r) for r in good})
         self.assertEqual(summary["converted"], len(good))

@@ -23,7 +23,7 @@ CONVERT = os.path.join(BUILD, "tools", "fma-convert")
 TRACKS = 20
 SEED = 9
 FAULTS = ["--bad-random", "3", "--bad-non-audio", "2", "--bad-truncated", "2"]
-EXPECTED_REASON = {"random": "undecodable", "non-audio": "undecodable", "truncated": "too-short"}
+EXPECTED_REASON = {"random": "undecodable", "non-audio": "not-audio", "truncated": "too-short"}
 # Windowed like the report that found the bug: several samples per track, keys <track>_w<n>.
 PIPELINE = ("audioconvert ! audioresample ! audio/x-raw,channels=1,rate=22050 ! melspec n-mels=32 ! "
             "specresize window-frames=32 hop-frames=16 width=32 height=32")

@@ -62,6 +62,18 @@ TEST(Csv, UnterminatedQuoteIsAnErrorWithLine) {
   EXPECT_THROW(parse("\"x\"y,z\n"), std::runtime_error);
 }
 
+TEST(Csv, NulByteIsAnErrorWithLine) {
+  for (const std::string& text : {std::string("a,b\nc,d\0e\n", 11), std::string("a,b\n\"c\0\",d\n", 11),
+                                 std::string("a,b\n\0\0\0\0", 8)}) {
+    try {
+      parse(text);
+      ADD_FAILURE() << "accepted a NUL byte";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("inline.csv:2: a NUL byte"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(PythonList, ParsesPandasSpelling) {
   EXPECT_EQ(parse_int_list("[21, 811]"), (std::vector<int>{21, 811}));
   EXPECT_EQ(parse_int_list("[]"), std::vector<int>{});

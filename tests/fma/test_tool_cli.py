@@ -56,6 +56,49 @@ class ToolCommandLines(unittest.TestCase):
                 self.assertIn("Exit status", p.stdout)
                 self.assertEqual(run(tool(name), "-h").stdout, p.stdout)
 
+    def test_help_columns_say_what_a_flag_takes(self):
+        """The flag column holds the flag, its type and default: rules between flags are in the
+        description; every number has its default; a required positional is not shown optional."""
+        for name in FLAGS:
+            with self.subTest(tool=name):
+                out = run(tool(name), "--help").stdout
+                self.assertNotIn("Excludes:", out)
+                self.assertNotIn("Needs:", out)
+        convert = run(tool("fma-convert"), "--help").stdout
+        self.assertRegex(convert, r"\n  --fakesink +Baseline: .*\(not with --decode-only, --decode-only-passthrough\)\n")
+        synth = run(tool("fma-synth"), "--help").stdout
+        for flag in FLAGS["fma-synth"]:
+            if flag.startswith("--bad-"):
+                self.assertRegex(synth, "\n  " + flag + r" INT=0 ", flag)
+        info = run(tool("dataset-info"), "--help").stdout
+        self.assertIn("Usage: dataset-info [OPTIONS] DATASET-DIR\n", info)
+        self.assertRegex(info, r"\n  DATASET-DIR TEXT REQUIRED ")
+        # Required, yet a misspelt flag is the error named.
+        p = run(tool("dataset-info"), "--no-such-flag")
+        self.assert_usage_error("dataset-info", p)
+        self.assertIn("--no-such-flag", p.stderr)
+
+    def test_one_worker_and_one_track_are_singular(self):
+        with tempfile.TemporaryDirectory(prefix="cli-") as d:
+            p = run(tool("fma-synth"), "--out", d, "--tracks", "3", "--duration", "1", "--workers", "1",
+                    "--bad-zero-byte", "1")
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+            def convert(out, *extra):
+                return run(tool("fma-convert"), "--audio", os.path.join(d, "fma_small"), "--metadata",
+                           os.path.join(d, "fma_metadata"), "--out", os.path.join(d, out), "--pipeline",
+                           "audioconvert ! audioresample ! audio/x-raw,channels=1,rate=22050 ! melspec n-mels=32 ! "
+                           "specresize width=32 height=32", *extra)
+            p = convert("one", "--workers", "1")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("fma-convert: 3 tracks to convert (0 already complete), 1 worker, ", p.stderr)
+            self.assertRegex(p.stderr, r"\nfma-convert: 1 track failed, listed in ")
+            p = convert("two", "--workers", "2", "--limit", "1")
+            self.assertIn(p.returncode, (0, 1), p.stderr)
+            self.assertIn("fma-convert: 1 track to convert (0 already complete), 1 worker, ", p.stderr)
+            p = convert("three", "--workers", "2")
+            self.assertIn("fma-convert: 3 tracks to convert (0 already complete), 2 workers, ", p.stderr)
+
     def test_unknown_flag_exits_2_with_one_line(self):
         for name in FLAGS:
             with self.subTest(tool=name):

@@ -1,6 +1,8 @@
 // libFuzzer target over everything that parses untrusted shard bytes: the tar
-// scan, the npy header parser (+ conversion), the whole-shard indexer and the
-// manifest reader. Any crash, ASan report or non-ShardError exception is a bug.
+// scan, the npy header parser (+ conversion), the whole-shard indexer, the
+// manifest reader and the class lists a model bundle's JSON holds (the part of
+// BundleInfo::from_json, lib/model, that is not LibTorch: it calls
+// classes_from_json; the rest of the bundle reader needs a LibTorch build). Any crash, ASan report or non-ShardError exception is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -16,7 +18,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const int mode = data[0] % 4;
+  const int mode = data[0] % 5;
   // An exact-size heap copy, so reading one byte past the input is an ASan error.
   const std::size_t n = size - 1;
   std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[n ? n : 1]);
@@ -43,6 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 3: {
         const auto j = nlohmann::json::parse(buf.get(), buf.get() + n, nullptr, false);
         if (!j.is_discarded()) (void)genre::shard::Manifest::from_json(j, "fuzz manifest").to_json().dump();
+        break;
+      }
+      case 4: {
+        const auto j = nlohmann::json::parse(buf.get(), buf.get() + n, nullptr, false);
+        if (!j.is_discarded()) (void)genre::shard::classes_to_json(genre::shard::classes_from_json(j, "fuzz bundle")).dump();
         break;
       }
     }

@@ -23,7 +23,7 @@ if ! "$CXX" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-
   fi
   cat "$out/build.log"; exit 1
 fi
-# Seeds: a valid one-sample shard, an npy file and a manifest, each behind its mode byte.
+# Seeds: a valid one-sample shard, an npy file, a manifest and a bundle's class lists, each behind its mode byte.
 if [ -x /usr/bin/python3 ]; then
   /usr/bin/python3 - "$out/corpus" <<'PY'
 import io, os, sys, tarfile, json
@@ -39,7 +39,9 @@ shard = tar.getvalue()
 manifest = json.dumps({"format": "genre-webdataset", "version": 1, "dtype": "float16", "sample_shape": [1, 2, 2],
                        "classes": None, "preprocessing": [], "shards": [{"name": "train-000000.tar", "split": "train",
                        "samples": 1, "bytes": len(shard), "sha256": "0" * 64, "fine_counts": {"1": 1}, "macro_counts": {}}]})
-for mode, body in [(0, shard), (1, npy), (2, shard), (3, manifest.encode())]:
+classes = json.dumps({"fine": [{"index": 0, "name": "Punk", "fma_genre_id": 25, "macro": 0}],
+                      "macro": [{"index": 0, "name": "Rock", "fma_genre_id": 12}]})
+for mode, body in [(0, shard), (1, npy), (2, shard), (3, manifest.encode()), (4, classes.encode())]:
     open(os.path.join(d, "seed%d" % mode), "wb").write(bytes([mode]) + body)
 PY
 fi

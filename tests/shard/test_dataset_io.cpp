@@ -361,6 +361,38 @@ TEST(Dataset, KillDashNineThenResumeGivesExactlyTheFullDataset) {
   EXPECT_EQ(r.manifest().splits().at("train").samples, std::uint64_t(kTotal));
 }
 
+// Item 10 of issue 17: a finalized shard is one manifest.journal line, not a
+// rewrite of manifest.json; readers see manifest.json + journal, close() folds
+// the journal in, and a line torn by a dying writer is neither fatal nor lost.
+TEST(Dataset, ManifestJournalKeepsEveryShard) {
+  TempDir tmp;
+  const std::string journal = tmp.sub("manifest.journal");
+  {
+    DatasetWriter w(options(tmp.path(), 1));
+    write_samples(w, 0, 12);
+    struct stat st {};
+    ASSERT_EQ(::stat(journal.c_str(), &st), 0) << "shards after the first go to the journal";
+    EXPECT_LT(Manifest::from_json(nlohmann::json::parse(read_bytes(tmp.sub("manifest.json"))), "m").shards.size(),
+              12u);
+    DatasetReader r(tmp.path(), ReaderOptions{true});
+    EXPECT_EQ(r.size("train"), 12u);
+    // A writer dies half-way through a journal line (its shard file exists).
+    std::ofstream(journal, std::ios::app) << "{\"shard\": {\"name\": \"train-0000";
+    DatasetReader torn(tmp.path());
+    EXPECT_EQ(torn.size("train"), 12u);
+    write_samples(w, 12, 14);  // the next append replaces the torn tail
+    EXPECT_EQ(DatasetReader(tmp.path()).size("train"), 14u);
+    w.close();
+  }
+  struct stat st {};
+  EXPECT_NE(::stat(journal.c_str(), &st), 0) << "close() folds the journal into manifest.json";
+  const Manifest m = Manifest::from_json(nlohmann::json::parse(read_bytes(tmp.sub("manifest.json"))), "m");
+  EXPECT_EQ(m.shards.size(), 14u);
+  // A complete but malformed line is damage: reported, not skipped.
+  std::ofstream(journal, std::ios::app) << "not json\n";
+  expect_shard_error([&] { DatasetReader r(tmp.path()); }, "manifest.journal line at byte 0: not a");
+}
+
 // --- the reader against damaged datasets -------------------------------------------------
 
 class DamagedDataset : public ::testing::Test {
@@ -447,8 +479,74 @@ TEST_F(DamagedDataset, CountsDisagreeWithManifest) {
 
 TEST_F(DamagedDataset, LabelOutsideTheClassList) {
   manifest["classes"]["fine"].erase(2);
+  for (auto& e : manifest["shards"]) e["fine_counts"].erase("2");  // the manifest alone is consistent
   save_manifest();
   expect_open_error("fine class 2 is outside the manifest's 2 classes");
+}
+
+// Item 11 of issue 17: indices and sizes out of range are refused when the
+// manifest is read, before anything is allocated from them.
+TEST_F(DamagedDataset, ManifestIndicesAndSizesOutOfRange) {
+  const nlohmann::json good = manifest;
+  manifest["classes"]["fine"][0]["macro"] = 1000000;
+  save_manifest();
+  expect_open_error("fine class 'Punk' maps to macro class 1000000, but there are 2 macro classes");
+  manifest = good;
+  manifest["shards"][0]["fine_counts"]["0"] = 1000000;
+  save_manifest();
+  expect_open_error("counts 1000000 samples of fine class 0 but holds 4");
+  manifest = good;
+  manifest["shards"][0]["macro_counts"]["1000000"] = 1;
+  save_manifest();
+  expect_open_error("counts macro class 1000000, but there are 2 macro classes");
+  manifest = good;
+  manifest["shards"][0]["samples"] = 1000000;
+  save_manifest();
+  expect_open_error("cannot hold 1000000 samples in");
+  manifest = good;
+  manifest["classes"] = nullptr;
+  manifest["shards"][0]["fine_counts"] = {{"1000000", 1}};
+  save_manifest();
+  expect_open_error("counts fine class 1000000, beyond the 65536 classes a dataset may have");
+}
+
+// Items 7 and 11: a zero or absurd sample dimension is a one-line error at open.
+TEST_F(DamagedDataset, SampleShapeZeroOrAbsurd) {
+  manifest["sample_shape"] = {0, 4, 6};
+  save_manifest();
+  expect_open_error("sample_shape has a zero dimension");
+  manifest["sample_shape"] = {100000, 100000, 100000};
+  save_manifest();
+  expect_open_error("sample_shape is implausibly large");
+  manifest["sample_shape"] = std::vector<int>(9, 1);
+  save_manifest();
+  expect_open_error("sample_shape has 9 dimensions");
+}
+
+// Item 8: a FIFO or a device in place of manifest.json or a shard is refused
+// at once (no blocking open, no endless read), and the manifest's size is capped.
+TEST_F(DamagedDataset, ManifestOrShardNotARegularFile) {
+  const std::string mpath = tmp.sub("manifest.json");
+  const std::string saved = read_bytes(mpath);
+  ASSERT_EQ(::unlink(mpath.c_str()), 0);
+  ASSERT_EQ(::mkfifo(mpath.c_str(), 0644), 0);
+  expect_open_error("manifest.json is not a regular file");
+  ASSERT_EQ(::unlink(mpath.c_str()), 0);
+  ASSERT_EQ(::symlink("/dev/zero", mpath.c_str()), 0);
+  expect_open_error("manifest.json is not a regular file");
+  ASSERT_EQ(::unlink(mpath.c_str()), 0);
+  {  // sparse: costs no disk
+    std::ofstream f(mpath, std::ios::binary);
+  }
+  ASSERT_EQ(::truncate(mpath.c_str(), static_cast<off_t>((1ull << 30) + 1)), 0);
+  expect_open_error("more than the 1073741824 this reader accepts");
+  ASSERT_EQ(::unlink(mpath.c_str()), 0);
+  write_bytes(mpath, saved.data(), saved.size());
+  ASSERT_EQ(::unlink(shard.c_str()), 0);
+  ASSERT_EQ(::mkfifo(shard.c_str(), 0644), 0);
+  expect_open_error("shard " + shard + " is not a regular file");
+  // The writer's recovery scans shards too.
+  expect_shard_error([&] { DatasetWriter w(options(tmp.path(), 4)); }, "is not a regular file");
 }
 
 TEST_F(DamagedDataset, ManifestProblems) {
