@@ -8,8 +8,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "help_formatter.h"
 
 namespace genre::tools {
 
@@ -24,12 +28,18 @@ inline int parse_command_line(CLI::App& app, int argc, char** argv, const std::f
     std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), what.c_str());
     return kExitUsage;
   };
+  app.formatter(std::make_shared<HelpFormatter>());
   try {
     app.parse(argc, argv);
     if (check) check();
   } catch (const CLI::CallForHelp&) {
     std::printf("%s", app.help().c_str());
     return 0;
+  } catch (const CLI::RequiredError& e) {
+    // CLI11 checks required options before it complains about arguments it did not
+    // recognise; an unknown option is the real mistake ("--bogus", not "--model is required").
+    const std::vector<std::string> unknown = app.remaining();
+    return usage_error(unknown.empty() ? std::string(e.what()) : CLI::ExtrasError(unknown).what());
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   } catch (const std::invalid_argument& e) {
