@@ -451,16 +451,16 @@ static void refuse_sample(GstMelspec* self, GstBuffer* buf, size_t index, float 
     at = st.signal_start + gst_util_uint64_scale_int(st.stream->samples_in_signal() + index, GST_SECOND, st.rate);
   else if (GST_BUFFER_PTS_IS_VALID(buf))
     at = GST_BUFFER_PTS(buf) + gst_util_uint64_scale_int(index, GST_SECOND, st.rate);
-  const char* what = std::isnan(value) ? "NaN" : std::isinf(value) ? "infinite" : "out-of-range";
+  const char* what = std::isnan(value) ? "a NaN" : std::isinf(value) ? "an infinite" : "an out-of-range";
   if (GST_CLOCK_TIME_IS_VALID(at)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-        ("The audio holds a %s sample (%g) at %" GST_TIME_FORMAT " in the stream", what, double(value),
+        ("The audio holds %s sample (%g) at %" GST_TIME_FORMAT " in the stream", what, double(value),
          GST_TIME_ARGS(at)),
         ("melspec takes finite samples of magnitude <= %g (decoded audio is within [-1, 1]); "
          "the source or a conversion before melspec is broken", double(genre::dsp::kMaxSampleMagnitude)));
   } else {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-        ("The audio holds a %s sample (%g), sample %" G_GSIZE_FORMAT " of a buffer without timestamp", what,
+        ("The audio holds %s sample (%g), sample %" G_GSIZE_FORMAT " of a buffer without timestamp", what,
          double(value), index),
         ("melspec takes finite samples of magnitude <= %g (decoded audio is within [-1, 1]); "
          "the source or a conversion before melspec is broken", double(genre::dsp::kMaxSampleMagnitude)));
