@@ -503,6 +503,8 @@ bool tag_file(const Options& o, const Input& in, FileResult* r) {
     r->tag_new = w.new_genre;
     r->tag_detail = w.format + ", " + w.field;
     r->tag_action = !w.changed ? "unchanged" : (o.dry_run ? "dry run" : "written");
+    for (const std::string& field : w.not_updated)
+      r->tag_not_updated += (r->tag_not_updated.empty() ? "" : "; ") + field;
     return true;
   } catch (const std::exception& e) {
     r->tag_action = "failed";
@@ -510,6 +512,8 @@ bool tag_file(const Options& o, const Input& in, FileResult* r) {
     return false;
   }
 }
+
+constexpr const char* kNotUpdated = "(genre field not updated)";  // counted beside the actions
 
 // "; tags: 2 written, 1 unchanged, 5 left alone (uncertain), 1 failed": what --write-tags
 // did to the classified files, every file counted once.
@@ -524,6 +528,8 @@ std::string tag_summary(const std::map<std::string, size_t>& actions, bool dry_r
     if (auto it = actions.find(action); it != actions.end() && it->second > 0)
       parts += (parts.empty() ? "" : ", ") + std::to_string(it->second) + " " + text;
   if (parts.empty()) parts = "none written";
+  if (auto it = actions.find(kNotUpdated); it != actions.end() && it->second > 0)
+    parts += "; " + std::to_string(it->second) + " with another genre field not updated (an APE tag: see their lines)";
   return std::string(dry_run ? "; tags (dry run, nothing written): " : "; tags: ") + parts;
 }
 
@@ -630,6 +636,7 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
         std::lock_guard<std::mutex> lock(failures_mutex);
         if (r.ok) ++classified;
         if (!r.tag_action.empty()) ++tag_actions[r.tag_action];
+        if (!r.tag_not_updated.empty()) ++tag_actions[kNotUpdated];
         if (failed) failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
       }
     } catch (const std::exception& e) {  // FatalError, or anything unexpected: stop cleanly

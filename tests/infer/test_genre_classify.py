@@ -462,6 +462,22 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertEqual({rec["tag"]["action"] for rec in json_lines(again.stdout)}, {"unchanged"})
         self.assertIn("3 of 3 files classified; tags: 3 unchanged", again.stderr)
 
+    def test_a_stale_ape_genre_is_said_not_hidden(self):
+        from mutagen.apev2 import APEv2
+        f = self.copy_of([self.files[0]], os.path.join(self.dir, "ape"))[0]
+        ape = APEv2()
+        ape["Genre"] = "Polka"
+        ape.save(f)
+        r = run(["-m", self.model, "--format", "json", "--write-tags", f])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = json_lines(r.stdout)[0]
+        self.assertEqual(rec["tag"]["action"], "written")
+        self.assertIn('APE Genre "Polka" not updated', rec["tag"]["not_updated"])
+        self.assertIn("1 written; 1 with another genre field not updated", r.stderr)
+        self.assertEqual(str(APEv2(f)["Genre"]), "Polka", "the APE tag is left as it was, as said")
+        text = run(["-m", self.model, "--write-tags", "--genre-format", "macro", f])
+        self.assertIn('APE Genre "Polka" not updated', text.stdout)
+
     def test_dry_run_and_uncertain_verdicts_leave_files_alone(self):
         files = self.copy_of(self.files, os.path.join(self.dir, "dry"))
         digest = {f: file_digest(f) for f in files}
