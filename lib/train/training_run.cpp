@@ -199,7 +199,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
           report::markdown_table({"fold", "fine top-1", "fine top-1 per track", "fine macro-F1", "macro top-1"}, rows) +
           "\nEach fold: [folds/fold-N/report.md](folds/fold-1/report.md).\n";
   } else {
-    const json r = run_one(splits_for_run(data, c.cv_val_fraction, c.seed, progress), c.out, "", "test");
+    const json r = run_one(splits_for_run(data, c, progress), c.out, "", "test");
     report.update(r);
     if (c.regime != "compare") {
       std::ifstream sub(c.out + "/report.md");
