@@ -40,9 +40,17 @@ int clear_unstarted_run(const std::string& dir) {
   return removed;
 }
 
+bool run_started_training(const std::string& dir) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->path().filename() == "stages" && it->is_directory(ec)) return true;
+  return false;
+}
+
 void forget_failed_run(const std::string& dir) noexcept {
   try {
-    if (!dir.empty() && !run_completed_an_epoch(dir)) clear_unstarted_run(dir);
+    if (!dir.empty() && !run_completed_an_epoch(dir) && !run_started_training(dir)) clear_unstarted_run(dir);
   } catch (...) {
   }
 }

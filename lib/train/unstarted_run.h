@@ -1,7 +1,8 @@
 // A run directory whose run never completed an epoch (it failed on its data, its flags or
 // its model before the first checkpoint, or was killed before) holds nothing worth keeping:
-// a fresh start may take the directory over. A failed one is cleared at once, so --resume
-// says there is nothing to resume instead of repeating the bad configuration.
+// a fresh start may take the directory over. One that failed before training began is
+// cleared at once, so --resume says there is nothing to resume instead of repeating the bad
+// configuration.
 #pragma once
 
 #include <string>
@@ -17,9 +18,14 @@ bool run_completed_an_epoch(const std::string& dir);
 // directory without last.pt starts afresh anyway). Returns how many files were removed. Throws std::runtime_error naming the path when one cannot be removed.
 int clear_unstarted_run(const std::string& dir);
 
-// After a failure: when `dir` never completed an epoch, clear_unstarted_run(dir), so that
-// the corrected command starts afresh and --resume finds nothing to resume. Never throws
-// (the failure being reported matters more).
+// True when a stage started training in `dir` (a `stages` directory anywhere below it).
+bool run_started_training(const std::string& dir);
+
+// After a failure before any stage started training (the data, the flags or the model did
+// not fit: nothing was trained), clear_unstarted_run(dir), so that --resume finds nothing to
+// resume instead of repeating the bad configuration; the corrected command starts afresh
+// anyway. A run that failed while training (a full disk, a file size limit) keeps its files
+// for --resume. Never throws (the failure being reported matters more).
 void forget_failed_run(const std::string& dir) noexcept;
 
 }  // namespace genre::train
