@@ -53,7 +53,20 @@ GstStructure* window_message_structure(const infer::WindowResult& r, const Messa
                     double(r.verdict.score), nullptr);
   set_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", r.verdict_macro);
   gst_structure_set(s, "confident", G_TYPE_BOOLEAN, gboolean(r.confident), "skipped", G_TYPE_UINT64, skipped,
-                    "final", G_TYPE_BOOLEAN, FALSE, nullptr);
+                    "silent", G_TYPE_BOOLEAN, FALSE, "final", G_TYPE_BOOLEAN, FALSE, nullptr);
+  return s;
+}
+
+GstStructure* silent_window_message_structure(const MessageTimes& t, guint64 window, guint64 skipped) {
+  GstStructure* s = gst_structure_new_empty("genre");
+  set_times(s, t);
+  gst_structure_set(s, "window", G_TYPE_UINT64, window, nullptr);
+  set_ranked(s, {});
+  set_macro(s, "macrogenre", "macrogenre-score", std::nullopt);
+  gst_structure_set(s, "verdict", G_TYPE_STRING, "", "verdict-score", G_TYPE_DOUBLE, 0.0, nullptr);
+  set_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", std::nullopt);
+  gst_structure_set(s, "confident", G_TYPE_BOOLEAN, FALSE, "skipped", G_TYPE_UINT64, skipped, "silent",
+                    G_TYPE_BOOLEAN, TRUE, "final", G_TYPE_BOOLEAN, FALSE, nullptr);
   return s;
 }
 
@@ -68,7 +81,22 @@ GstStructure* final_message_structure(const infer::StreamVerdict& v, const Messa
                     double(best.score), nullptr);
   set_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", v.macro);
   gst_structure_set(s, "confident", G_TYPE_BOOLEAN, gboolean(v.confident), "skipped", G_TYPE_UINT64, skipped,
+                    "silent-windows", G_TYPE_UINT64, guint64(v.silent_windows), "silent", G_TYPE_BOOLEAN, FALSE,
                     "final", G_TYPE_BOOLEAN, TRUE, nullptr);
+  return s;
+}
+
+GstStructure* silent_final_message_structure(guint64 silent_windows, const MessageTimes& t, guint64 skipped) {
+  GstStructure* s = gst_structure_new_empty("genre");
+  set_times(s, t);
+  gst_structure_set(s, "windows", G_TYPE_UINT64, guint64(0), nullptr);
+  set_ranked(s, {});
+  set_macro(s, "macrogenre", "macrogenre-score", std::nullopt);
+  gst_structure_set(s, "verdict", G_TYPE_STRING, "", "verdict-score", G_TYPE_DOUBLE, 0.0, nullptr);
+  set_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", std::nullopt);
+  gst_structure_set(s, "confident", G_TYPE_BOOLEAN, FALSE, "skipped", G_TYPE_UINT64, skipped, "silent-windows",
+                    G_TYPE_UINT64, silent_windows, "silent", G_TYPE_BOOLEAN, TRUE, "final", G_TYPE_BOOLEAN, TRUE,
+                    nullptr);
   return s;
 }
 

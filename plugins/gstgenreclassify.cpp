@@ -16,10 +16,18 @@
  * spectrum's): timestamp, stream-time, running-time, duration, window, the
  * top-k labels, scores and fma-ids (arrays), macrogenre and macrogenre-score,
  * the smoothed running verdict (verdict, verdict-score, verdict-macrogenre,
- * verdict-macrogenre-score, confident), skipped, final=FALSE. At EOS a final
- * `genre` message holds the whole-stream verdict (the mean of every window's
- * probabilities), final=TRUE and windows. A GST_TAG_GENRE tag event goes
- * downstream whenever the confident verdict changes and at EOS.
+ * verdict-macrogenre-score, confident), skipped, silent=FALSE, final=FALSE. At
+ * EOS a final `genre` message holds the whole-stream verdict (the mean of every
+ * window's probabilities), final=TRUE, windows and silent-windows. A
+ * GST_TAG_GENRE tag event goes downstream whenever the confident verdict
+ * changes and at EOS.
+ *
+ * Silence is not a genre: a window whose loudest mel value (GenreWindowMeta
+ * level_db, measured by specresize before any normalisation) is below
+ * silence-floor is not classified; its message says silent=TRUE with empty
+ * labels and verdict, and it is left out of both verdicts. A stream with only
+ * silent windows ends with a final message with silent=TRUE, windows=0 and no
+ * verdict (a missing microphone, a fallback source, digital silence).
  *
  * The caps (width:height:channels) must match the bundle's input shape, and
  * the sticky genre/melspec-params and genre/specresize-params events must
@@ -44,6 +52,7 @@
  */
 #include "gstgenreclassify.h"
 
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <string>
@@ -167,6 +176,7 @@ enum {
   PROP_SMOOTHING,
   PROP_EMA_ALPHA,
   PROP_MIN_CONFIDENCE,
+  PROP_SILENCE_FLOOR,
   PROP_POST_MESSAGES,
   PROP_EMIT_TAGS,
   PROP_BATCH,
@@ -371,11 +381,44 @@ static guint64 skipped_count(GstGenreClassify* self) {
   return n;
 }
 
-// One window through: verdict, meta, message, tag, push. `probs` is null for a skipped window.
+// The loudness specresize measured for the window (GenreWindowMeta level_db); NAN when unknown.
+static double window_level_db(GstBuffer* buf) {
+  const GType api = window_meta_api();
+  if (!api) return NAN;
+  auto* wm = reinterpret_cast<GenreWindowMeta*>(gst_buffer_get_meta(buf, api));
+  return wm ? double(wm->level_db) : NAN;
+}
+
+static guint64 window_index(Worker& w, GstBuffer* buf) {
+  guint64 window = w.windows++;
+  const GType api = window_meta_api();
+  if (api)
+    if (auto* wm = reinterpret_cast<GenreWindowMeta*>(gst_buffer_get_meta(buf, api))) window = wm->window_index;
+  return window;
+}
+
+// A window without signal: counted, announced as silent, passed on without scores.
+static GstFlowReturn pass_silent_window(GstGenreClassify* self, const Settings& s, GstBuffer* buf) {
+  Worker& w = *self->worker;
+  w.tracker->add_silent();
+  const guint64 window = window_index(w, buf);
+  const genre::MessageTimes t = window_times(w, buf);
+  if (!GST_CLOCK_TIME_IS_VALID(w.first_pts)) w.first_pts = t.timestamp;
+  if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && GST_CLOCK_TIME_IS_VALID(t.duration)) w.last_end = t.timestamp + t.duration;
+  if (s.post_messages) {
+    GstStructure* st = genre::silent_window_message_structure(t, window, skipped_count(self));
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
+  }
+  return gst_pad_push(self->srcpad, buf);
+}
+
+// One window through: verdict, meta, message, tag, push. `probs` is null for a skipped
+// window; `silent` marks one below silence-floor (not classified).
 static GstFlowReturn pass_window(GstGenreClassify* self, const Settings& s, GstBuffer* buf,
-                                 const HeadProbabilities* probs) {
+                                 const HeadProbabilities* probs, bool silent) {
   Worker& w = *self->worker;
   if (GST_BUFFER_IS_DISCONT(buf)) w.tracker->reset_running();
+  if (silent) return pass_silent_window(self, s, buf);
   if (!probs) return gst_pad_push(self->srcpad, buf);
 
   WindowResult r;
@@ -386,10 +429,7 @@ static GstFlowReturn pass_window(GstGenreClassify* self, const Settings& s, GstB
     gst_buffer_unref(buf);
     return GST_FLOW_ERROR;
   }
-  guint64 window = w.windows++;
-  const GType api = window_meta_api();
-  if (api)
-    if (auto* wm = reinterpret_cast<GenreWindowMeta*>(gst_buffer_get_meta(buf, api))) window = wm->window_index;
+  const guint64 window = window_index(w, buf);
   buf = gst_buffer_make_writable(buf);
   add_scores_meta(buf, window, r);
 
@@ -408,7 +448,8 @@ static GstFlowReturn pass_window(GstGenreClassify* self, const Settings& s, GstB
 static void finish_stream(GstGenreClassify* self, const Settings& s) {
   Worker& w = *self->worker;
   const auto verdict = w.tracker->stream_verdict();
-  if (!verdict) return;
+  const guint64 silent = w.tracker->silent_windows();
+  if (!verdict && silent == 0) return;
   genre::MessageTimes t;
   t.timestamp = w.first_pts;
   if (GST_CLOCK_TIME_IS_VALID(w.first_pts) && w.segment.format == GST_FORMAT_TIME) {
@@ -418,10 +459,11 @@ static void finish_stream(GstGenreClassify* self, const Settings& s) {
   if (GST_CLOCK_TIME_IS_VALID(w.first_pts) && GST_CLOCK_TIME_IS_VALID(w.last_end) && w.last_end >= w.first_pts)
     t.duration = w.last_end - w.first_pts;
   if (s.post_messages) {
-    GstStructure* st = genre::final_message_structure(*verdict, t, skipped_count(self));
+    GstStructure* st = verdict ? genre::final_message_structure(*verdict, t, skipped_count(self))
+                               : genre::silent_final_message_structure(silent, t, skipped_count(self));
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
   }
-  if (s.emit_tags && verdict->confident) gst_pad_push_event(self->srcpad, genre_tag_event(verdict->top.front().name));
+  if (s.emit_tags && verdict && verdict->confident) gst_pad_push_event(self->srcpad, genre_tag_event(verdict->top.front().name));
 }
 
 static GstFlowReturn pass_event(GstGenreClassify* self, const Settings& s, GstEvent* event) {
@@ -455,9 +497,13 @@ static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, guint b
   std::vector<GstBuffer*> mapped;
   std::vector<const float*> images;
   GstFlowReturn ret = GST_FLOW_OK;
-  for (const Item& it : run) {
+  std::vector<bool> silent(run.size(), false);  // windows without signal: not classified
+  for (size_t i = 0; i < run.size(); ++i) {
+    const Item& it = run[i];
     if (it.skip || GST_IS_EVENT(it.object)) continue;
     GstBuffer* buf = GST_BUFFER(it.object);
+    silent[i] = self->worker->tracker->is_silent(window_level_db(buf));
+    if (silent[i]) continue;
     GstMapInfo map;
     if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
       GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map an image buffer"), (nullptr));
@@ -489,7 +535,8 @@ static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, guint b
   for (size_t i = 0; i < maps.size(); ++i) gst_buffer_unmap(mapped[i], &maps[i]);
 
   size_t next = 0;
-  for (Item& it : run) {
+  for (size_t i = 0; i < run.size(); ++i) {
+    Item& it = run[i];
     GstMiniObject* object = it.object;
     it.object = nullptr;
     if (ret != GST_FLOW_OK) {
@@ -499,7 +546,7 @@ static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, guint b
     if (GST_IS_EVENT(object))
       ret = pass_event(self, s, GST_EVENT(object));
     else
-      ret = pass_window(self, s, GST_BUFFER(object), it.skip ? nullptr : &probs[next++]);
+      ret = pass_window(self, s, GST_BUFFER(object), it.skip || silent[i] ? nullptr : &probs[next++], silent[i]);
   }
   return ret;
 }
@@ -785,6 +832,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
     case PROP_SMOOTHING: s.tracker.smoothing = Smoothing(g_value_get_enum(value)); break;
     case PROP_EMA_ALPHA: s.tracker.ema_alpha = g_value_get_double(value); break;
     case PROP_MIN_CONFIDENCE: s.tracker.min_confidence = g_value_get_double(value); break;
+    case PROP_SILENCE_FLOOR: s.tracker.silence_floor_db = g_value_get_double(value); break;
     case PROP_POST_MESSAGES: s.post_messages = g_value_get_boolean(value); break;
     case PROP_EMIT_TAGS: s.emit_tags = g_value_get_boolean(value); break;
     case PROP_BATCH: s.batch = g_value_get_uint(value); break;
@@ -811,6 +859,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     case PROP_SMOOTHING: g_value_set_enum(value, int(s.tracker.smoothing)); break;
     case PROP_EMA_ALPHA: g_value_set_double(value, s.tracker.ema_alpha); break;
     case PROP_MIN_CONFIDENCE: g_value_set_double(value, s.tracker.min_confidence); break;
+    case PROP_SILENCE_FLOOR: g_value_set_double(value, s.tracker.silence_floor_db); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
     case PROP_EMIT_TAGS: g_value_set_boolean(value, s.emit_tags); break;
     case PROP_BATCH: g_value_set_uint(value, s.batch); break;
@@ -894,6 +943,14 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
   g_object_class_install_property(gobject_class, PROP_MIN_CONFIDENCE,
       g_param_spec_double("min-confidence", "Minimum confidence", "A verdict scoring below this is uncertain: "
           "messages say confident=false and no genre tag is sent", 0.0, 1.0, dt.min_confidence, playing));
+  g_object_class_install_property(gobject_class, PROP_SILENCE_FLOOR,
+      g_param_spec_double("silence-floor", "Silence floor", "A window whose loudest mel value is below this "
+          "(dB of mel power, ref 1.0, as specresize measures it before any normalisation; digital silence is "
+          "-100, white noise 80 dB below full scale about -59, a full-scale tone about +40) holds no signal: "
+          "silence is not a genre. "
+          "Its message says silent=true with no labels or verdict, it is not classified and it is left out of "
+          "the running and whole-stream verdicts; -1000 = never silent",
+          -1000.0, 0.0, dt.silence_floor_db, playing));
   g_object_class_install_property(gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages", "Post a `genre` element message per classified "
           "window and one with the whole-stream verdict at EOS", TRUE, playing));

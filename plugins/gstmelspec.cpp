@@ -26,12 +26,14 @@
 #include <gst/audio/audio.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "dsp/mel_spectrogram_stream.h"
+#include "dsp/sample_check.h"
 #include "elements.h"
 #include "enum_type.h"
 #include "tensor_caps.h"
@@ -439,6 +441,32 @@ static GstFlowReturn follow_timestamps(GstMelspec* self, GstBuffer* buf) {
   return GST_FLOW_OK;
 }
 
+// A NaN, Inf or absurdly large sample (dsp/sample_check.h) would turn every frame it
+// touches into NaN: an error naming where in the stream it is.
+static void refuse_sample(GstMelspec* self, GstBuffer* buf, size_t index, float value) {
+  const State& st = *self->state;
+  // On the signal's own sample grid, as the frames' timestamps are (frame_time).
+  GstClockTime at = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(st.signal_start))
+    at = st.signal_start + gst_util_uint64_scale_int(st.stream->samples_in_signal() + index, GST_SECOND, st.rate);
+  else if (GST_BUFFER_PTS_IS_VALID(buf))
+    at = GST_BUFFER_PTS(buf) + gst_util_uint64_scale_int(index, GST_SECOND, st.rate);
+  const char* what = std::isnan(value) ? "a NaN" : std::isinf(value) ? "an infinite" : "an out-of-range";
+  if (GST_CLOCK_TIME_IS_VALID(at)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+        ("The audio holds %s sample (%g) at %" GST_TIME_FORMAT " in the stream", what, double(value),
+         GST_TIME_ARGS(at)),
+        ("melspec takes finite samples of magnitude <= %g (decoded audio is within [-1, 1]); "
+         "the source or a conversion before melspec is broken", double(genre::dsp::kMaxSampleMagnitude)));
+  } else {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+        ("The audio holds %s sample (%g), sample %" G_GSIZE_FORMAT " of a buffer without timestamp", what,
+         double(value), index),
+        ("melspec takes finite samples of magnitude <= %g (decoded audio is within [-1, 1]); "
+         "the source or a conversion before melspec is broken", double(genre::dsp::kMaxSampleMagnitude)));
+  }
+}
+
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buf) {
   GstMelspec* self = GST_MELSPEC(parent);
   State& st = *self->state;
@@ -462,7 +490,15 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buf) {
     gst_buffer_unref(buf);
     return GST_FLOW_ERROR;
   }
-  st.stream->push(reinterpret_cast<const float*>(map.data), map.size / sizeof(float), st.frames);
+  const auto* samples = reinterpret_cast<const float*>(map.data);
+  const size_t n = map.size / sizeof(float);
+  if (const size_t bad = genre::dsp::first_unusable_sample(samples, n); bad < n) {
+    refuse_sample(self, buf, bad, samples[bad]);
+    gst_buffer_unmap(buf, &map);
+    gst_buffer_unref(buf);
+    return GST_FLOW_ERROR;
+  }
+  st.stream->push(samples, n, st.frames);
   gst_buffer_unmap(buf, &map);
   gst_buffer_unref(buf);
   return push_waiting(self, false);
@@ -655,7 +691,8 @@ static void gst_melspec_class_init(GstMelspecClass* klass) {
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(element_class, "Mel spectrogram", "Filter/Analyzer/Audio",
       "Computes librosa-exact (log-)mel spectrogram frames from mono F32 audio as "
-      "other/tensors; use 'audioconvert ! audioresample ! melspec' for any other input",
+      "other/tensors; use 'audioconvert ! audioresample ! melspec' for any other input. A NaN, infinite or "
+      "out-of-range (|x| > 1e6) sample is an error naming its stream position",
       "gst-genre developers");
 
   gst_type_mark_as_plugin_api(melspec_window_get_type(), GstPluginAPIFlags(0));

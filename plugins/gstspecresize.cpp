@@ -248,6 +248,8 @@ static void render_window(GstSpecresize* self, const Window& w) {
   meta->window_frames = w.window_frames;
   meta->valid_frames = w.valid_frames;
   meta->whole_clip = w.whole_clip;
+  meta->level_db = genre::image::peak_db(w.frames, size_t(w.valid_frames) * st.n_mels, st.image.input_scale,
+                                         st.image.amin);
   st.ready.push_back(buf);
 }
 

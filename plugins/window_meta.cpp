@@ -1,5 +1,7 @@
 #include "window_meta.h"
 
+#include <cmath>
+
 GType genre_window_meta_api_get_type(void) {
   static GType type = 0;
   static const gchar* tags[] = {nullptr};  // not tied to memory, format or rate
@@ -18,6 +20,7 @@ static gboolean window_meta_init(GstMeta* meta, gpointer, GstBuffer*) {
   m->window_frames = 0;
   m->valid_frames = 0;
   m->whole_clip = FALSE;
+  m->level_db = NAN;
   return TRUE;
 }
 
@@ -33,6 +36,7 @@ static gboolean window_meta_transform(GstBuffer* dest, GstMeta* meta, GstBuffer*
   dst->window_frames = src->window_frames;
   dst->valid_frames = src->valid_frames;
   dst->whole_clip = src->whole_clip;
+  dst->level_db = src->level_db;
   return TRUE;
 }
 

@@ -16,6 +16,8 @@ typedef struct {
   guint window_frames;    // frames in a full window
   guint valid_frames;     // frames of real audio; < window_frames when padded or repeated
   gboolean whole_clip;    // TRUE in per-clip mode (window-frames=0)
+  gfloat level_db;        // loudest mel value of the real frames, absolute dB (power, ref 1.0;
+                          // digital silence -100); NAN when unknown. genreclassify's silence-floor.
 } GenreWindowMeta;
 
 GType genre_window_meta_api_get_type(void);

@@ -13,12 +13,12 @@
 
 #include "shard/dataset_reader.h"
 #include "command_line.h"
-#include "printable.h"
+#include "text/terminal_text.h"
 
 namespace {
 
 std::string class_name(const std::vector<genre::shard::ClassEntry>& classes, int index) {
-  if (index >= 0 && size_t(index) < classes.size()) return genre::tools::printable(classes[size_t(index)].name);
+  if (index >= 0 && size_t(index) < classes.size()) return genre::text::escape_controls(classes[size_t(index)].name);
   return index < 0 ? "(none)" : "#" + std::to_string(index);
 }
 
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     const auto& manifest = reader.manifest();
     std::string shape;
     for (auto d : reader.shape()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", genre::tools::printable(dir).c_str(),
+    std::printf("dataset %s: %zu shards, checksums verified, samples %s %s\n", genre::text::escape_controls(dir).c_str(),
                 manifest.shards.size(), shape.c_str(),
                 reader.dtype() == genre::shard::Dtype::kFloat16 ? "float16" : "float32");
     std::vector<float> values(reader.element_count());
@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
     for (const auto& [key, shards] : where) {
       if (shards.size() < 2) continue;
       if (duplicated++ == 0) {
-        example = "'" + genre::tools::printable(key) + "' " + std::to_string(shards.size()) + " times (";
-        for (size_t i = 0; i < shards.size(); ++i) example += (i ? ", " : "") + genre::tools::printable(shards[i]);
+        example = "'" + genre::text::escape_controls(key) + "' " + std::to_string(shards.size()) + " times (";
+        for (size_t i = 0; i < shards.size(); ++i) example += (i ? ", " : "") + genre::text::escape_controls(shards[i]);
         example += ")";
       }
     }
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
       std::printf("  %-5s %5zu samples, %zu fine classes; first sample '%s' in [%.3f, %.3f]\n", split.c_str(),
                   reader.size(split), per_fine.size(),
-                  genre::tools::printable(std::string(reader.sample(split, 0).key)).c_str(), *lo, *hi);
+                  genre::text::escape_controls(std::string(reader.sample(split, 0).key)).c_str(), *lo, *hi);
       std::string macros;
       for (const auto& [macro, n] : per_macro)
         macros += "    " + class_name(manifest.classes.macro, macro) + " " + std::to_string(n) + "\n";
@@ -81,12 +81,12 @@ int main(int argc, char** argv) {
     }
     if (duplicated > 0) {
       std::fprintf(stderr, "dataset-info: %s: %zu sample keys occur more than once, e.g. %s; a reader sees "
-                   "each copy as a sample of its own\n", genre::tools::printable(dir).c_str(), duplicated,
+                   "each copy as a sample of its own\n", genre::text::escape_controls(dir).c_str(), duplicated,
                    example.c_str());
       return 1;
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dataset-info: %s\n", genre::tools::printable(e.what()).c_str());
+    std::fprintf(stderr, "dataset-info: %s\n", genre::text::escape_controls(e.what()).c_str());
     return 1;
   }
   return 0;

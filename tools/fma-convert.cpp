@@ -11,7 +11,7 @@
 #include "shard/dataset_writer.h"
 #include "shard/manifest.h"
 #include "command_line.h"
-#include "printable.h"
+#include "text/terminal_text.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/gst.h>
@@ -441,7 +441,7 @@ int main(int argc, char** argv) {
     if (!source_info.empty()) report_json["folders"] = source_info;
     // Small datasets: say now what the splits lack, not when training fails.
     const std::vector<std::string> split_warnings = genre::fma::split_coverage_warnings(plan);
-    for (const std::string& w : split_warnings) std::fprintf(stderr, "fma-convert: warning: %s\n", genre::tools::printable(w).c_str());
+    for (const std::string& w : split_warnings) std::fprintf(stderr, "fma-convert: warning: %s\n", genre::text::escape_controls(w).c_str());
     report_json["split_warnings"] = split_warnings;
     if (o.dry_run) {
       json j = report_json;
@@ -624,11 +624,11 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", summary.dump(2).c_str());
     if (!fatal.empty()) {
-      std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(fatal).c_str());
+      std::fprintf(stderr, "fma-convert: %s\n", genre::text::escape_controls(fatal).c_str());
       return kExitFatal;
     }
     if (!report_error.empty()) {
-      std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(report_error).c_str());
+      std::fprintf(stderr, "fma-convert: %s\n", genre::text::escape_controls(report_error).c_str());
       return kExitFatal;
     }
     if (g_interrupts > 0) {
@@ -638,12 +638,12 @@ int main(int argc, char** argv) {
     if (!failures.empty()) {
       std::fprintf(stderr, "fma-convert: %zu track%s failed, listed in %s\n", failures.size(),
                    failures.size() == 1 ? "" : "s",
-                   genre::tools::printable((fs::path(o.out) / ("failures" + suffix + ".csv")).string()).c_str());
+                   genre::text::escape_controls((fs::path(o.out) / ("failures" + suffix + ".csv")).string()).c_str());
       return kExitTrackFailures;
     }
     return kExitOk;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-convert: %s\n", genre::tools::printable(e.what()).c_str());
+    std::fprintf(stderr, "fma-convert: %s\n", genre::text::escape_controls(e.what()).c_str());
     return kExitFatal;
   }
 }

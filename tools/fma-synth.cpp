@@ -9,7 +9,7 @@
 #include "fma/synth_music.h"
 #include "fma/tracks.h"
 #include "command_line.h"
-#include "printable.h"
+#include "text/terminal_text.h"
 
 #include <CLI/CLI.hpp>
 #include <gst/app/gstappsrc.h>
@@ -279,9 +279,9 @@ int main(int argc, char** argv) {
     write_text(audio / "checksums", checks);
     write_text(root / "bad_files.csv", bad);
     std::printf("fma-synth: %zu tracks (%zu with faults) in %s\n", tracks.size(), fault.size(),
-                genre::tools::printable(root.string()).c_str());
+                genre::text::escape_controls(root.string()).c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fma-synth: %s\n", genre::tools::printable(e.what()).c_str());
+    std::fprintf(stderr, "fma-synth: %s\n", genre::text::escape_controls(e.what()).c_str());
     return kExitFatal;
   }
   return 0;

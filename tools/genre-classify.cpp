@@ -8,18 +8,21 @@
 //
 // Exit status: 0 every input classified (and tagged), 1 some failed (listed
 // on stderr), 2 usage error or unusable model, 3 fatal (a GStreamer element
-// missing), 130 interrupted (file mode).
+// missing), 130 interrupted (file mode: SIGINT/SIGTERM; live mode: when the final
+// verdict does not follow within 2 s, e.g. a forward pass that does not end).
 #include <gst/gst.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -32,6 +35,7 @@
 #include "infer/pipeline_plan.h"
 #include "infer/verdict_report.h"
 #include "tags/genre_tags.h"
+#include "text/terminal_text.h"
 #include "passive_openmp.h"
 #include "command_line.h"
 
@@ -58,6 +62,7 @@ struct Options {
   double hop = 0;  // 0 = the bundle's recorded hop, else 1 s
   std::string device = "auto";
   double min_confidence = 0.0;
+  double silence_floor = genre::infer::TrackerOptions::kDefaultSilenceFloorDb;
   bool live = false;
   std::string live_uri;             // "" = autoaudiosrc
   std::string source;               // live: a gst-launch source description instead
@@ -79,6 +84,24 @@ std::atomic<int> g_interrupts{0};
 
 void on_sigint(int) {
   if (g_interrupts.fetch_add(1) >= 1) _exit(kExitInterrupted);  // a second Ctrl-C: leave now
+}
+
+// After the first SIGINT/SIGTERM the run gets this long to stop on its own (file mode: the
+// files in progress are abandoned; live: EOS, then the final verdict). A forward pass, a
+// model's warm-up in a state change or a model load do not stop midway (a model that
+// never returns would keep the process alive), so a watchdog thread then ends the process
+// with the interrupted status. Tagging is atomic: every file is whole.
+constexpr auto kInterruptGrace = std::chrono::seconds(2);
+
+void start_interrupt_watchdog() {
+  std::thread([] {
+    while (g_interrupts.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(kInterruptGrace);
+    std::fflush(stdout);
+    std::fputs("genre-classify: interrupted (the run did not stop within 2 s of the signal)\n", stderr);
+    std::fflush(stderr);
+    _exit(kExitInterrupted);
+  }).detach();
 }
 
 const std::set<std::string> kAudioExtensions = {".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac",
@@ -218,13 +241,20 @@ WindowRecord window_from(const GstStructure* s, const std::string& input) {
   w.verdict.score = float(score);
   w.confident = bool_field(s, "confident");
   w.skipped = uint64_field(s, "skipped");
+  w.silent = bool_field(s, "silent");
   return w;
 }
 
 void fill_verdict(FileResult* r, const GstStructure* s) {
-  r->ok = true;
   r->windows = uint64_field(s, "windows");
   r->skipped = uint64_field(s, "skipped");
+  r->silent_windows = uint64_field(s, "silent-windows");
+  r->ok = !bool_field(s, "silent");
+  if (!r->ok) {  // silence is not a genre: no verdict is a failure to classify, not a result
+    r->error = "the input is silent: its " + std::to_string(r->silent_windows) +
+               " windows have no signal above the silence floor, nothing to classify";
+    return;
+  }
   r->top = ranked_from(s);
   r->macro = macro_from(s, "macrogenre", "macrogenre-score");
   r->confident = bool_field(s, "confident");
@@ -272,7 +302,7 @@ GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan
                o.min_confidence, "emit-tags", FALSE, "leaky", gboolean(live), "batch", live ? 1u : o.batch, nullptr);
   gst_util_set_object_arg(G_OBJECT(c), "device", o.device.c_str());
   gst_util_set_object_arg(G_OBJECT(c), "smoothing", o.smoothing.c_str());
-  g_object_set(c, "ema-alpha", o.ema_alpha, nullptr);
+  g_object_set(c, "ema-alpha", o.ema_alpha, "silence-floor", o.silence_floor, nullptr);
   g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
   gst_bin_add_many(bin, convert, resample, melspec, specresize, c, sink, nullptr);
   if (!gst_element_link_many(convert, resample, melspec, specresize, c, sink, nullptr))
@@ -473,6 +503,8 @@ bool tag_file(const Options& o, const Input& in, FileResult* r) {
     r->tag_new = w.new_genre;
     r->tag_detail = w.format + ", " + w.field;
     r->tag_action = !w.changed ? "unchanged" : (o.dry_run ? "dry run" : "written");
+    for (const std::string& field : w.not_updated)
+      r->tag_not_updated += (r->tag_not_updated.empty() ? "" : "; ") + field;
     return true;
   } catch (const std::exception& e) {
     r->tag_action = "failed";
@@ -481,27 +513,69 @@ bool tag_file(const Options& o, const Input& in, FileResult* r) {
   }
 }
 
+constexpr const char* kNotUpdated = "(genre field not updated)";  // counted beside the actions
+
+// "; tags: 2 written, 1 unchanged, 5 left alone (uncertain), 1 failed": what --write-tags
+// did to the classified files, every file counted once.
+std::string tag_summary(const std::map<std::string, size_t>& actions, bool dry_run) {
+  static const std::pair<const char*, const char*> kOrder[] = {{"written", "written"},
+                                                               {"dry run", "would change (dry run)"},
+                                                               {"unchanged", "unchanged"},
+                                                               {"uncertain: left alone", "left alone (uncertain)"},
+                                                               {"failed", "failed"}};
+  std::string parts;
+  for (const auto& [action, text] : kOrder)
+    if (auto it = actions.find(action); it != actions.end() && it->second > 0)
+      parts += (parts.empty() ? "" : ", ") + std::to_string(it->second) + " " + text;
+  if (parts.empty()) parts = "none written";
+  if (auto it = actions.find(kNotUpdated); it != actions.end() && it->second > 0)
+    parts += "; " + std::to_string(it->second) + " with another genre field not updated (an APE tag: see their lines)";
+  return std::string(dry_run ? "; tags (dry run, nothing written): " : "; tags: ") + parts;
+}
+
 // ---- --print-pipeline ----------------------------------------------------------------------------
 
+// A property value as gst-launch-1.0 parses it: bare when it is a plain word, else in
+// double quotes (spaces, parentheses, '!' and the like are syntax there).
 std::string launch_value(const std::string& v) {
-  if (!v.empty() && v.find_first_of(" \t\"'!,;=") == std::string::npos) return v;
+  if (!v.empty() && v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:+-@%~") ==
+                        std::string::npos)
+    return v;
   std::string out = "\"";
   for (char c : v) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
   return out + "\"";
 }
 
+// One shell word for the printed line: bare when it holds nothing a shell interprets, else
+// in single quotes (gst-launch-1.0 gets it as one argument and keeps its double quotes).
+std::string shell_word(const std::string& w) {
+  if (!w.empty() &&
+      w.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:+-@%=,") == std::string::npos)
+    return w;
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// name=value as one shell word.
+std::string launch_property(const std::string& name, const std::string& value) {
+  return shell_word(name + "=" + launch_value(value));
+}
+
 std::string launch_properties(const genre::infer::PropertyList& props) {
   std::string out;
-  for (const auto& [name, value] : props) out += " " + name + "=" + launch_value(value);
+  for (const auto& [name, value] : props) out += " " + launch_property(name, value);
   return out;
 }
 
 // The gst-launch-1.0 line genre-classify runs for `source`, for users to adapt.
 std::string pipeline_text(const Options& o, const PipelinePlan& plan, const std::string& source) {
-  std::string classify = "genreclassify model=" + launch_value(o.model) + " top-k=" + std::to_string(o.top_k);
+  std::string classify = "genreclassify " + launch_property("model", o.model) + " top-k=" + std::to_string(o.top_k);
   if (o.live) classify += " leaky=true smoothing=" + o.smoothing;
   else if (o.batch > 1) classify += " batch=" + std::to_string(o.batch);
   if (o.min_confidence > 0) classify += " min-confidence=" + genre::infer::property_text(o.min_confidence);
+  if (o.silence_floor != genre::infer::TrackerOptions::kDefaultSilenceFloorDb)
+    classify += " silence-floor=" + genre::infer::property_text(o.silence_floor);
   return "gst-launch-1.0 -m " + source + " ! audioconvert ! audioresample ! melspec" +
          launch_properties(plan.melspec) + " ! specresize" + launch_properties(plan.specresize) + " ! " + classify +
          " ! fakesink sync=false";
@@ -511,15 +585,16 @@ int print_pipelines(const Options& o, const PipelinePlan& plan) {
   if (o.live) {
     const std::string source = !o.source.empty() ? o.source
                                : o.live_uri.empty() ? std::string("autoaudiosrc")
-                               : "uridecodebin uri=" + launch_value(looks_like_uri(o.live_uri) ? o.live_uri
-                                                                                            : file_input(o.live_uri).uri);
+                               : "uridecodebin " + launch_property("uri", looks_like_uri(o.live_uri)
+                                                                                     ? o.live_uri
+                                                                                     : file_input(o.live_uri).uri);
     std::puts(pipeline_text(o, plan, source).c_str());
     return 0;
   }
   for (const Input& in : expand_inputs(o.inputs, o.all_files)) {
     const std::string source =
-        in.path.empty() ? "uridecodebin uri=" + launch_value(in.uri)
-                        : "filesrc location=" + launch_value(in.path) + " ! decodebin";
+        in.path.empty() ? "uridecodebin " + launch_property("uri", in.uri)
+                        : "filesrc " + launch_property("location", in.path) + " ! decodebin";
     std::puts(pipeline_text(o, plan, source).c_str());
   }
   return 0;
@@ -539,6 +614,8 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
   std::atomic<size_t> next{0};
   std::mutex failures_mutex;
   std::vector<std::string> failures;
+  size_t classified = 0;
+  std::map<std::string, size_t> tag_actions;  // FileResult::tag_action -> files
   std::string fatal;
   std::mutex done_mutex;
   std::condition_variable done_cv;
@@ -556,10 +633,11 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
         bool failed = !r.ok;
         if (o.write_tags && r.ok && !tag_file(o, inputs[i], &r)) failed = true;
         out.file(r, failed);
-        if (failed) {
-          std::lock_guard<std::mutex> lock(failures_mutex);
-          failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
-        }
+        std::lock_guard<std::mutex> lock(failures_mutex);
+        if (r.ok) ++classified;
+        if (!r.tag_action.empty()) ++tag_actions[r.tag_action];
+        if (!r.tag_not_updated.empty()) ++tag_actions[kNotUpdated];
+        if (failed) failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
       }
     } catch (const std::exception& e) {  // FatalError, or anything unexpected: stop cleanly
       std::lock_guard<std::mutex> lock(failures_mutex);
@@ -590,13 +668,12 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
     std::fprintf(stderr, "genre-classify: interrupted\n");
     return kExitInterrupted;
   }
-  const size_t done = inputs.size() - failures.size();
   if (!o.quiet || !failures.empty())
-    std::fprintf(stderr, "genre-classify: %zu of %zu files classified%s%s\n", done, inputs.size(),
-                 o.write_tags ? (o.dry_run ? " (tags: dry run)" : " and tagged") : "",
+    std::fprintf(stderr, "genre-classify: %zu of %zu files classified%s%s\n", classified, inputs.size(),
+                 o.write_tags ? tag_summary(tag_actions, o.dry_run).c_str() : "",
                  failures.empty() ? "" : (", " + std::to_string(failures.size()) + " failed:").c_str());
   std::sort(failures.begin(), failures.end());
-  for (const std::string& f : failures) std::fprintf(stderr, "  %s\n", f.c_str());
+  for (const std::string& f : failures) std::fprintf(stderr, "  %s\n", genre::text::escape_controls(f).c_str());
   return failures.empty() ? 0 : kExitFailed;
 }
 
@@ -645,7 +722,7 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
   GstBus* bus = gst_element_get_bus(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   int status = 0;
-  bool eos_sent = false;
+  bool eos_sent = false, said_silent = false;
   FileResult result;
   result.input = display;
   for (;;) {
@@ -663,6 +740,14 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
         if (bool_field(s, "final")) {
           fill_verdict(&result, s);
         } else {
+          if (bool_field(s, "silent") && !said_silent) {
+            said_silent = true;
+            std::fprintf(stderr, "genre-classify: %s: the input is silent (no signal above the silence floor): "
+                         "no verdicts while it lasts%s\n", genre::text::escape_controls(display).c_str(),
+                         o.source.empty() && o.live_uri.empty()
+                             ? " (no capture device? autoaudiosrc may have fallen back to a silent source)"
+                             : "");
+          }
           const std::string text = genre::infer::format_window(window_from(s, display),
                                                                format == OutputFormat::Text ? format : OutputFormat::Json);
           std::puts(text.c_str());
@@ -671,7 +756,8 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
       }
     } else if (type == GST_MESSAGE_ERROR) {
       result.error = error_text(msg);
-      std::fprintf(stderr, "genre-classify: %s: %s\n", display.c_str(), result.error.c_str());
+      std::fprintf(stderr, "genre-classify: %s: %s\n", genre::text::escape_controls(display).c_str(),
+                   genre::text::escape_controls(result.error).c_str());
       status = kExitFailed;
     }
     gst_message_unref(msg);
@@ -682,8 +768,13 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
   gst_object_unref(pipeline);
   if (result.ok) {
     std::puts(genre::infer::format_file(result, format).c_str());
+  } else if (status == 0 && !result.error.empty()) {
+    std::fprintf(stderr, "genre-classify: %s: %s\n", genre::text::escape_controls(display).c_str(),
+                 result.error.c_str());
+    status = kExitFailed;
   } else if (status == 0) {
-    std::fprintf(stderr, "genre-classify: %s: stopped before a single window was classified\n", display.c_str());
+    std::fprintf(stderr, "genre-classify: %s: stopped before a single window was classified\n",
+                 genre::text::escape_controls(display).c_str());
     status = kExitFailed;
   }
   std::fflush(stdout);
@@ -721,6 +812,11 @@ int main(int argc, char** argv) {
                  "and its file's tag is left alone")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--silence-floor", o.silence_floor, "Windows whose loudest mel value is below this (dB, "
+                 "genreclassify's silence-floor) are silent: not classified, left out of the verdict; an input with "
+                 "only silent windows fails (\"the input is silent\"); -1000 = never")
+      ->check(CLI::Range(-1000.0, 0.0))
+      ->capture_default_str();
   CLI::Option* live = app.add_option("--live", o.live_uri, "Follow a live source until interrupted (Ctrl-C: EOS, then the final verdict), "
                  "printing verdicts as they come: a URI (e.g. an HTTP stream), or nothing for autoaudiosrc")
       ->expected(0, 1);
@@ -745,7 +841,8 @@ int main(int argc, char** argv) {
   app.add_flag("--print-pipeline", o.print_pipeline, "Print the gst-launch-1.0 pipeline each input would run "
                "(every parameter from the bundle) instead of running it");
   app.footer("Exit status: 0 all classified, 1 some inputs failed (listed on stderr), 2 usage error or unusable "
-             "model, 3 a GStreamer element is missing, 130 interrupted.");
+             "model, 3 a GStreamer element is missing, 130 interrupted (SIGINT or SIGTERM; at the latest 2 s later, even "
+             "mid forward pass; --live: when the final verdict does not follow within 2 s).");
   const int status = genre::tools::parse_command_line(app, argc, argv, [&] {
     o.live = live->count() > 0;
     if (!o.live && o.inputs.empty()) throw CLI::ValidationError("inputs", "give files, directories or URIs, or --live");
@@ -757,6 +854,9 @@ int main(int argc, char** argv) {
   if (status >= 0) return status;
 
   gst_init(&argc, &argv);
+  std::signal(SIGINT, on_sigint);  // from here on: loading a model can take a while too
+  std::signal(SIGTERM, on_sigint);
+  start_interrupt_watchdog();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.jobs == 0) o.jobs = cores;
   if (o.threads == 0) o.threads = std::max(1u, cores / (o.live ? 1u : o.jobs));
@@ -776,13 +876,15 @@ int main(int argc, char** argv) {
     po.live = o.live;
     plan = genre::infer::plan_pipeline(model.description().preprocessing, po);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "genre-classify: %s\n", e.what());
+    std::fprintf(stderr, "genre-classify: %s\n", genre::text::escape_controls(e.what()).c_str());
     return kExitUsage;
   }
 
   if (o.print_pipeline) return print_pipelines(o, plan);
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
+  if (g_interrupts.load() > 0) {
+    std::fprintf(stderr, "genre-classify: interrupted\n");
+    return kExitInterrupted;
+  }
   try {
     return o.live ? classify_live(o, plan) : classify_files(o, plan);
   } catch (const FatalError& e) {

@@ -19,6 +19,7 @@
 #include "model/model_factory.h"
 #include "train/local_launcher.h"
 #include "train/training_run.h"
+#include "text/terminal_text.h"
 #include "passive_openmp.h"
 #include "command_line.h"
 
@@ -78,7 +79,8 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
   app.add_option("--cv-group", c.cv_group, "Keep each group's tracks in one fold: artist, album or none; auto = "
                  "artist when every track has one")
       ->capture_default_str()->check(CLI::IsMember({"auto", "artist", "album", "none"}));
-  app.add_option("--cv-val-fraction", c.cv_val_fraction, "Share of each fold's training tracks kept for validation")
+  app.add_option("--cv-val-fraction", c.cv_val_fraction, "Share of each fold's training tracks kept for validation; "
+                 "without --cv, the share of the training tracks validated on when the dataset has no val split")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
   app.add_option("--init", c.init, "Start from torchvision weights (tools/export_torchvision_weights.py)");
@@ -219,10 +221,10 @@ int main(int argc, char** argv) {
     else
       genre::train::start_training(config, dist);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "%s%s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%s\n", who.c_str(), genre::text::escape_controls(e.what()).c_str());
     return leave(kExitUsage);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s%s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%s\n", who.c_str(), genre::text::escape_controls(e.what()).c_str());
     return leave(kExitFailure);
   }
   return 0;

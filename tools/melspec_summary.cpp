@@ -13,7 +13,7 @@
 
 #include "dsp/mel_scale.h"
 #include "command_line.h"
-#include "printable.h"
+#include "text/terminal_text.h"
 
 namespace {
 
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &error);
   if (!pipeline) {
     std::fprintf(stderr, "melspec-summary: %s (is the plugin on GST_PLUGIN_PATH? run through "
-                 "'meson devenv -C build')\n", genre::tools::printable(error->message).c_str());
+                 "'meson devenv -C build')\n", genre::text::escape_controls(error->message).c_str());
     g_error_free(error);
     return 1;
   }
@@ -121,9 +121,9 @@ int main(int argc, char** argv) {
     gchar* debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
     std::fprintf(stderr, "melspec-summary: %s: %s (%s)\n",
-                 genre::tools::printable(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))).c_str(),
-                 genre::tools::printable(err->message).c_str(),
-                 genre::tools::printable(debug ? debug : "no details").c_str());
+                 genre::text::escape_controls(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))).c_str(),
+                 genre::text::escape_controls(err->message).c_str(),
+                 genre::text::escape_controls(debug ? debug : "no details").c_str());
     g_error_free(err);
     g_free(debug);
     rc = 1;
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   const auto loudest = std::max_element(sum.band_energy.begin(), sum.band_energy.end());
   const int band = int(loudest - sum.band_energy.begin());
   std::printf("input:        %s\n",
-              !file.empty() ? genre::tools::printable(file).c_str() : "generated 440 Hz sine, 10 s at 44100 Hz");
+              !file.empty() ? genre::text::escape_controls(file).c_str() : "generated 440 Hz sine, 10 s at 44100 Hz");
   std::printf("pipeline:     %s\n", desc.c_str());
   std::printf("spectrogram:  %llu frames x %u mel bands in %u buffers\n",
               (unsigned long long)sum.frames, sum.n_mels, sum.buffers);

@@ -80,4 +80,11 @@ float apply_db_scale(const float* src, float* dst, size_t count, const DbParams&
   return float(max_db);
 }
 
+float peak_db(const float* src, size_t count, InputScale input_scale, double amin) {
+  if (count == 0) return -std::numeric_limits<float>::infinity();
+  const float peak = max_of(src, count);
+  if (input_scale == InputScale::Db) return peak;
+  return float(10.0 * std::log10(std::max(double(peak), amin)));
+}
+
 }  // namespace genre::image

@@ -21,4 +21,9 @@ struct DbParams {
 // Returns the largest output value.
 float apply_db_scale(const float* src, float* dst, size_t count, const DbParams& params);
 
+// The loudest of `count` mel values in absolute dB (power, ref 1.0), whatever ref the image
+// uses: max(src) for dB input, 10*log10(max(max(src), amin)) for power. Digital silence
+// gives 10*log10(amin) (-100 dB by default). -infinity for count == 0.
+float peak_db(const float* src, size_t count, InputScale input_scale, double amin);
+
 }  // namespace genre::image

@@ -115,6 +115,10 @@ struct Classifier::Impl {
     if (t.dim() != 2 || t.size(0) != n || t.size(1) != int64_t(classes))
       throw InferError(desc.path + ": the model's " + what + " output has shape " + shape_string(t) + ", expected [" +
                        std::to_string(n) + ", " + std::to_string(classes) + "] (batch, classes listed in the bundle)");
+    // NaN or Inf logits would become "nan%" verdicts: a broken model (or input) is an error, not a genre.
+    if (!t.isfinite().all().item<bool>())
+      throw InferError(desc.path + ": the model (" + desc.model + ") returned NaN or Inf scores from its " + what +
+                       " output; its weights or this input are broken");
     return t;
   }
 

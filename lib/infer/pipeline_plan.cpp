@@ -78,10 +78,15 @@ PipelinePlan plan_pipeline(const json& preprocessing, const PlanOptions& options
                        "a live stream has no clip end to classify");
     plan.window_frames = trained_max;
     plan.hop_frames = hop;
+  } else if (trained_max > 0) {
+    // Clips of the length trained on, one after another (the last one padded), averaged by the
+    // whole-stream verdict: a 4-minute song is not squeezed into one 30-second image.
+    plan.window_frames = trained_max;
+    plan.hop_frames = trained_max;
   } else {
-    plan.window_frames = 0;
+    plan.window_frames = 0;  // a bundle that records no clip length (made before genre-train recorded it)
     plan.hop_frames = 0;
-    plan.specresize.emplace_back("max-frames", std::to_string(trained_max));
+    plan.specresize.emplace_back("max-frames", "0");
   }
   plan.specresize.emplace_back("window-frames", std::to_string(plan.window_frames));
   plan.specresize.emplace_back("hop-frames", std::to_string(plan.hop_frames));

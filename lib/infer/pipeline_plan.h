@@ -6,10 +6,14 @@
 //   - a bundle trained on sliding windows keeps its window length (it is part
 //     of the image) with a hop of `hop_seconds` (1 s by default), turned into
 //     frames with the bundle's own sample rate and hop length;
-//   - a bundle trained on whole clips gets whole clips, cut as trained
-//     (max-frames), unless `live`: a live stream has no clip end, so the
-//     clip length becomes a sliding window (the same image, see
-//     preprocessing_check.h) every `hop_seconds`.
+//   - a bundle trained on whole clips records the clip length it was trained
+//     on as specresize's max-frames (genre-train: the median of its training
+//     clips when the dataset cut none). A file gets consecutive windows of that
+//     length (the same image as a clip cut to it, see preprocessing_check.h;
+//     the last one padded), so a long file is several clips, averaged by the
+//     whole-stream verdict, never one image squeezed to another time scale;
+//     live streams get that window every `hop_seconds`. Only an old bundle
+//     that records no length (max-frames=0) gets one image per whole file.
 // Live plans also make melspec send its frames in small buffers (how frames
 // are batched is not preprocessing), so windows are not held back.
 #pragma once

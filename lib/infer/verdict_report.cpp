@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infer/infer_error.h"
+#include "text/terminal_text.h"
 
 namespace genre::infer {
 
@@ -71,7 +72,8 @@ std::string time_text(double seconds) {
 
 std::string others_text(const std::vector<RankedClass>& top) {
   std::string out;
-  for (size_t i = 1; i < top.size(); ++i) out += (i > 1 ? ", " : "") + top[i].name + " " + percent(top[i].score);
+  for (size_t i = 1; i < top.size(); ++i)
+    out += (i > 1 ? ", " : "") + text::escape_controls(top[i].name) + " " + percent(top[i].score);
   return out;
 }
 
@@ -97,15 +99,22 @@ std::string format_file(const FileResult& r, OutputFormat format) {
     j["confident"] = r.confident;
     j["windows"] = r.windows;
     j["skipped"] = r.skipped;
+    j["silent_windows"] = r.silent_windows;
     j["top"] = ranked_json(r.top);
     if (!r.tag_action.empty())
-      j["tag"] = {{"action", r.tag_action}, {"old", r.tag_old}, {"new", r.tag_new}, {"detail", r.tag_detail}};
+      j["tag"] = {{"action", r.tag_action},
+                  {"old", r.tag_old},
+                  {"new", r.tag_new},
+                  {"detail", r.tag_detail},
+                  {"not_updated", r.tag_not_updated}};
     return j.dump();
   }
   if (format == OutputFormat::Csv) {
     std::string top;
     for (size_t i = 0; i < r.top.size(); ++i) top += (i ? ";" : "") + r.top[i].name + ":" + score_text(r.top[i].score);
-    const std::string tag = r.tag_action.empty() ? "" : r.tag_action + (r.tag_new.empty() ? "" : ": " + r.tag_new);
+    const std::string tag = r.tag_action.empty() ? ""
+                            : r.tag_action + (r.tag_new.empty() ? "" : ": " + r.tag_new) +
+                                  (r.tag_not_updated.empty() ? "" : "; " + r.tag_not_updated);
     return csv_field(r.input) + "," + (r.ok ? "ok" : "failed") + "," + (best ? csv_field(best->name) : "") + "," +
            (best ? score_text(best->score) : "") + "," + (best ? std::to_string(best->fma_genre_id) : "") + "," +
            (r.macro ? csv_field(r.macro->name) : "") + "," + (r.macro ? score_text(r.macro->score) : "") + "," +
@@ -113,27 +122,38 @@ std::string format_file(const FileResult& r, OutputFormat format) {
            (r.ok ? std::to_string(r.skipped) : "") + "," + csv_field(top) + "," + csv_field(tag) + "," +
            csv_field(r.error);
   }
-  if (!r.ok) return r.input + ": FAILED: " + r.error;
-  std::string line = r.input + ": " + (best ? best->name + " " + percent(best->score) : std::string("(no verdict)"));
-  if (r.macro) line += " [" + r.macro->name + " " + percent(r.macro->score) + "]";
+  // Text goes to a terminal: names from files and bundles are escaped, one record stays one line.
+  using text::escape_controls;
+  if (!r.ok) return escape_controls(r.input) + ": FAILED: " + escape_controls(r.error);
+  std::string line = escape_controls(r.input) + ": " +
+                     (best ? escape_controls(best->name) + " " + percent(best->score) : std::string("(no verdict)"));
+  if (r.macro) line += " [" + escape_controls(r.macro->name) + " " + percent(r.macro->score) + "]";
   if (!r.confident) line += " (uncertain)";
   const std::string others = others_text(r.top);
   if (!others.empty()) line += "; then " + others;
+  if (r.silent_windows > 0) line += "; " + std::to_string(r.silent_windows) + " silent windows left out";
   if (!r.tag_action.empty()) {
     line += "; tag " + r.tag_action;
     if (r.tag_action == "written" || r.tag_action == "dry run")
-      line += ": " + (r.tag_old.empty() ? std::string("(none)") : r.tag_old) + " -> " + r.tag_new;
-    if (!r.tag_detail.empty()) line += " (" + r.tag_detail + ")";
+      line += ": " + (r.tag_old.empty() ? std::string("(none)") : escape_controls(r.tag_old)) + " -> " +
+              escape_controls(r.tag_new);
+    if (!r.tag_detail.empty()) line += " (" + escape_controls(r.tag_detail) + ")";
+    if (!r.tag_not_updated.empty()) line += "; " + escape_controls(r.tag_not_updated);
   }
   return line;
 }
 
 std::string format_window(const WindowRecord& w, OutputFormat format) {
+  if (format == OutputFormat::Text && w.silent)
+    return time_text(w.start_s) + " window " + std::to_string(w.window) + ": silent (no signal)";
   if (format == OutputFormat::Text) {
+    using text::escape_controls;
     std::string line = time_text(w.start_s) + " window " + std::to_string(w.window) + ": " +
-                       (w.top.empty() ? std::string("?") : w.top.front().name + " " + percent(w.top.front().score));
-    if (w.macro) line += " [" + w.macro->name + "]";
-    line += "  verdict " + w.verdict.name + " " + percent(w.verdict.score) + (w.confident ? "" : " (uncertain)");
+                       (w.top.empty() ? std::string("?")
+                                      : escape_controls(w.top.front().name) + " " + percent(w.top.front().score));
+    if (w.macro) line += " [" + escape_controls(w.macro->name) + "]";
+    line += "  verdict " + escape_controls(w.verdict.name) + " " + percent(w.verdict.score) +
+            (w.confident ? "" : " (uncertain)");
     if (w.skipped) line += "  skipped " + std::to_string(w.skipped);
     return line;
   }
@@ -148,7 +168,8 @@ std::string format_window(const WindowRecord& w, OutputFormat format) {
             {"verdict", w.verdict.name},
             {"verdict_score", rounded(w.verdict.score)},
             {"confident", w.confident},
-            {"skipped", w.skipped}};
+            {"skipped", w.skipped},
+            {"silent", w.silent}};
   return j.dump();
 }
 

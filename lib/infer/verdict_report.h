@@ -23,12 +23,14 @@ struct FileResult {
   bool ok = false;
   std::string error;  // why it failed
   uint64_t windows = 0, skipped = 0;
+  uint64_t silent_windows = 0;   // left out as silent (no signal above the silence floor)
   std::vector<RankedClass> top;  // whole-stream verdict, best first
   std::optional<RankedClass> macro;
   bool confident = true;
   // --write-tags: what happened to the file's tag ("" = not asked).
   std::string tag_action;  // "written", "unchanged", "dry run", "uncertain: left alone", "failed"
   std::string tag_old, tag_new, tag_detail;
+  std::string tag_not_updated;  // genre fields the file carries that were not updated ("" = none)
 };
 
 struct WindowRecord {
@@ -40,6 +42,7 @@ struct WindowRecord {
   RankedClass verdict;  // the smoothed running verdict
   bool confident = true;
   uint64_t skipped = 0;
+  bool silent = false;  // no signal: no scores, no verdict
 };
 
 // The genre a tag gets: the fine verdict, its macrogenre, or "Macro/Fine".

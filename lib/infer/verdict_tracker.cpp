@@ -23,6 +23,12 @@ void TrackerOptions::validate() const {
     throw InferError("ema-alpha must be in (0, 1], not " + std::to_string(ema_alpha));
   if (!(min_confidence >= 0.0 && min_confidence <= 1.0))
     throw InferError("min-confidence must be in [0, 1], not " + std::to_string(min_confidence));
+  if (std::isnan(silence_floor_db) || silence_floor_db > 0.0)
+    throw InferError("silence-floor must be at most 0 dB, not " + std::to_string(silence_floor_db));
+}
+
+bool VerdictTracker::is_silent(double level_db) const {
+  return !std::isnan(level_db) && level_db < options_.silence_floor_db;
 }
 
 VerdictTracker::VerdictTracker(const ModelDescription& model, const TrackerOptions& options)
@@ -145,6 +151,7 @@ std::optional<StreamVerdict> VerdictTracker::stream_verdict() const {
   if (windows_ == 0) return std::nullopt;
   StreamVerdict v;
   v.windows = windows_;
+  v.silent_windows = silent_windows_;
   v.target = to_floats(sum_target_, 1.0 / double(windows_));
   v.macro_scores = to_floats(sum_macro_, 1.0 / double(windows_));
   v.top = ranked(v.target, target_classes_, options_.top_k);
@@ -163,6 +170,7 @@ void VerdictTracker::reset_running() {
 void VerdictTracker::reset() {
   reset_running();
   windows_ = 0;
+  silent_windows_ = 0;
   sum_target_.clear();
   sum_macro_.clear();
 }

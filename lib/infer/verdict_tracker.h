@@ -32,6 +32,11 @@ struct TrackerOptions {
   Smoothing smoothing = Smoothing::Ema;
   double ema_alpha = 0.3;
   double min_confidence = 0.0;  // a verdict scoring below this is uncertain (reported, never tagged)
+  // A window whose loudest mel value (absolute dB, power ref 1.0: GenreWindowMeta level_db) is
+  // below this holds no signal: silence is not a genre. Such windows get no scores and are left
+  // out of the running and the whole-stream verdicts (see is_silent). -inf = never silent.
+  double silence_floor_db = kDefaultSilenceFloorDb;
+  static constexpr double kDefaultSilenceFloorDb = -50.0;
 
   // Throws InferError naming the offending setting.
   void validate() const;
@@ -57,7 +62,8 @@ struct WindowResult {
 };
 
 struct StreamVerdict {
-  uint64_t windows = 0;
+  uint64_t windows = 0;         // classified windows (silent ones not counted)
+  uint64_t silent_windows = 0;  // windows left out as silent
   std::vector<RankedClass> top;  // top-k of the mean probabilities
   std::optional<RankedClass> macro;
   bool confident = false;
@@ -76,7 +82,14 @@ class VerdictTracker {
 
   WindowResult add(const HeadProbabilities& window);
 
-  // The whole-stream verdict: nullopt before the first window.
+  // Whether a window of this level (GenreWindowMeta level_db) holds no signal; an unknown
+  // level (NaN: images not made by specresize) never does.
+  bool is_silent(double level_db) const;
+  // A silent window: counted, no scores, the verdicts untouched.
+  void add_silent() { ++silent_windows_; }
+  uint64_t silent_windows() const { return silent_windows_; }
+
+  // The whole-stream verdict: nullopt before the first classified window (silent ones do not count).
   std::optional<StreamVerdict> stream_verdict() const;
 
   // A gap in the stream (DISCONT): the smoothed verdict starts afresh; the
@@ -101,6 +114,7 @@ class VerdictTracker {
 
   uint64_t windows_ = 0;          // since reset()
   uint64_t running_windows_ = 0;  // since reset_running()
+  uint64_t silent_windows_ = 0;   // since reset()
   std::vector<double> smoothed_target_, smoothed_macro_;
   std::vector<double> sum_target_, sum_macro_;
   std::string last_confident_;    // class name of the last confident verdict

@@ -18,32 +18,6 @@ struct Track {
   bool val = false;  // in the val part of the fold being built
 };
 
-// Largest-remainder split of `target` tracks over classes of the given sizes
-// (exact integer remainders; ties broken by the seeded class order `rank`).
-std::vector<std::size_t> stratified_quotas(const std::vector<std::size_t>& sizes, std::size_t target,
-                                           const std::vector<std::size_t>& rank) {
-  std::size_t total = 0;
-  for (std::size_t n : sizes) total += n;
-  std::vector<std::size_t> quota(sizes.size(), 0);
-  if (total == 0 || target == 0) return quota;
-  std::size_t given = 0;
-  for (std::size_t c = 0; c < sizes.size(); ++c) {
-    quota[c] = target * sizes[c] / total;
-    given += quota[c];
-  }
-  std::vector<std::size_t> order(rank);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return (target * sizes[a]) % total > (target * sizes[b]) % total;
-  });
-  for (std::size_t i = 0; given < target && i < order.size(); ++i) {
-    if (quota[order[i]] < sizes[order[i]]) {
-      ++quota[order[i]];
-      ++given;
-    }
-  }
-  return quota;
-}
-
 void check_arguments(int k, double val_fraction) {
   if (k < 2) throw std::invalid_argument("make_folds: k must be at least 2 (got " + std::to_string(k) + ")");
   if (!(val_fraction >= 0.0 && val_fraction < 1.0))
@@ -165,6 +139,30 @@ std::vector<Fold> make_group_folds(const std::vector<const SampleInfo*>& samples
 }
 
 }  // namespace
+
+std::vector<std::size_t> stratified_quotas(const std::vector<std::size_t>& sizes, std::size_t target,
+                                           const std::vector<std::size_t>& rank) {
+  std::size_t total = 0;
+  for (std::size_t n : sizes) total += n;
+  std::vector<std::size_t> quota(sizes.size(), 0);
+  if (total == 0 || target == 0) return quota;
+  std::size_t given = 0;
+  for (std::size_t c = 0; c < sizes.size(); ++c) {
+    quota[c] = target * sizes[c] / total;
+    given += quota[c];
+  }
+  std::vector<std::size_t> order(rank);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return (target * sizes[a]) % total > (target * sizes[b]) % total;
+  });
+  for (std::size_t i = 0; given < target && i < order.size(); ++i) {
+    if (quota[order[i]] < sizes[order[i]]) {
+      ++quota[order[i]];
+      ++given;
+    }
+  }
+  return quota;
+}
 
 FoldGroup parse_fold_group(const std::string& name) {
   if (name == "none") return FoldGroup::None;

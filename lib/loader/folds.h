@@ -21,6 +21,12 @@ struct Fold {
   std::vector<const SampleInfo*> train, val, held_out;  // each in the order of the input samples
 };
 
+// Largest-remainder split of `target` tracks over classes of the given sizes
+// (exact integer remainders; ties broken by the class order `rank`, a
+// permutation of the class indices, usually seeded).
+std::vector<std::size_t> stratified_quotas(const std::vector<std::size_t>& sizes, std::size_t target,
+                                           const std::vector<std::size_t>& rank);
+
 // Tracks (grouped by track_id, whatever split they came from) are stratified
 // by fine class: each class's tracks, sorted by id then shuffled from `seed`,
 // are dealt round-robin over the k folds, the deal continuing across classes

@@ -6,17 +6,20 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "text/terminal_text.h"
+
 namespace genre::report {
 namespace {
 
-std::string escape_cell(const std::string& s) {
+std::string escape_cell(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\r', ' ');
+  s = text::escape_controls(s);  // an ESC from a class name must not reach a terminal showing report.md
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
     if (c == '|')
       out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
     else
       out += c;
   }

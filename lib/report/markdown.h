@@ -12,8 +12,8 @@ namespace genre::report {
 enum class Align { Left, Right, Center };
 
 // A GitHub-flavoured pipe table. `align` is empty (all left) or one entry per
-// column. '|' in a cell is escaped and line breaks become spaces, so any
-// string is safe. Throws std::invalid_argument when a row or `align` does not
+// column. '|' in a cell is escaped, line breaks become spaces and other control
+// characters C escapes (text/terminal_text.h), so any string is safe. Throws std::invalid_argument when a row or `align` does not
 // have one entry per header column, or the header is empty.
 std::string markdown_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                            const std::vector<Align>& align = {});

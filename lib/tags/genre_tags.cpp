@@ -98,6 +98,7 @@ struct OriginalTags {
   std::vector<std::string> genres;
   std::string field;
   bool has_id3v1 = false;
+  std::vector<std::string> ape_genres;
 };
 
 // The edited copy must read back as the same format, with the new genre,
@@ -153,6 +154,7 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
     original.others = tags.other_tags_snapshot();
     original.field = tags.genre_field();
     original.has_id3v1 = tags.has_id3v1();
+    original.ape_genres = tags.ape_genres();
   }
 
   TagWriteResult result;
@@ -163,6 +165,8 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
   result.new_genre = genre;
   result.dry_run = dry_run;
   result.changed = original.genres != std::vector<std::string>{genre};
+  if (!original.ape_genres.empty() && original.ape_genres != std::vector<std::string>{genre})
+    result.not_updated.push_back("APE Genre \"" + join(original.ape_genres) + "\" not updated (APE tags are not written)");
   if (!result.changed) return result;
 
   // MP3: the new ID3v2 tag, built now so a dry run meets its errors too.

@@ -6,7 +6,8 @@
 //                 frame by frame so every other frame keeps its bytes
 //                 (id3v2_genre.h). An existing ID3v1 tag gets the matching
 //                 genre number (255 when the genre has none); no ID3v1 tag is
-//                 added. APE tags are left alone.
+//                 added. APE tags are not written: an APE Genre that differs from
+//                 the new genre is reported in TagWriteResult::not_updated.
 //   Ogg Vorbis,
 //   Ogg Opus,
 //   FLAC          the Vorbis comment's GENRE field
@@ -38,6 +39,9 @@ struct TagWriteResult {
   std::string new_genre;
   bool changed = false;   // the genre differed (and, unless dry_run, the file was rewritten)
   bool dry_run = false;
+  // Genre fields the file carries that were not updated, said as such: "APE Genre \"Jazz\" not
+  // updated (APE tags are not written)". Empty when every genre field holds the new genre.
+  std::vector<std::string> not_updated;
 };
 
 // Writes `genre` (non-empty UTF-8, no control characters). A file whose only

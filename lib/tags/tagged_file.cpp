@@ -1,5 +1,6 @@
 #include "tags/tagged_file.h"
 
+#include <taglib/apetag.h>
 #include <taglib/flacfile.h>
 #include <taglib/flacpicture.h>
 #include <taglib/id3v1tag.h>
@@ -187,6 +188,13 @@ std::vector<std::string> TaggedFile::genres() {
       return to_strings(file_->properties()["GENRE"]);
   }
   return {};
+}
+
+std::vector<std::string> TaggedFile::ape_genres() {
+  if (format_ != AudioFormat::kMp3) return {};
+  auto* mpeg = static_cast<TagLib::MPEG::File*>(file_.get());
+  if (!mpeg->hasAPETag()) return {};
+  return to_strings(mpeg->APETag()->properties()["GENRE"]);
 }
 
 void TaggedFile::set_genre(const std::string& genre) {

@@ -38,6 +38,11 @@ class TaggedFile {
   // Every tag but the genre, as canonical bytes: equal snapshots mean equal tags.
   std::string other_tags_snapshot();
 
+  // MP3 only: the genre values of an APE tag (players read it beside ID3); empty without one.
+  // write_genre does not write APE tags: a value here that differs from the new genre is
+  // reported, never left silently.
+  std::vector<std::string> ape_genres();
+
   // MP3 only: the ID3v2 major version on disk (2, 3 or 4), 0 when there is none.
   int id3v2_version() const;
   bool has_id3v1() const;

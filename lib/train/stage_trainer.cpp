@@ -16,6 +16,7 @@
 #include "train/module_state.h"
 #include "train/optimizer.h"
 #include "train/process_group.h"
+#include "train/sample_blame.h"
 
 namespace genre::train {
 
@@ -295,9 +296,14 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
       schedule->after_step();
       maybe_kill_for_test(group_);
       const double value = l.item<double>();
-      if (!std::isfinite(value))
-        throw std::runtime_error(task.label + ": the training loss became " + std::to_string(value) +
-                                 " at epoch " + std::to_string(epoch + 1) + " (learning rate too high?)");
+      if (!std::isfinite(value)) {
+        const std::string bad_data = non_finite_samples(*b, train, *data_.reader);  // the data, not the rate?
+        throw std::runtime_error(task.label + ": the training loss became " + std::to_string(value) + " at epoch " +
+                                 std::to_string(epoch + 1) +
+                                 (bad_data.empty() ? " (learning rate too high?)"
+                                                   : ": the data is the cause: " + bad_data +
+                                                         "; remake the dataset from sound audio"));
+      }
       loss_sum += value * static_cast<double>(b->size);
       seen += b->size;
       ++step;

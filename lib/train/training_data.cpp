@@ -6,6 +6,7 @@
 #include "digest/digest.h"
 #include "infer/preprocessing_check.h"
 #include "shard/shard_error.h"
+#include "train/clip_length.h"
 
 namespace genre::train {
 
@@ -46,6 +47,7 @@ TrainingData open_training_data(const std::string& dir, const std::vector<std::s
     throw std::runtime_error(manifest_path + ": the samples were made with " + std::to_string(m.preprocessing.size()) +
                              " different preprocessing settings; one model needs one");
   data.preprocessing = m.preprocessing.empty() ? nlohmann::json::object() : m.preprocessing.front();
+  record_trained_clip_length(data.preprocessing, *data.reader);  // whole clips: the time scale trained on
   data.window_hop_seconds = window_hop_seconds(data.preprocessing);
   for (const std::string& split : required_splits)
     if (data.reader->size(split) == 0)

@@ -20,6 +20,8 @@
 #include "train/process_group.h"
 #include "train/regime_runner.h"
 #include "train/run_files.h"
+#include "train/run_splits.h"
+#include "train/unstarted_run.h"
 
 namespace genre::train {
 
@@ -158,7 +160,7 @@ void check_same_dataset(const std::string& path, const TrainingData& data) {
 
 json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group) {
   const std::vector<std::string> required =
-      c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "val", "test"};
+      c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "test"};  // val: carved when absent
   const TrainingData data = open_training_data(c.data, required);
   const bool writes = !group || group->rank() == 0;
   at::set_num_threads(c.threads);
@@ -229,7 +231,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
           report::markdown_table({"fold", "fine top-1", "fine top-1 per track", "fine macro-F1", "macro top-1"}, rows) +
           "\nEach fold: [folds/fold-N/report.md](folds/fold-1/report.md).\n";
   } else {
-    const json r = run_one(dataset_splits(data), c.out, "", "test");
+    const json r = run_one(splits_for_run(data, c, progress), c.out, "", "test");
     report.update(r);
     if (c.regime != "compare") {
       std::ifstream sub(c.out + "/report.md");
@@ -277,6 +279,16 @@ json with_group(const DistSetup& dist, const ComputeDevice& device, const std::f
   }
 }
 
+// run(); a failure before the first epoch leaves nothing behind (train/unstarted_run.h).
+json run_or_forget(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group) {
+  try {
+    return run(c, device, group);
+  } catch (...) {
+    if (!group || group->rank() == 0) forget_failed_run(c.out);
+    throw;
+  }
+}
+
 // Threads per rank when not given: the cores shared among the ranks on this machine.
 int default_threads(const DistEnv& env) {
   int local = 1;
@@ -307,20 +319,23 @@ json start_training(TrainConfig c, const DistSetup& dist) {
   const ComputeDevice device = device_for(c, dist.env);
   return with_group(dist, device, [&](ProcessGroup* group) {
     on_rank0(group, [&] {
-      if (fs::exists(c.out + "/config.json"))
+      if (fs::exists(c.out + "/config.json") && run_completed_an_epoch(c.out))
         throw std::runtime_error(c.out + ": already holds a run (config.json); continue it with --resume " + c.out +
                                  " or choose another --out");
+      clear_unstarted_run(c.out);  // a run that failed before its first epoch: nothing to keep
       fs::create_directories(c.out);
       write_text_atomically(c.out + "/config.json", c.to_json().dump(2) + "\n");
     });
-    return run(c, device, group);
+    return run_or_forget(c, device, group);
   });
 }
 
 json resume_training(const std::string& dir, int threads, const DistSetup& dist) {
   const std::string path = dir + "/config.json";
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": no run to resume here");
+  if (!in)
+    throw std::runtime_error(dir + ": nothing to resume (no config.json: no run started here, or it failed before "
+                             "completing an epoch); start it with --data and --out");
   TrainConfig c;
   try {
     c = TrainConfig::from_json(json::parse(in));
@@ -331,7 +346,7 @@ json resume_training(const std::string& dir, int threads, const DistSetup& dist)
   if (threads > 0) c.threads = threads;
   check_batch_shares(c, dist.env);
   const ComputeDevice device = device_for(c, dist.env);
-  return with_group(dist, device, [&](ProcessGroup* group) { return run(c, device, group); });
+  return with_group(dist, device, [&](ProcessGroup* group) { return run_or_forget(c, device, group); });
 }
 
 }  // namespace genre::train

@@ -1136,3 +1136,121 @@ TEST_F(GenreClassifyTest, LivePipelineLatencyIncludesMaxDelay) {
   ASSERT_TRUE(GST_CLOCK_TIME_IS_VALID(without));
   EXPECT_EQ(with, without + 300 * GST_MSECOND);
 }
+
+// ---- silence ------------------------------------------------------------------------------
+
+namespace {
+
+struct FileRun {
+  std::vector<GstStructure*> windows;  // the window messages, in order
+  GstStructure* final = nullptr;
+  std::string error;
+  ~FileRun() {
+    for (GstStructure* s : windows) gst_structure_free(s);
+    if (final) gst_structure_free(final);
+  }
+};
+
+// `source ! audioconvert ! audioresample ! MIDDLE ! genreclassify ! fakesink` to EOS.
+void run_file(const std::string& source, const std::string& middle, const std::string& model, FileRun* run,
+              const std::string& classify_props = "") {
+  const std::string desc = source + " ! audioconvert ! audioresample ! " + middle + " ! genreclassify model=\"" +
+                           model + "\" " + classify_props + " ! fakesink sync=false";
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), &error);
+  ASSERT_TRUE(pipeline && !error) << (error ? error->message : "parse failed");
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
+        GstMessageType(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+    if (!msg) {
+      run->error = "timeout";
+      break;
+    }
+    const GstMessageType type = GST_MESSAGE_TYPE(msg);
+    if (type == GST_MESSAGE_ERROR) {
+      GError* err = nullptr;
+      gst_message_parse_error(msg, &err, nullptr);
+      run->error = err->message;
+      g_error_free(err);
+    } else if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name(gst_message_get_structure(msg), "genre")) {
+      GstStructure* s = gst_structure_copy(gst_message_get_structure(msg));
+      if (bool_field(s, "final"))
+        run->final = s;
+      else
+        run->windows.push_back(s);
+    }
+    gst_message_unref(msg);
+    if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS) break;
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
+// 1 s windows of 32 mel bands; the probe reads its logits from the image.
+const char* kSilenceMiddle = "melspec sample-rate=22050 n-mels=32 ! specresize window-frames=43 width=8 height=4";
+
+}  // namespace
+
+// Silence is not a genre: a silent stretch gives silent windows without scores, left out of
+// the whole-stream verdict; sound around it is classified as before.
+TEST_F(GenreClassifyTest, SilentWindowsAreMarkedAndLeftOutOfTheVerdict) {
+  ProbeBundleSpec spec;
+  spec.preprocessing = genre::test::capture_preprocessing(kSilenceMiddle);
+  ASSERT_FALSE(spec.preprocessing.empty());
+  const std::string model = bundle("probe.pt", spec);
+  FileRun run;
+  // 9 s of digital silence with a 10 ms tick every 3 s: windows around a tick sound, the others are silent.
+  run_file("audiotestsrc wave=ticks tick-interval=3000000000 num-buffers=390", kSilenceMiddle, model, &run);
+  ASSERT_EQ(run.error, "");
+  ASSERT_NE(run.final, nullptr);
+  guint64 silent = 0, sounding = 0;
+  for (const GstStructure* s : run.windows) {
+    if (bool_field(s, "silent")) {
+      ++silent;
+      EXPECT_TRUE(string_array(s, "labels").empty());
+      EXPECT_EQ(str_field(s, "verdict"), "");
+      EXPECT_FALSE(bool_field(s, "confident"));
+    } else {
+      ++sounding;
+      EXPECT_EQ(string_array(s, "labels").size(), 4u);
+    }
+  }
+  EXPECT_GE(silent, 3u);
+  EXPECT_GE(sounding, 2u);
+  EXPECT_FALSE(bool_field(run.final, "silent"));
+  EXPECT_EQ(uint64_field(run.final, "windows"), sounding);
+  EXPECT_EQ(uint64_field(run.final, "silent-windows"), silent);
+  EXPECT_NE(str_field(run.final, "verdict"), "");
+}
+
+TEST_F(GenreClassifyTest, AnAllSilentStreamEndsWithoutAVerdict) {
+  ProbeBundleSpec spec;
+  spec.preprocessing = genre::test::capture_preprocessing(kSilenceMiddle);
+  const std::string model = bundle("probe.pt", spec);
+  FileRun run;
+  run_file("audiotestsrc wave=silence num-buffers=200", kSilenceMiddle, model, &run);
+  ASSERT_EQ(run.error, "");
+  ASSERT_FALSE(run.windows.empty());
+  for (const GstStructure* s : run.windows) EXPECT_TRUE(bool_field(s, "silent"));
+  ASSERT_NE(run.final, nullptr) << "the stream still ends with a final message";
+  EXPECT_TRUE(bool_field(run.final, "silent"));
+  EXPECT_EQ(uint64_field(run.final, "windows"), 0u);
+  EXPECT_EQ(uint64_field(run.final, "silent-windows"), run.windows.size());
+  EXPECT_EQ(str_field(run.final, "verdict"), "");
+  EXPECT_TRUE(string_array(run.final, "labels").empty());
+
+  // Quiet is not silent: a tone 40 dB below full scale is classified.
+  FileRun quiet;
+  run_file("audiotestsrc wave=sine volume=0.01 num-buffers=200", kSilenceMiddle, model, &quiet);
+  ASSERT_EQ(quiet.error, "");
+  for (const GstStructure* s : quiet.windows) EXPECT_FALSE(bool_field(s, "silent"));
+  // And the floor is a property: at -1000 dB nothing is silent.
+  FileRun never;
+  run_file("audiotestsrc wave=silence num-buffers=100", kSilenceMiddle, model, &never, "silence-floor=-1000");
+  ASSERT_EQ(never.error, "");
+  ASSERT_NE(never.final, nullptr);
+  EXPECT_FALSE(bool_field(never.final, "silent"));
+}

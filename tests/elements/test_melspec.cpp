@@ -665,3 +665,48 @@ TEST_F(BadAudioFile, StereoDecoderOutputIntoMelspecIsNotNegotiated) {
   EXPECT_EQ(run_pipeline("filesrc location=" + path + " ! decodebin ! audioconvert ! audioresample ! melspec ! "
                          "appsink name=mel").error, "");
 }
+
+// NaN, Inf and 1e38 samples would make NaN frames (and NaN images downstream): melspec
+// refuses them with an error naming the stream position, and sends no frame built on them.
+TEST(Melspec, RefusesNonFiniteAndHugeSamplesNamingThePosition) {
+  const struct {
+    float value;
+    const char* what;
+  } cases[] = {{std::nanf(""), "a NaN"}, {INFINITY, "an infinite"}, {-INFINITY, "an infinite"},
+               {1e38f, "an out-of-range"}};
+  for (const auto& c : cases) {
+    auto y = make_signal(2 * kRate);
+    const size_t bad = kRate + kRate / 2;  // 1.5 s into the stream
+    y[bad] = c.value;
+    GstHarness* h = gst_harness_new("melspec");
+    genre::test::ErrorBus bus(h->element);
+    gst_harness_set_src_caps_str(h, kMonoCaps);
+    GstFlowReturn last = GST_FLOW_OK;
+    for (size_t at = 0; at < y.size() && last == GST_FLOW_OK; at += 4096) {
+      const size_t n = std::min<size_t>(4096, y.size() - at);
+      last = gst_harness_push(h, audio_buffer(y.data() + at, n, at, 10 * GST_SECOND));
+    }
+    EXPECT_EQ(last, GST_FLOW_ERROR) << c.what;
+    const std::string error = bus.errors();
+    EXPECT_NE(error.find(std::string("holds ") + c.what + " sample"), std::string::npos) << error;
+    EXPECT_NE(error.find("0:00:11.500000000"), std::string::npos) << "names the position: " << error;
+    Output out;
+    pull_all(h, &out);
+    for (float v : out.frames) ASSERT_TRUE(std::isfinite(v)) << c.what;
+    gst_harness_teardown(h);
+  }
+}
+
+TEST(Melspec, LoudButFiniteAudioIsKept) {
+  auto y = make_signal(kRate);
+  for (float& v : y) v *= 1000.f;  // 60 dB over full scale: unusual, still computable
+  GstHarness* h = gst_harness_new("melspec");
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  push_chunks(h, y, 4096);
+  gst_harness_push_event(h, gst_event_new_eos());
+  Output out;
+  pull_all(h, &out);
+  EXPECT_FALSE(out.frames.empty());
+  for (float v : out.frames) ASSERT_TRUE(std::isfinite(v));
+  gst_harness_teardown(h);
+}

@@ -20,6 +20,10 @@ std::string probe_source(const ProbeBundleSpec& s) {
   std::string body = "    y = " + target + ".clone()\n";
   if (s.behaviour == ProbeBehaviour::Throws)
     body += "    assert not bool((x[:, 0, 2, 0] > 100.0).any()), 'deliberate failure of the probe model'\n";
+  if (s.behaviour == ProbeBehaviour::NonFinite)
+    body += "    loud = x[:, 0, 2, 0:1]\n"
+            "    y = torch.where(loud > 200.0, torch.full_like(y, float('inf')), y)\n"
+            "    y = torch.where((loud > 100.0) & (loud <= 200.0), torch.full_like(y, float('nan')), y)\n";
   if (s.behaviour == ProbeBehaviour::Slow)
     body += "    a = self.work\n"
             "    for i in range(" + std::to_string(s.slow_matmuls) + "):\n"

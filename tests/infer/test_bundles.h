@@ -17,6 +17,7 @@ enum class ProbeBehaviour {
   Throws,      // as Probe, but raises when pixel [0, 0, 2, 0] exceeds 100
   Slow,        // as Probe after `slow_matmuls` 64x64 matrix products
   WrongShape,  // returns one logit too few
+  NonFinite,   // as Probe, but NaN logits when pixel [0, 0, 2, 0] exceeds 100 (Inf when it exceeds 200)
 };
 
 struct ProbeBundleSpec {

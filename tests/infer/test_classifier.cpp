@@ -166,6 +166,27 @@ TEST_F(ClassifierTest, AFailingForwardPassIsAnInferError) {
   EXPECT_EQ(c.classify({img.data()}).size(), 1u) << "the classifier still works after a failure";
 }
 
+TEST_F(ClassifierTest, NanOrInfScoresAreAnErrorNamingTheModel) {
+  ProbeBundleSpec spec;
+  spec.behaviour = ProbeBehaviour::NonFinite;
+  const std::string path = bundle("nonfinite.pt", spec);
+  Classifier c(options(path));  // zero warm-up images give finite scores
+  for (float loud : {150.0f, 250.0f}) {
+    auto img = image({1, 0, 0, 0});
+    img[16] = loud;  // row 2, column 0: NaN at 150, Inf at 250
+    try {
+      c.classify({img.data()});
+      FAIL() << "non-finite scores were returned as probabilities";
+    } catch (const InferError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      EXPECT_NE(what.find("(probe)"), std::string::npos) << what;
+      EXPECT_NE(what.find("NaN or Inf"), std::string::npos) << what;
+    }
+  }
+  EXPECT_EQ(c.classify({image({1, 0, 0, 0}).data()}).size(), 1u) << "the classifier still works afterwards";
+}
+
 TEST_F(ClassifierTest, AModelThatDisagreesWithItsClassListFailsAtLoad) {
   ProbeBundleSpec spec;
   spec.behaviour = ProbeBehaviour::WrongShape;

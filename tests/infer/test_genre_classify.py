@@ -176,6 +176,23 @@ class GenreClassifyTest(unittest.TestCase):
         for rec in json_lines(r.stdout):
             self.assertEqual(rec["windows"], 1, rec)
 
+    def test_long_files_are_several_clips_of_the_trained_length(self):
+        # The bundle was trained on clips cut to 300 frames (~7 s): a 20 s file is 3 such clips
+        # (the last one padded), averaged; never one image squeezed to another time scale.
+        long = os.path.join(self.dir, "long.ogg")
+        make_audio(long, 20, "pink-noise", "Long", "Artist")
+        r = run(["-m", self.whole, "--format", "json", "--windows", long])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = json_lines(r.stdout)
+        windows = [x for x in recs if x["type"] == "window"]
+        self.assertEqual(recs[-1]["windows"], 3, recs[-1])
+        self.assertEqual(len(windows), 3)
+        for i, w in enumerate(windows):
+            self.assertAlmostEqual(w["start_s"], i * 300 * 512 / 22050, places=3)
+            self.assertAlmostEqual(w["duration_s"], 300 * 512 / 22050, places=3)
+        printed = run(["-m", self.whole, "--print-pipeline", long]).stdout
+        self.assertIn(" window-frames=300 hop-frames=300", printed)
+
     def test_a_directory_with_a_broken_file(self):
         tree = os.path.join(self.dir, "tree")
         copies = self.copy_of(self.files, tree)
@@ -223,6 +240,58 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertIn(f"verdict=(string){rec['verdict']},", final[0])
         self.assertAlmostEqual(score, rec["score"], places=5)
 
+    def test_printed_pipeline_is_shell_safe(self):
+        # Parentheses, spaces, an apostrophe, '!' and '$' in the paths: the line still runs in bash as printed.
+        odd = os.path.join(self.dir, "odd (copy) it's $HOME!")
+        os.makedirs(odd, exist_ok=True)
+        song = self.copy_of([self.files[0]], odd)[0]
+        model = os.path.join(odd, "model (1).pt")
+        shutil.copy(self.model, model)
+        printed = run(["-m", model, "--print-pipeline", song])
+        self.assertEqual(printed.returncode, 0, printed.stderr)
+        line = printed.stdout.strip()
+        launched = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120)
+        self.assertEqual(launched.returncode, 0, line + "\n" + launched.stderr)
+        final = [l for l in launched.stdout.splitlines() if "(element): genre," in l and "final=(boolean)true" in l]
+        self.assertEqual(len(final), 1, launched.stdout[-2000:])
+
+    def test_silence_is_not_a_genre(self):
+        silent = os.path.join(self.dir, "silent.flac")
+        make_audio(silent, 6, "silence", "Nothing", "Nobody")
+        r = run(["-m", self.model, "--format", "json", silent, self.files[0]])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        recs = {rec["file"]: rec for rec in json_lines(r.stdout)}
+        self.assertIn("the input is silent", recs[silent]["error"])
+        self.assertNotIn("verdict", recs[silent])
+        self.assertIn(recs[self.files[0]]["verdict"], CLASSES)
+        self.assertEqual(recs[self.files[0]]["silent_windows"], 0)
+        self.assertIn("1 of 2 files classified, 1 failed:", r.stderr)
+        self.assertIn(silent + ": the input is silent", r.stderr)
+
+    def test_live_silence_is_said_once_and_gives_no_verdict(self):
+        p = subprocess.Popen([TOOL, "-m", self.model, "--live", "--source", "audiotestsrc is-live=true wave=silence"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            lines = []
+            deadline = time.time() + 60
+            while len(lines) < 3 and time.time() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertEqual(len(lines), 3, err)
+        for line in lines:
+            self.assertTrue(line.rstrip().endswith(": silent (no signal)"), line)
+            self.assertNotIn("%", line, "no scores for silence")
+        self.assertEqual(err.count("the input is silent"), 2, err)  # once while live, once at the end
+        self.assertIn("no verdicts while it lasts", err)
+        self.assertEqual(p.returncode, 1, err)
+
     # ---- usage -------------------------------------------------------------------
 
     def test_usage_errors_are_one_line_and_exit_2(self):
@@ -235,6 +304,14 @@ class GenreClassifyTest(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, (args, r.stderr))
             self.assertTrue(r.stderr.startswith("genre-classify: "), r.stderr)
             self.assertEqual(r.stdout, "")
+
+    def test_an_unknown_option_is_named_before_missing_required_ones(self):
+        for args in (["--bogus"], ["--bogus", self.files[0]]):
+            r = run(args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn("--bogus", r.stderr)
+            self.assertIn("not expected", r.stderr)
+            self.assertNotIn("--model is required", r.stderr)
 
     def test_help_documents_every_option(self):
         r = run(["--help"])
@@ -264,7 +341,7 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertIn("Filename", text)
         self.assertIn("libgstgenreclassify.so", text)
         lines = text.splitlines()
-        for prop in ("model", "device", "threads", "top-k", "smoothing", "ema-alpha", "min-confidence",
+        for prop in ("model", "device", "threads", "top-k", "smoothing", "ema-alpha", "min-confidence", "silence-floor",
                      "post-messages", "emit-tags", "batch", "leaky", "max-delay", "skipped"):
             at = next((i for i, l in enumerate(lines) if l.startswith(f"  {prop} ") and ":" in l), None)
             self.assertIsNotNone(at, f"gst-inspect shows no '{prop}'")
@@ -338,6 +415,29 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertTrue(lines[0].startswith("0.0s window 0: "), lines[0])
         self.assertTrue(lines[-1].startswith(self.files[1] + ": "), lines[-1])
 
+    def test_first_sigterm_or_sigint_ends_a_forward_pass_that_never_returns(self):
+        # ~10^9 matrix products per window: the forward pass does not end in any test's lifetime.
+        hung = os.path.join(self.dir, "hung.pt")
+        subprocess.run([MAKE_BUNDLE, hung, "probe", WHOLE_CLIP_MIDDLE, "1000000000"], check=True, timeout=300)
+        for sig, live in ((signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)):
+            args = ["--live", self.files[0]] if live else ["-j", "1", self.files[0]]
+            p = subprocess.Popen([TOOL, "-m", hung, "--threads", "1"] + args, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            try:
+                time.sleep(4)  # the model is loaded and its first forward pass runs
+                self.assertIsNone(p.poll(), "the run ended before the signal")
+                sent = time.time()
+                p.send_signal(sig)
+                out, err = p.communicate(timeout=20)
+                took = time.time() - sent
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertEqual(p.returncode, 130, (sig, live, err))
+            self.assertLess(took, 6, (sig, live))
+            self.assertIn("interrupted", err)
+
     # ---- tags --------------------------------------------------------------------------
 
     def test_write_tags_round_trip(self):
@@ -356,9 +456,27 @@ class GenreClassifyTest(unittest.TestCase):
             self.assertEqual(tags["title"], before[f][1]["title"], "other tags kept")
             self.assertEqual(tags["artist"], before[f][1]["artist"], "other tags kept")
             self.assertEqual(decoded_audio(f), before[f][0], f"{f}: decoded audio changed")
+        self.assertIn("3 of 3 files classified; tags: 3 written", r.stderr)
         # Again: the genre is already there.
         again = run(["-m", self.model, "--format", "json", "--write-tags", "--genre-format", "macro/fine"] + files)
         self.assertEqual({rec["tag"]["action"] for rec in json_lines(again.stdout)}, {"unchanged"})
+        self.assertIn("3 of 3 files classified; tags: 3 unchanged", again.stderr)
+
+    def test_a_stale_ape_genre_is_said_not_hidden(self):
+        from mutagen.apev2 import APEv2
+        f = self.copy_of([self.files[0]], os.path.join(self.dir, "ape"))[0]
+        ape = APEv2()
+        ape["Genre"] = "Polka"
+        ape.save(f)
+        r = run(["-m", self.model, "--format", "json", "--write-tags", f])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = json_lines(r.stdout)[0]
+        self.assertEqual(rec["tag"]["action"], "written")
+        self.assertIn('APE Genre "Polka" not updated', rec["tag"]["not_updated"])
+        self.assertIn("1 written; 1 with another genre field not updated", r.stderr)
+        self.assertEqual(str(APEv2(f)["Genre"]), "Polka", "the APE tag is left as it was, as said")
+        text = run(["-m", self.model, "--write-tags", "--genre-format", "macro", f])
+        self.assertIn('APE Genre "Polka" not updated', text.stdout)
 
     def test_dry_run_and_uncertain_verdicts_leave_files_alone(self):
         files = self.copy_of(self.files, os.path.join(self.dir, "dry"))
@@ -373,6 +491,13 @@ class GenreClassifyTest(unittest.TestCase):
         for rec in json_lines(unsure.stdout):
             self.assertFalse(rec["confident"])
             self.assertEqual(rec["tag"]["action"], "uncertain: left alone")
+        # The summary counts what happened to the tags, not "classified and tagged".
+        self.assertIn("3 of 3 files classified; tags: 3 left alone (uncertain)", unsure.stderr)
+        self.assertNotIn("and tagged", unsure.stderr)
+        self.assertIn("3 of 3 files classified; tags (dry run, nothing written): 3 would change (dry run)", dry.stderr)
+        quiet = run(["-m", self.model, "-q", "--write-tags", "--min-confidence", "0.99"] + files)
+        self.assertEqual(quiet.returncode, 0, quiet.stderr)
+        self.assertEqual(quiet.stderr, "", "-q: no summary when nothing failed")
         for f in files:
             self.assertEqual(file_digest(f), digest[f], f)
             self.assertIsNone(mutagen_tags(f)["genre"])

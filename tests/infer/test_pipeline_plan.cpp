@@ -73,12 +73,22 @@ TEST(PipelinePlan, WindowedBundlesKeepTheirWindowWithAOneSecondHop) {
   EXPECT_EQ(plan_pipeline(preprocessing(129, 0), tiny).hop_frames, 1u) << "never below one frame";
 }
 
-TEST(PipelinePlan, WholeClipBundlesGetWholeClipsAsTrained) {
+// A long file is several clips of the trained length, one after another, not one squeezed image.
+TEST(PipelinePlan, WholeClipBundlesGetConsecutiveClipsOfTheTrainedLength) {
   const PipelinePlan plan = plan_pipeline(preprocessing(0, 1292), PlanOptions{});
-  EXPECT_EQ(plan.window_frames, 0u);
-  EXPECT_EQ(value_of(plan.specresize, "window-frames"), "0");
-  EXPECT_EQ(value_of(plan.specresize, "hop-frames"), "0");
-  EXPECT_EQ(value_of(plan.specresize, "max-frames"), "1292");
+  EXPECT_EQ(plan.window_frames, 1292u);
+  EXPECT_EQ(plan.hop_frames, 1292u);
+  EXPECT_EQ(value_of(plan.specresize, "window-frames"), "1292");
+  EXPECT_EQ(value_of(plan.specresize, "hop-frames"), "1292");
+  EXPECT_EQ(value_of(plan.specresize, "max-frames"), "(unset)");
+  PlanOptions hop;
+  hop.hop_seconds = 0.5;
+  EXPECT_EQ(plan_pipeline(preprocessing(0, 1292), hop).hop_frames, 1292u) << "files: clips do not overlap";
+  // A bundle that records no clip length: one image per file, as before.
+  const PipelinePlan any = plan_pipeline(preprocessing(0, 0), PlanOptions{});
+  EXPECT_EQ(any.window_frames, 0u);
+  EXPECT_EQ(value_of(any.specresize, "window-frames"), "0");
+  EXPECT_EQ(value_of(any.specresize, "max-frames"), "0");
 }
 
 TEST(PipelinePlan, LiveTurnsTheClipLengthIntoASlidingWindow) {

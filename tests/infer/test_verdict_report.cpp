@@ -96,3 +96,30 @@ TEST(VerdictReport, TagGenreFormats) {
   EXPECT_THROW(genre_format_from_string("upper"), InferError);
   EXPECT_THROW(output_format_from_string("xml"), InferError);
 }
+
+// Class names from a bundle and file names are printed escaped: an ESC sequence must not
+// reach the terminal and one verdict must stay one line (CSV and JSON quote on their own).
+TEST(VerdictReport, TextEscapesControlCharacters) {
+  FileResult r = rock();
+  r.input = "two\nlines.mp3";
+  r.top[0].name = "\x1b[31mRed";
+  r.top[1].name = "Ja\rzz";
+  r.macro->name = "Ba\x07nd";
+  const std::string line = format_file(r, OutputFormat::Text);
+  EXPECT_EQ(line, "two\\nlines.mp3: \\e[31mRed 62.5% [Ba\\x07nd 75.0%]; then Ja\\rzz 25.0%, Pop 12.5%");
+  FileResult bad;
+  bad.input = "x\x1b]0;title\x07.mp3";
+  bad.error = "bad\nthing";
+  EXPECT_EQ(format_file(bad, OutputFormat::Text), "x\\e]0;title\\x07.mp3: FAILED: bad\\nthing");
+  WindowRecord w;
+  w.top = {{0, "\x1b[2J", 1, 0.5f}};
+  w.verdict = {0, "\xc2\x9b" "31m", 1, 0.5f};  // C1 CSI, as UTF-8
+  const std::string window = format_window(w, OutputFormat::Text);
+  EXPECT_EQ(window.find('\x1b'), std::string::npos) << window;
+  EXPECT_NE(window.find("\\e[2J"), std::string::npos) << window;
+  EXPECT_NE(window.find("verdict \\u009b31m"), std::string::npos) << window;
+  // UTF-8 letters are not controls.
+  r = rock();
+  r.top[0].name = "Musique électronique";
+  EXPECT_NE(format_file(r, OutputFormat::Text).find(": Musique électronique 62.5%"), std::string::npos);
+}

@@ -2,6 +2,9 @@
 // smoothings and the whole-stream verdict, against numbers worked out by hand.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "infer/infer_error.h"
 #include "infer/verdict_tracker.h"
 
@@ -229,4 +232,41 @@ TEST(VerdictTracker, RejectsBadOptionsAndBadWindows) {
   } catch (const InferError& e) {
     EXPECT_NE(std::string(e.what()).find("2 scores"), std::string::npos) << e.what();
   }
+}
+
+// Silence is not a genre: windows below the floor are counted, never scored, and left out
+// of the running and whole-stream verdicts.
+TEST(VerdictTracker, SilentWindowsAreCountedAndLeftOutOfTheVerdicts) {
+  TrackerOptions o = with(Smoothing::Mean);
+  VerdictTracker t(four_classes(), o);
+  EXPECT_TRUE(t.is_silent(-100.0)) << "digital silence";
+  EXPECT_TRUE(t.is_silent(-50.5)) << "below the default floor of -50 dB";
+  EXPECT_FALSE(t.is_silent(-50.0));
+  EXPECT_FALSE(t.is_silent(-20.0));
+  EXPECT_FALSE(t.is_silent(std::nan(""))) << "an unknown level is not silence";
+  EXPECT_TRUE(t.is_silent(-std::numeric_limits<double>::infinity()));
+
+  t.add_silent();
+  t.add_silent();
+  EXPECT_FALSE(t.stream_verdict()) << "only silence: no verdict";
+  EXPECT_EQ(t.silent_windows(), 2u);
+  t.add(probs(kWindows[0]));
+  t.add_silent();
+  const auto r = t.add(probs(kWindows[1]));
+  EXPECT_EQ(r.verdict.name, "Rock");
+  EXPECT_FLOAT_EQ(r.verdict.score, 0.4f) << "the running mean of the two classified windows only";
+  const auto v = t.stream_verdict();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->windows, 2u);
+  EXPECT_EQ(v->silent_windows, 3u);
+  EXPECT_EQ(v->top.front().name, "Rock");
+  EXPECT_FLOAT_EQ(v->top.front().score, 0.4f);
+  t.reset();
+  EXPECT_EQ(t.silent_windows(), 0u);
+
+  o.silence_floor_db = -1000.0;
+  t.set_options(o);
+  EXPECT_FALSE(t.is_silent(-100.0)) << "-1000: never silent";
+  o.silence_floor_db = 3.0;
+  EXPECT_THROW(t.set_options(o), InferError);
 }

@@ -20,6 +20,8 @@ TEST(MarkdownTable, HeaderRuleAndRowsWithAlignment) {
 
 TEST(MarkdownTable, EscapesPipesAndLineBreaks) {
   EXPECT_EQ(markdown_table({"name"}, {{"a|b\nc"}}), "| name |\n|---|\n| a\\|b c |\n");
+  // A class name carrying a terminal escape sequence: visible, not executed.
+  EXPECT_EQ(markdown_table({"name"}, {{"\x1b[31mRed\x07"}}), "| name |\n|---|\n| \\e[31mRed\\x07 |\n");
 }
 
 TEST(MarkdownTable, RejectsRaggedRows) {

@@ -107,7 +107,13 @@ class GenreTrainTest(unittest.TestCase):
         bundle = json.loads(model.bundle_json)
         self.assertEqual(bundle["format"], "genre-bundle")
         self.assertEqual(bundle["classes"], manifest["classes"])
-        self.assertEqual(bundle["preprocessing"], manifest["preprocessing"][0])
+        # The dataset's preprocessing, plus the clip length the whole-clip model was trained on: the
+        # clips' median frame count (3 s at 22050 / 512: 130 frames) as specresize's max-frames.
+        recorded = json.loads(json.dumps(manifest["preprocessing"][0]))
+        self.assertEqual(recorded["genre/specresize-params"]["max-frames"], 0)
+        recorded["genre/specresize-params"]["max-frames"] = bundle["preprocessing"]["genre/specresize-params"]["max-frames"]
+        self.assertEqual(bundle["preprocessing"], recorded)
+        self.assertIn(recorded["genre/specresize-params"]["max-frames"], range(128, 136))
         self.assertEqual(bundle["input_shape"], manifest["sample_shape"])
         self.assertEqual(bundle["manifest_sha256"], hashlib.sha256(open(manifest_path, "rb").read()).hexdigest())
         self.assertEqual((bundle["model"], bundle["regime"], bundle["target"]), ("cnn", "two-stage", "fine"))
@@ -292,10 +298,12 @@ class GenreTrainTest(unittest.TestCase):
         shutil.rmtree(broken)
         shutil.copytree(self.clips, broken)
         manifest = json.load(open(os.path.join(broken, "manifest.json")))
-        manifest["shards"] = [s for s in manifest["shards"] if s["split"] != "val"]
+        # Without a test split there is nothing to report on (no val split: validation is carved from
+        # training, test_genre_train_cli.py).
+        manifest["shards"] = [s for s in manifest["shards"] if s["split"] != "test"]
         os.chmod(os.path.join(broken, "manifest.json"), 0o644)
         json.dump(manifest, open(os.path.join(broken, "manifest.json"), "w"))
-        fails(broken, says="no 'val' split")
+        fails(broken, says="no 'test' split")
         fails(self.clips, "--init", os.path.join(self.tmp, "no-weights.pt"), status=2, says="cnn")
         fails(self.clips, "--bogus-flag", status=2, says="--bogus-flag")
         fails(self.clips, "--model", "lenet", status=2, says="--model")
