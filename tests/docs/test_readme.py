@@ -5,7 +5,7 @@ HOME is a fresh directory whose ~/fma holds an FMA download made by fma-synth (6
 paths such as runs/cnn resolve there), with the build tree's tools on PATH and its plugins on
 GST_PLUGIN_PATH, as inside `meson devenv -C build -w .`; `meson devenv -C build` becomes the
 build tree under test. The files a reader brings (song.mp3, song.ogg, track.mp3, 000002.mp3,
-~/Music) are copies of generated tracks. Two changes keep the test short, and nothing else is
+~/Music, a ~/gtzan/genres_original tree of two genres) are copies of generated tracks. Two changes keep the test short, and nothing else is
 changed: genre-train gets `--epochs 1` and --live ends with SIGINT after a few seconds.
 
 Commands that cannot run here are skipped by name below (installing packages, another build
@@ -90,6 +90,12 @@ class ReadmeTest(unittest.TestCase):
                       for f in fs if f.endswith(".mp3"))
         for name, src in (("song.mp3", mp3s[0]), ("track.mp3", mp3s[1]), ("000002.mp3", mp3s[2])):
             shutil.copy(src, os.path.join(cls.work, name))
+        # A GTZAN-style tree (the folder is the label) of generated tracks, ten per genre.
+        for i, genre in enumerate(("blues", "rock")):
+            folder = os.path.join(cls.home, "gtzan", "genres_original", genre)
+            os.makedirs(folder)
+            for k, src in enumerate(mp3s[7 + 10 * i:17 + 10 * i]):
+                shutil.copy(src, os.path.join(folder, f"{genre}.{k:05d}.mp3"))
         music = os.path.join(cls.home, "Music")
         os.makedirs(music)
         for src in mp3s[3:6]:
