@@ -12,6 +12,22 @@ namespace genre::loader {
 
 namespace {
 
+// A fold's validation quota per class: val_fraction of its n_train training tracks (at least
+// one, never all), when there are at least two units (tracks, or groups) to split; classes
+// ranked by a seeded shuffle for the largest-remainder ties.
+std::vector<std::size_t> val_quotas(const std::vector<std::size_t>& sizes, std::size_t n_train, std::size_t units,
+                                    double val_fraction, std::uint64_t seed, int f) {
+  std::size_t target = 0;
+  if (val_fraction > 0 && units >= 2)
+    target = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(val_fraction * double(n_train))), 1,
+                                     n_train - 1);
+  std::vector<std::size_t> rank(sizes.size());
+  for (std::size_t c = 0; c < rank.size(); ++c) rank[c] = c;
+  fma::Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, static_cast<std::uint64_t>(f)));
+  shuffle_in_place(rank, tie_rng);
+  return stratified_quotas(sizes, target, rank);
+}
+
 struct Track {
   int fine = -1;  // of the track's first sample: a clip's windows share one label
   int fold = -1;
@@ -102,15 +118,7 @@ std::vector<Fold> make_group_folds(const std::vector<const SampleInfo*>& samples
       sizes.push_back(n);
       train_by_class.push_back(std::move(kept));
     }
-    std::size_t target = 0;
-    if (val_fraction > 0 && n_groups >= 2)
-      target = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(val_fraction * double(n_train))), 1,
-                                       n_train - 1);
-    std::vector<std::size_t> rank(sizes.size());
-    for (std::size_t c = 0; c < rank.size(); ++c) rank[c] = c;
-    fma::Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, static_cast<std::uint64_t>(f)));
-    shuffle_in_place(rank, tie_rng);
-    const std::vector<std::size_t> quota = stratified_quotas(sizes, target, rank);
+    const std::vector<std::size_t> quota = val_quotas(sizes, n_train, n_groups, val_fraction, seed, f);
 
     for (auto& [name, g] : groups) g.val = false;
     std::size_t val_groups = 0;
@@ -230,15 +238,7 @@ std::vector<Fold> make_folds(const std::vector<const SampleInfo*>& samples, int 
       sizes.push_back(kept.size());
       train_by_class.push_back(std::move(kept));
     }
-    std::size_t target = 0;
-    if (val_fraction > 0 && n_train >= 2)
-      target = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(val_fraction * double(n_train))), 1,
-                                       n_train - 1);
-    std::vector<std::size_t> rank(sizes.size());
-    for (std::size_t c = 0; c < rank.size(); ++c) rank[c] = c;
-    fma::Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, static_cast<std::uint64_t>(f)));
-    shuffle_in_place(rank, tie_rng);
-    const std::vector<std::size_t> quota = stratified_quotas(sizes, target, rank);
+    const std::vector<std::size_t> quota = val_quotas(sizes, n_train, n_train, val_fraction, seed, f);
 
     for (auto& [id, track] : tracks) track.val = false;
     for (std::size_t c = 0; c < train_by_class.size(); ++c)
