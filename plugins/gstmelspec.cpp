@@ -17,8 +17,9 @@
  * n-fft/2 when center=false); a buffer's PTS is its first frame's time,
  * DURATION frames*hop/rate, OFFSET the frame index since the signal started.
  * A signal ends (end padding, last frames) at EOS, at a DISCONT buffer, at a
- * new segment, or at a timestamp gap of more than one second; a shorter gap is
- * filled with zeros. FLUSH drops the signal. The last buffer of a signal may
+ * new segment, at caps with another rate, or at a timestamp gap of more than
+ * one second; a shorter gap is filled with zeros (the same caps sent again do
+ * not end it). FLUSH drops the signal. The last buffer of a signal may
  * hold fewer frames: melspec then sends new caps with that frame count first.
  */
 #include "gstmelspec.h"
@@ -33,8 +34,8 @@
 #include <vector>
 
 #include "dsp/mel_spectrogram_stream.h"
-#include "dsp/sample_check.h"
 #include "dsp/melspec_parameters.h"
+#include "dsp/sample_check.h"
 #include "elements.h"
 #include "parameter_properties.h"
 #include "tensor_caps.h"

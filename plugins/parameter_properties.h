@@ -47,12 +47,14 @@ bool get_table_property(const params::Table<Settings, InEffect>& table, const Se
   return true;
 }
 
-// The sticky params event: every parameter's value in effect, in table order,
-// so sinks (datasetsink) can record them and genreclassify check them.
+// The sticky params event: the table's record of what the element runs with,
+// as a structure with each field's declared type, in table order, so sinks
+// (datasetsink) can record it and genreclassify check it.
 template <class Settings, class InEffect>
 GstEvent* table_params_event(const params::Table<Settings, InEffect>& table, const InEffect& in_effect) {
+  const nlohmann::json record = table.record(in_effect);
   GstStructure* s = gst_structure_new_empty(table.record_name);
-  for (const auto& p : table.parameters()) set_record_field(s, p, p.record(in_effect));
+  for (const params::Declaration* d : table.declarations) set_record_field(s, *d, record[d->name]);
   return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
 }
 

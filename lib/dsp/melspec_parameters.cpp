@@ -32,15 +32,8 @@ const Enumeration kOutput{"GstMelspecOutput",
                           {{int(MelOutput::Power), "power", "Mel spectrogram |X|^power"},
                            {int(MelOutput::Decibel), "db", "10*log10(max(S, amin)) - 10*log10(ref)"}}};
 
-template <class Field>
-MelspecTable::Param param(const char* name, const char* nick, const char* blurb, params::Kind kind, Field f) {
-  return params::field<Settings, Settings>(name, nick, blurb, kind, f);
-}
-
-// The property ranges of the sizes reach G_MAXINT: a value outside a GParamSpec
-// range would only get a GLib warning and keep the old value; MelSpectrogramConfig
-// checks the real limits when the element starts, with an error naming them.
 std::vector<MelspecTable::Param> declare() {
+  using P = MelspecTable;
   using params::boolean;
   using params::choice;
   using params::double_range;
@@ -48,62 +41,62 @@ std::vector<MelspecTable::Param> declare() {
   using params::uint_range;
   // The params structure has always carried the sizes as G_TYPE_INT.
   return {
-      param(melspec_param::kSampleRate, "Sample rate",
+      P::field(melspec_param::kSampleRate, "Sample rate",
             "Sample rate the sink pad requires, so audioresample converts to it and a model never gets "
             "another rate; 0 = any",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.config.sample_rate; })
           .recorded_as(Type::Int)
           .first(),
-      param("n-fft", "FFT size",
+      P::field("n-fft", "FFT size",
             "Length of each analysis frame after zero-padding the window (librosa n_fft); 2 to 1048576, "
             "others are refused with an error when the element starts",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.config.n_fft; })
           .recorded_as(Type::Int)
           .first(),
-      param(melspec_param::kHopLength, "Hop length",
+      P::field(melspec_param::kHopLength, "Hop length",
             "Samples between frame starts (librosa hop_length); 1 to 1048576, others are refused with an "
             "error when the element starts",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.config.hop_length; })
           .recorded_as(Type::Int)
           .first(),
-      param("win-length", "Window length",
+      P::field("win-length", "Window length",
             "Window length in samples, centred and zero-padded to n-fft; at most n-fft; 0 = n-fft (librosa "
             "win_length)",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.config.win_length; })
           .recorded_by(Type::Int, [](const Settings& s) { return s.config.effective_win_length(); })
           .first(),
-      param("window", "Window", "Analysis window (periodic, as scipy's get_window with fftbins=True)",
+      P::field("window", "Window", "Analysis window (periodic, as scipy's get_window with fftbins=True)",
             choice(kWindow), [](auto& s) -> auto& { return s.config.window; }),
-      param("center", "Center",
+      P::field("center", "Center",
             "Pad n-fft/2 samples at both ends so frame k is centred at sample k*hop-length (librosa center)",
             boolean(), [](auto& s) -> auto& { return s.config.center; }),
-      param("pad-mode", "Padding mode", "What the centre padding holds (librosa pad_mode)", choice(kPadMode),
+      P::field("pad-mode", "Padding mode", "What the centre padding holds (librosa pad_mode)", choice(kPadMode),
             [](auto& s) -> auto& { return s.config.pad_mode; }),
-      param("power", "Power", "Exponent of the magnitude: 1 = magnitude, 2 = power (energy) (librosa power)",
+      P::field("power", "Power", "Exponent of the magnitude: 1 = magnitude, 2 = power (energy) (librosa power)",
             double_range(0.0, 16.0), [](auto& s) -> auto& { return s.config.power; }),
-      param("n-mels", "Mel bands",
+      P::field("n-mels", "Mel bands",
             "Number of mel filters (librosa n_mels); 1 to 4096, others are refused with an error when the "
             "element starts",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.config.n_mels; })
           .recorded_as(Type::Int)
           .first(),
-      param("fmin", "Lowest frequency", "Lowest mel filter edge in Hz (librosa fmin)", double_range(0.0, kDoubleMax),
+      P::field("fmin", "Lowest frequency", "Lowest mel filter edge in Hz (librosa fmin)", double_range(0.0, kDoubleMax),
             [](auto& s) -> auto& { return s.config.fmin; }),
-      param("fmax", "Highest frequency", "Highest mel filter edge in Hz, at most rate/2; 0 = rate/2 (librosa fmax)",
+      P::field("fmax", "Highest frequency", "Highest mel filter edge in Hz, at most rate/2; 0 = rate/2 (librosa fmax)",
             double_range(0.0, kDoubleMax), [](auto& s) -> auto& { return s.config.fmax; })
           .recorded_by(Type::Double, [](const Settings& s) { return s.config.effective_fmax(); }),
-      param("htk", "HTK mel scale", "Use the HTK mel formula instead of Slaney's (librosa htk)", boolean(),
+      P::field("htk", "HTK mel scale", "Use the HTK mel formula instead of Slaney's (librosa htk)", boolean(),
             [](auto& s) -> auto& { return s.config.htk; }),
-      param("norm", "Filter normalisation", "Mel filter normalisation (librosa norm)", choice(kNorm),
+      P::field("norm", "Filter normalisation", "Mel filter normalisation (librosa norm)", choice(kNorm),
             [](auto& s) -> auto& { return s.config.norm; }),
-      param("output", "Output scale",
+      P::field("output", "Output scale",
             "Mel power, or decibels as librosa's power_to_db without top_db (clipping belongs to specresize)",
             choice(kOutput), [](auto& s) -> auto& { return s.config.output; }),
-      param("ref", "dB reference", "Value that maps to 0 dB (librosa power_to_db ref)",
+      P::field("ref", "dB reference", "Value that maps to 0 dB (librosa power_to_db ref)",
             double_range(kSmallestPositive, kDoubleMax), [](auto& s) -> auto& { return s.config.ref; }),
-      param("amin", "dB floor", "Smallest value taken before the log (librosa power_to_db amin)",
+      P::field("amin", "dB floor", "Smallest value taken before the log (librosa power_to_db amin)",
             double_range(kSmallestPositive, kDoubleMax), [](auto& s) -> auto& { return s.config.amin; }),
-      param(melspec_param::kFramesPerBuffer, "Frames per buffer",
+      P::field(melspec_param::kFramesPerBuffer, "Frames per buffer",
             "Frames in each output buffer (the last of a signal may hold fewer, announced by new caps)",
             uint_range(1, 1 << 16), [](auto& s) -> auto& { return s.frames_per_buffer; })
           .with_effect(Effect::Delivery),

@@ -63,84 +63,75 @@ const Enumeration kColormap{
      {int(Colormap::Magma), to_string(Colormap::Magma), "matplotlib magma (needs channels=3)"},
      {int(Colormap::Gray), to_string(Colormap::Gray), "matplotlib gray (1 or 3 channels)"}}};
 
-template <class Field>
-SpecresizeTable::Param param(const char* name, const char* nick, const char* blurb, params::Kind kind, Field f) {
-  return params::field<Settings, InEffect>(name, nick, blurb, kind, f);
-}
-
-template <class Field>
-SpecresizeTable::Param property(const char* name, const char* nick, const char* blurb, params::Kind kind, Field f) {
-  return params::property<Settings, InEffect>(name, nick, blurb, kind, f);
-}
-
 std::vector<SpecresizeTable::Param> declare() {
+  using P = SpecresizeTable;
   using params::choice;
   using params::double_range;
   using params::kIntMax;
   using params::text;
   using params::uint_range;
   return {
-      param(kWindowFrames, "Window frames",
+      P::field(kWindowFrames, "Window frames",
             "Frames per image: 0 = one image per clip (everything up to EOS, a new segment or a DISCONT); "
             "N = sliding windows of N frames",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.window.window_frames; })
           .with_effect(Effect::Span),
-      param(kHopFrames, "Hop frames",
+      P::field(kHopFrames, "Hop frames",
             "Frames between sliding window starts; 0 = window-frames (no overlap); larger than window-frames "
             "skips frames; needs window-frames > 0",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.window.hop_frames; })
           .recorded_by(Type::UInt, [](const InEffect& r) { return r.window.effective_hop(); })
           .with_effect(Effect::Delivery),
-      param("short-policy", "Short policy",
+      P::field("short-policy", "Short policy",
             "What to do with a window that has too few frames: the last one at the end of a clip, or a whole "
             "clip shorter than max-frames",
             choice(kShortPolicy), [](auto& s) -> auto& { return s.window.short_policy; }),
-      param(kMaxFrames, "Max frames",
+      P::field(kMaxFrames, "Max frames",
             "Cut every clip to its first N frames before windowing (0 = no cut); with window-frames=0 shorter "
             "clips follow short-policy, so every image covers N frames",
             uint_range(0, kIntMax), [](auto& s) -> auto& { return s.window.max_frames; })
           .with_effect(Effect::Span),
-      param("width", "Width", "Image width in pixels (the time axis)", uint_range(1, 16384),
+      P::field("width", "Width", "Image width in pixels (the time axis)", uint_range(1, 16384),
             [](auto& s) -> auto& { return s.image.width; })
           .first(),
-      param("height", "Height", "Image height in pixels (the mel axis)", uint_range(1, 16384),
+      P::field("height", "Height", "Image height in pixels (the mel axis)", uint_range(1, 16384),
             [](auto& s) -> auto& { return s.image.height; })
           .first(),
-      param("channels", "Channels",
+      P::field("channels", "Channels",
             "Image channels: 1, or 3 (the plane three times, or the colour map's RGB); 2 is rejected",
             uint_range(1, 3), [](auto& s) -> auto& { return s.image.channels; })
           .first(),
-      param("interpolation", "Interpolation", "Resize method (OpenCV)", choice(kInterpolation),
+      P::field("interpolation", "Interpolation", "Resize method (OpenCV)", choice(kInterpolation),
             [](auto& s) -> auto& { return s.image.interpolation; }),
-      param("low-freq-at", "Low frequencies at", "Where the lowest mel bin goes in the image", choice(kLowFreqAt),
+      P::field("low-freq-at", "Low frequencies at", "Where the lowest mel bin goes in the image", choice(kLowFreqAt),
             [](auto& s) -> auto& { return s.image.low_freq_at; }),
-      param("db-ref", "dB reference",
+      P::field("db-ref", "dB reference",
             "What 0 dB is, per window (librosa power_to_db ref); with dB input, max subtracts the window's "
             "maximum",
             choice(kDbRef), [](auto& s) -> auto& { return s.image.db_ref; }),
-      param("top-db", "Top dB",
+      P::field("top-db", "Top dB",
             "Raise everything more than this many dB below the window's maximum to that floor (librosa "
             "top_db); 0 = off",
             double_range(0.0, 1000.0), [](auto& s) -> auto& { return s.image.top_db; }),
-      params::derived<Settings, InEffect>("amin", Type::Double, [](const InEffect& r) { return r.image.amin; }),
-      property("input-scale", "Input scale", "Whether the frames are power or dB", choice(kInputScale),
+      P::derived("amin", Type::Double, [](const InEffect& r) { return r.image.amin; }),
+      P::property("input-scale", "Input scale", "Whether the frames are power or dB", choice(kInputScale),
                [](auto& s) -> auto& { return s.input_scale; })
           .recorded_by(Type::Text, [](const InEffect& r) { return to_string(r.image.input_scale); }),
-      param(kNormalization, "Normalisation", "Value scaling of the image, after the colour map",
+      P::field(kNormalization, "Normalisation", "Value scaling of the image, after the colour map",
             choice(kNormalizationChoices), [](auto& s) -> auto& { return s.image.normalization; }),
-      property(kMean, "Mean",
+      P::property(kMean, "Mean",
                "normalization=mean-std: the mean to subtract, one number or one per channel, comma-separated "
                "(e.g. \"-40\" or \"0.5,0.5,0.5\")",
                text(), [](auto& s) -> auto& { return s.mean_text; })
           .recorded_by(Type::Text, [](const InEffect& r) { return format_number_list(r.image.channel_mean()); }),
-      property(kStd, "Standard deviation",
+      P::property(kStd, "Standard deviation",
                "normalization=mean-std: the divisor, one number or one per channel, comma-separated, each > 0",
                text(), [](auto& s) -> auto& { return s.std_text; })
           .recorded_by(Type::Text, [](const InEffect& r) { return format_number_list(r.image.channel_std()); }),
-      param("colormap", "Colour map",
+      P::field("colormap", "Colour map",
             "Render the min-max scaled image with a matplotlib colour map (256-entry tables)", choice(kColormap),
             [](auto& s) -> auto& { return s.image.colormap; }),
-      params::derived<Settings, InEffect>("n-mels", Type::UInt, [](const InEffect& r) { return r.n_mels; }),
+      P::derived("n-mels", Type::UInt, [](const InEffect& r) { return r.n_mels; }),
   };
 }
 

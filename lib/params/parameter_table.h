@@ -139,55 +139,55 @@ void assign(T& field, const nlohmann::json& v) {
 
 }  // namespace detail
 
-// A property stored in one field of Settings; `f` is a generic lambda returning
-// a reference to it, `[](auto& s) -> auto& { return s.config.n_fft; }`. What it
-// records is given with recorded_by.
-template <class Settings, class InEffect, class Field>
-Parameter<Settings, InEffect> property(const char* name, const char* nick, const char* blurb, Kind kind, Field f) {
-  Parameter<Settings, InEffect> p;
-  p.name = name;
-  p.nick = nick;
-  p.blurb = blurb;
-  p.type = p.record_type = kind.type;
-  p.minimum = kind.minimum;
-  p.maximum = kind.maximum;
-  p.enumeration = kind.enumeration;
-  p.get = [f](const Settings& s) { return detail::property_json(f(s)); };
-  p.set = [f](Settings& s, const nlohmann::json& v) { detail::assign(f(s), v); };
-  return p;
-}
-
-// A property that records its own field: the same accessor serves the property
-// (on Settings) and the record (on InEffect, which has that field too).
-template <class Settings, class InEffect, class Field>
-Parameter<Settings, InEffect> field(const char* name, const char* nick, const char* blurb, Kind kind, Field f) {
-  Parameter<Settings, InEffect> p = property<Settings, InEffect>(name, nick, blurb, kind, f);
-  const Enumeration* e = kind.enumeration;
-  p.record = [f, e](const InEffect& r) -> nlohmann::json {
-    using T = std::decay_t<decltype(f(r))>;
-    if constexpr (std::is_enum_v<T>)
-      return e->nick(int(f(r)));
-    else
-      return detail::property_json(f(r));
-  };
-  return p;
-}
-
-// A value the element derives and records, with no property.
-template <class Settings, class InEffect, class Record>
-Parameter<Settings, InEffect> derived(const char* name, Type type, Record r) {
-  Parameter<Settings, InEffect> p;
-  p.name = name;
-  p.type = p.record_type = type;
-  p.property = false;
-  p.record = r;
-  return p;
-}
-
 template <class Settings, class InEffect>
 class Table : public TableDeclaration {
  public:
   using Param = Parameter<Settings, InEffect>;
+
+  // A property stored in one field of Settings; `f` is a generic lambda
+  // returning a reference to it, `[](auto& s) -> auto& { return s.config.n_fft; }`.
+  // What it records is given with recorded_by.
+  template <class Field>
+  static Param property(const char* name, const char* nick, const char* blurb, Kind kind, Field f) {
+    Param p;
+    p.name = name;
+    p.nick = nick;
+    p.blurb = blurb;
+    p.type = p.record_type = kind.type;
+    p.minimum = kind.minimum;
+    p.maximum = kind.maximum;
+    p.enumeration = kind.enumeration;
+    p.get = [f](const Settings& s) { return detail::property_json(f(s)); };
+    p.set = [f](Settings& s, const nlohmann::json& v) { detail::assign(f(s), v); };
+    return p;
+  }
+
+  // A property that records its own field: the same accessor serves the
+  // property (on Settings) and the record (on InEffect, which has that field too).
+  template <class Field>
+  static Param field(const char* name, const char* nick, const char* blurb, Kind kind, Field f) {
+    Param p = property(name, nick, blurb, kind, f);
+    const Enumeration* e = kind.enumeration;
+    p.record = [f, e](const InEffect& r) -> nlohmann::json {
+      using T = std::decay_t<decltype(f(r))>;
+      if constexpr (std::is_enum_v<T>)
+        return e->nick(int(f(r)));
+      else
+        return detail::property_json(f(r));
+    };
+    return p;
+  }
+
+  // A value the element derives and records, with no property.
+  template <class Record>
+  static Param derived(const char* name, Type type, Record r) {
+    Param p;
+    p.name = name;
+    p.type = p.record_type = type;
+    p.property = false;
+    p.record = r;
+    return p;
+  }
 
   Table(const char* element_name, const char* record, std::vector<Param> parameters)
       : parameters_(std::move(parameters)) {
