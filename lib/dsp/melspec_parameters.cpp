@@ -34,11 +34,7 @@ const Enumeration kOutput{"GstMelspecOutput",
 
 std::vector<MelspecTable::Param> declare() {
   using P = MelspecTable;
-  using params::boolean;
-  using params::choice;
-  using params::double_range;
-  using params::kIntMax;
-  using params::uint_range;
+  using namespace params;  // the kinds: uint_range, double_range, boolean, choice, text
   // The params structure has always carried the sizes as G_TYPE_INT.
   return {
       P::field(melspec_param::kSampleRate, "Sample rate",

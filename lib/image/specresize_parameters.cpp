@@ -65,11 +65,7 @@ const Enumeration kColormap{
 
 std::vector<SpecresizeTable::Param> declare() {
   using P = SpecresizeTable;
-  using params::choice;
-  using params::double_range;
-  using params::kIntMax;
-  using params::text;
-  using params::uint_range;
+  using namespace params;  // the kinds: uint_range, double_range, boolean, choice, text
   return {
       P::field(kWindowFrames, "Window frames",
             "Frames per image: 0 = one image per clip (everything up to EOS, a new segment or a DISCONT); "
