@@ -281,10 +281,27 @@ GstElement* make(const char* factory, const char* name = nullptr) {
   return e;
 }
 
+// A planned property the element lacks is an error when it can change the model's input (the
+// parameter tables decide), else a warning, once.
 void set_properties(GstElement* e, const genre::infer::PropertyList& props) {
-  for (const auto& [name, value] : props)
-    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), name.c_str()))
+  const std::string element = gst_plugin_feature_get_name(gst_element_get_factory(e));
+  for (const auto& [name, value] : props) {
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), name.c_str())) {
       gst_util_set_object_arg(G_OBJECT(e), name.c_str(), value.c_str());
+      continue;
+    }
+    const std::string what = "the model's preprocessing sets " + element + " " + name + "=" + value + ", but this " +
+                             element + " has no '" + name + "' property";
+    if (genre::infer::may_change_model_input(element, name))
+      throw FatalError(what + ": the model would get other images than it was trained on "
+                       "(is the gst-genre plugin older than the model?)");
+    static std::mutex warned_mutex;
+    static std::set<std::string> warned;
+    std::lock_guard<std::mutex> lock(warned_mutex);
+    if (warned.insert(element + " " + name).second)
+      std::fprintf(stderr, "genre-classify: warning: %s; it does not change the model's input, so it is left out\n",
+                   what.c_str());
+  }
 }
 
 // The chain after the source: audioconvert ... genreclassify ! fakesink, in `bin`; returns audioconvert.

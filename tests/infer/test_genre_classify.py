@@ -333,6 +333,22 @@ class GenreClassifyTest(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(model, r.stderr)
 
+    def test_a_preprocessing_parameter_the_elements_lack_is_an_error_naming_it(self):
+        # A bundle from a newer plugin: its specresize recorded 'crop', which this specresize
+        # lacks. Leaving it out would feed the model other images than it was trained on.
+        import torch
+        extra = {"genre/bundle.json": ""}
+        module = torch.jit.load(self.model, _extra_files=extra)
+        bundle = json.loads(extra["genre/bundle.json"])
+        bundle["preprocessing"]["genre/specresize-params"]["crop"] = "0,4"
+        newer = os.path.join(self.dir, "newer.pt")
+        torch.jit.save(module, newer, _extra_files={"genre/bundle.json": json.dumps(bundle)})
+        r = run(["-m", newer, "-j", "2", self.files[0], self.files[1]])
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("sets specresize crop=0,4, but this specresize has no 'crop' property", r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_gst_inspect_documents_every_property(self):
         out = subprocess.run(["gst-inspect-1.0", "genreclassify"], capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
