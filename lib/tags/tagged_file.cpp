@@ -209,7 +209,11 @@ std::vector<std::string> TaggedFile::ape_genres() {
 void TaggedFile::write_ape_genre(const std::string& genre) {
   auto* mpeg = format_ == AudioFormat::kMp3 ? static_cast<TagLib::MPEG::File*>(file_.get()) : nullptr;
   if (!mpeg || !mpeg->hasAPETag()) throw file_error(path_, "internal error: no APE tag to write a genre into");
-  mpeg->APETag()->addValue("GENRE", from_utf8(genre), true);
+  // The item keeps the key's spelling it had ("Genre", "GENRE"): APE keys compare case-blind.
+  TagLib::String key("GENRE");
+  for (const auto& item : mpeg->APETag()->itemListMap())
+    if (item.first.upper() == key) key = item.second.key();
+  mpeg->APETag()->addValue(key, from_utf8(genre), true);
   if (!mpeg->save(TagLib::MPEG::File::APE, TagLib::File::StripNone, TagLib::ID3v2::v4, TagLib::File::DoNotDuplicate))
     throw file_error(path_, "TagLib could not save the APE tag");
 }
