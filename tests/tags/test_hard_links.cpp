@@ -81,14 +81,8 @@ TEST_P(InPlace, EveryNameSeesTheNewTagAndTheAudioStays) {
   EXPECT_EQ(dir_entries(tmp.sub("library")).size(), 1u) << "the copy was left behind";
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, InPlace,
-                         ::testing::Values("mp3", "mp3-id3v23", "ogg", "opus", "flac", "m4a", "m4a-faststart"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name)
-                             if (c == '-') c = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Formats, InPlace, ::testing::ValuesIn(kWritableFixtures),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return test_name_of(info.param); });
 
 TEST(HardLinks, AnInPlaceWriteThatFailsKeepsTheTaggedCopyAndSaysWhere) {
   TempDir tmp;

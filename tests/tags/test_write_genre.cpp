@@ -36,12 +36,7 @@ const std::vector<Expected> kFormats = {
 
 void PrintTo(const Expected& e, std::ostream* os) { *os << e.fixture; }
 
-std::string fixture_name(const ::testing::TestParamInfo<Expected>& info) {
-  std::string name = info.param.fixture;
-  for (char& c : name)
-    if (c == '-') c = '_';
-  return name;
-}
+std::string fixture_name(const ::testing::TestParamInfo<Expected>& info) { return test_name_of(info.param.fixture); }
 
 #define REQUIRE_MUTAGEN() \
   if (!python_with_mutagen()) GTEST_SKIP() << "/usr/bin/python3 with mutagen (python3-mutagen) is not installed"
