@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "digest/digest.h"
-#include "tags/audio_digest.h"
+#include "tags/audio_bytes.h"
 #include "tags/file_reader.h"
 #include "tags/tag_error.h"
 
@@ -80,12 +80,13 @@ void check_frames_reach_the_end(const std::string& path) {
 
 }  // namespace
 
-std::string flac_audio_digest(FileReader& file, bool check_whole) {
+AudioBytes flac_audio_bytes(FileReader& file, bool check_whole) {
   digest::Digest d(digest::Algorithm::Sha256);
-  const std::uint64_t frames = hash_metadata(file, d);
+  AudioBytes audio;
+  audio.ranges = {{hash_metadata(file, d), file.size()}};
   if (check_whole) check_frames_reach_the_end(file.path());
-  file.hash(frames, file.size(), d);
-  return d.finish_hex();
+  audio.digest = d.finish_hex();
+  return audio;
 }
 
 }  // namespace genre::tags

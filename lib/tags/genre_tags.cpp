@@ -92,7 +92,7 @@ std::string disk_full_hint(const std::string& dir) {
 
 struct OriginalTags {
   AudioFormat format;
-  std::string audio;
+  AudioBytes audio;
   std::string others;
   std::vector<std::string> genres;      // the main tag's
   std::vector<std::string> ape_genres;  // MP3's APE Genre
@@ -106,7 +106,7 @@ OriginalTags read_original(const std::string& path, FileReader& reader) {
   OriginalTags original;
   original.format = sniff_format(reader);
   TaggedFile tags = TaggedFile::open_read_only(path, original.format);
-  original.audio = tags.audio_digest(reader);
+  original.audio = tags.audio_bytes(reader);
   original.genres = tags.genres();
   original.others = tags.other_tags_snapshot();
   original.ape_genres = tags.ape_genres();
@@ -132,15 +132,16 @@ std::string joined_fields(const std::vector<std::string>& fields) {
 // every genre field, the same other tags and the same audio, before it may
 // replace the original. TagLib ignores failed writes (a full disk, say): this
 // catches them.
-void verify_copy(const std::string& display, const AtomicReplacement& copy, const OriginalTags& original,
-                 const std::string& genre, int id3v2_version_written) {
+void verify_copy(const std::string& display, const AtomicReplacement& copy, FileReader& original_bytes,
+                 const OriginalTags& original, const std::string& genre, int id3v2_version_written) {
   const auto fail = [&](const std::string& what) {
     throw file_error(display, "the edited copy failed verification (" + what + ")" +
                                   disk_full_hint(dir_of(copy.temp_path())) + "; the original is untouched");
   };
   const std::vector<std::string> only_genre{genre};
   FileReader reader(copy.temp_path());
-  std::string audio, others;
+  AudioBytes audio;
+  std::string others;
   std::vector<std::string> genres, ape_genres;
   int id3v2_version = 0;
   std::optional<AudioFormat> format;
@@ -148,7 +149,7 @@ void verify_copy(const std::string& display, const AtomicReplacement& copy, cons
     format = sniff_format(reader);
     if (format == original.format) {
       TaggedFile edited = TaggedFile::open_read_only(copy.temp_path(), original.format);
-      audio = edited.audio_digest(reader, false);  // equal to the whole original's or refused
+      audio = edited.audio_bytes(reader, false);  // equal to the whole original's or refused
       genres = edited.genres();
       ape_genres = edited.ape_genres();
       others = edited.other_tags_snapshot();
@@ -158,7 +159,7 @@ void verify_copy(const std::string& display, const AtomicReplacement& copy, cons
     fail(e.what());
   }
   if (format != original.format) fail("its format changed");
-  if (audio != original.audio) fail("the audio changed");
+  if (!same_audio(original_bytes, original.audio, reader, audio)) fail("the audio changed");
   if (genres != only_genre) fail("the genre reads back as \"" + join(genres) + "\"");
   if (others != original.others) fail("other tags changed");
   if (original.format == AudioFormat::kMp3) {
@@ -221,7 +222,7 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
     edit.save();
   }  // TagLib's FILE is flushed and closed here
   reached(WriteStep::kEdited);
-  verify_copy(path, *copy, original, genre, id3v2 ? id3v2->version : original.id3v2_version);
+  verify_copy(path, *copy, reader, original, genre, id3v2 ? id3v2->version : original.id3v2_version);
   if (result.in_place) copy->commit_in_place();
   else copy->commit();
   return result;

@@ -20,7 +20,7 @@
 // TagLib reads every format and writes all but MP3's ID3 tags. The file is
 // replaced atomically (atomic_replace.h): a copy beside it is edited, then
 // verified (same format, the new genre reads back from every field, every
-// other tag equal, the audio equal: audio_digest.h), fsynced and renamed
+// other tag equal, the audio equal: audio_bytes.h), fsynced and renamed
 // over the original. A symlink's target is edited; the link stays. A file
 // with other hard links is refused unless HardLinks::kWriteInPlace: renaming
 // would leave its other names with the old file; in place, the verified copy

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "digest/digest.h"
-#include "tags/audio_digest.h"
+#include "tags/audio_bytes.h"
 #include "tags/file_reader.h"
 #include "tags/tag_error.h"
 
@@ -40,7 +40,7 @@ struct SyncState {
 
 }  // namespace
 
-std::string ogg_audio_digest(FileReader& file, int header_packets) {
+AudioBytes ogg_audio_bytes(FileReader& file, int header_packets) {
   const std::string& path = file.path();
   SyncState sync;
   std::map<int, std::unique_ptr<LogicalStream>> streams;
@@ -87,7 +87,7 @@ std::string ogg_audio_digest(FileReader& file, int header_packets) {
     const std::string hex = s.digest.finish_hex();
     all.update(hex.data(), hex.size());
   }
-  return all.finish_hex();
+  return {{}, all.finish_hex()};
 }
 
 }  // namespace genre::tags

@@ -247,7 +247,7 @@ std::string TaggedFile::other_tags_snapshot() {
     case AudioFormat::kMp3: {
       // ID3v2Tag(true): a file without one compares as an empty one, which
       // is what it gains besides the genre. ID3v1 is compared byte for byte
-      // (audio_digest.h).
+      // (audio_bytes.h).
       auto* mpeg = static_cast<TagLib::MPEG::File*>(file_.get());
       put_id3v2(out, *mpeg->ID3v2Tag(true));
       if (mpeg->hasAPETag()) put_ape(out, *mpeg->APETag());

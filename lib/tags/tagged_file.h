@@ -1,6 +1,6 @@
 // One audio file opened with TagLib's class for its format (never FileRef,
 // which goes by the file name's extension): its genre fields, its other tags
-// as a snapshot to compare, its audio as a digest (audio_digest.h), and
+// as a snapshot to compare, where its audio is (audio_bytes.h), and
 // saving that rewrites only the genre's tag.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tags/audio_bytes.h"
 #include "tags/audio_format.h"
 
 namespace TagLib {
@@ -40,10 +41,10 @@ class TaggedFile {
   void set_genre(const std::string& genre);
   // Every tag but the genre, as canonical bytes: equal snapshots mean equal tags.
   std::string other_tags_snapshot();
-  // The audio a tag edit must not change (audio_digest.h); `file` reads the
+  // The audio a tag edit must not change (audio_bytes.h); `file` reads the
   // same file's bytes. With `check_whole`, throws TagError for a truncated
   // or damaged file.
-  std::string audio_digest(FileReader& file, bool check_whole = true);
+  AudioBytes audio_bytes(FileReader& file, bool check_whole = true);
 
   // MP3 only: the genre values of an APE tag (players read it beside ID3); empty without one.
   std::vector<std::string> ape_genres();

@@ -1,5 +1,5 @@
-// TaggedFile::audio_digest (audio_digest.h): MP3 and MP4 through TagLib's own
-// offsets, FLAC and Ogg through libFLAC and libogg.
+// TaggedFile::audio_bytes (audio_bytes.h): MP3 and MP4 through TagLib's own
+// offsets, FLAC and Ogg through libFLAC and libogg; and their comparison.
 #include <taglib/apefooter.h>
 #include <taglib/apetag.h>
 #include <taglib/mp4atom.h>
@@ -7,10 +7,10 @@
 #include <taglib/mpegfile.h>
 #include <taglib/mpegheader.h>
 
+#include <algorithm>
 #include <cstring>
 
-#include "digest/digest.h"
-#include "tags/audio_digest.h"
+#include "tags/audio_bytes.h"
 #include "tags/file_reader.h"
 #include "tags/tag_error.h"
 #include "tags/tagged_file.h"
@@ -23,7 +23,7 @@ constexpr std::uint64_t kId3v1Size = 128;
 // Walks the frames from TagLib's first one with TagLib's frame headers, as
 // players do: junk between frames is skipped; a last frame that runs past
 // the trailing tags means the file was cut.
-std::string mp3_audio_digest(TagLib::MPEG::File& mpeg, FileReader& file, bool check_whole) {
+AudioBytes mp3_audio_bytes(TagLib::MPEG::File& mpeg, FileReader& file, bool check_whole) {
   const std::uint64_t id3v1 = mpeg.hasID3v1Tag() ? kId3v1Size : 0;
   const std::uint64_t ape = mpeg.hasAPETag() ? mpeg.APETag()->footer()->completeTagSize() : 0;
   const std::uint64_t audio_end = file.size() - id3v1 - ape;
@@ -53,15 +53,15 @@ std::string mp3_audio_digest(TagLib::MPEG::File& mpeg, FileReader& file, bool ch
   if (check_whole && id3v1 == 0 && rest >= 3 && rest < kId3v1Size && std::memcmp(file.read(pos, 3), "TAG", 3) == 0)
     throw file_error(file.path(), "is truncated: its ID3v1 tag is cut off after " + std::to_string(rest) + " bytes");
 
-  digest::Digest d(digest::Algorithm::Sha256);
-  file.hash(static_cast<std::uint64_t>(first), audio_end, d);
-  if (id3v1 > 0) file.hash(file.size() - kId3v1Size, file.size() - 1, d);  // all but the genre byte
-  return d.finish_hex();
+  AudioBytes audio;
+  audio.ranges = {{static_cast<std::uint64_t>(first), audio_end}};
+  if (id3v1 > 0) audio.ranges.emplace_back(file.size() - kId3v1Size, file.size() - 1);  // all but the genre byte
+  return audio;
 }
 
-std::string mp4_audio_digest(TagLib::MP4::File& mp4, FileReader& file) {
+AudioBytes mp4_audio_bytes(TagLib::MP4::File& mp4, FileReader& file) {
   const TagLib::MP4::Atoms atoms(&mp4);
-  digest::Digest d(digest::Algorithm::Sha256);
+  AudioBytes audio;
   std::uint64_t end = 0;
   bool mdat = false;
   for (const TagLib::MP4::Atom* atom : atoms.atoms) {
@@ -75,29 +75,49 @@ std::string mp4_audio_digest(TagLib::MP4::File& mp4, FileReader& file) {
                                         " bytes but only " + std::to_string(file.size() - offset) + " remain");
     end = offset + length;
     mdat = mdat || name == "mdat";
-    if (name != "moov" && name != "free" && name != "skip" && name != "wide") {
-      d.update(name.data(), name.size());
-      file.hash(offset, end, d);
-    }
+    if (name != "moov" && name != "free" && name != "skip" && name != "wide") audio.ranges.emplace_back(offset, end);
   }
   if (end != file.size())
     throw file_error(file.path(), "is truncated: " + std::to_string(file.size() - end) +
                                       " stray bytes after the last MP4 atom");
   if (!mdat) throw file_error(file.path(), "has no MP4 'mdat' atom (no audio data)");
-  return d.finish_hex();
+  return audio;
 }
 
 }  // namespace
 
-std::string TaggedFile::audio_digest(FileReader& file, bool check_whole) {
+AudioBytes TaggedFile::audio_bytes(FileReader& file, bool check_whole) {
   switch (format_) {
-    case AudioFormat::kMp3: return mp3_audio_digest(*static_cast<TagLib::MPEG::File*>(file_.get()), file, check_whole);
-    case AudioFormat::kMp4: return mp4_audio_digest(*static_cast<TagLib::MP4::File*>(file_.get()), file);
-    case AudioFormat::kFlac: return flac_audio_digest(file, check_whole);
-    case AudioFormat::kOggVorbis: return ogg_audio_digest(file, 3);
-    case AudioFormat::kOggOpus: return ogg_audio_digest(file, 2);
+    case AudioFormat::kMp3: return mp3_audio_bytes(*static_cast<TagLib::MPEG::File*>(file_.get()), file, check_whole);
+    case AudioFormat::kMp4: return mp4_audio_bytes(*static_cast<TagLib::MP4::File*>(file_.get()), file);
+    case AudioFormat::kFlac: return flac_audio_bytes(file, check_whole);
+    case AudioFormat::kOggVorbis: return ogg_audio_bytes(file, 3);
+    case AudioFormat::kOggOpus: return ogg_audio_bytes(file, 2);
   }
   throw file_error(file.path(), "internal error: unknown format");
+}
+
+bool same_audio(FileReader& a, const AudioBytes& x, FileReader& b, const AudioBytes& y) {
+  if (x.digest != y.digest) return false;
+  const auto total = [](const AudioBytes& s) {
+    std::uint64_t n = 0;
+    for (const auto& [begin, end] : s.ranges) n += end - begin;
+    return n;
+  };
+  if (total(x) != total(y)) return false;
+  constexpr std::uint64_t kChunk = 1 << 20;  // FileReader's window
+  std::size_t i = 0, j = 0;
+  std::uint64_t at_a = 0, at_b = 0;  // offsets into the current ranges
+  while (i < x.ranges.size() && j < y.ranges.size()) {
+    const auto [begin_a, end_a] = x.ranges[i];
+    const auto [begin_b, end_b] = y.ranges[j];
+    const std::uint64_t n = std::min({end_a - begin_a - at_a, end_b - begin_b - at_b, kChunk});
+    const auto size = static_cast<std::size_t>(n);
+    if (size > 0 && std::memcmp(a.read(begin_a + at_a, size), b.read(begin_b + at_b, size), size) != 0) return false;
+    if ((at_a += n) == end_a - begin_a) ++i, at_a = 0;
+    if ((at_b += n) == end_b - begin_b) ++j, at_b = 0;
+  }
+  return true;
 }
 
 }  // namespace genre::tags
