@@ -213,8 +213,8 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
   if (mp3) {
     copy = id3v2 ? std::make_unique<AtomicReplacement>(reader, target, path, id3v2->tag, id3v2->replaces)
                  : std::make_unique<AtomicReplacement>(reader, target, path);
-    if (original.id3v1_genre) write_id3v1_genre_byte(copy->fd(), path, id3v1_genre_number(genre));
-    if (!original.ape_genres.empty()) TaggedFile::open_for_edit(copy->fd(), path, original.format).write_ape_genre(genre);
+    if (id3v1_differs) write_id3v1_genre_byte(copy->fd(), path, id3v1_genre_number(genre));
+    if (ape_differs) TaggedFile::open_for_edit(copy->fd(), path, original.format).write_ape_genre(genre);
   } else {
     copy = std::make_unique<AtomicReplacement>(reader, target, path);
     TaggedFile edit = TaggedFile::open_for_edit(copy->fd(), path, original.format);

@@ -39,8 +39,9 @@ namespace genre::tags {
 struct TagWriteResult {
   std::string path;       // as given
   std::string format;     // "MP3", "Ogg Vorbis", "Ogg Opus", "FLAC", "MP4"
-  // Every genre field the genre goes into, in the file's order: {"ID3v2.3 TCON", "ID3v1 genre",
-  // "APE Genre"}, {"Vorbis comment GENRE"}, ...; `field` is them joined by " + ".
+  // Every genre field of the file, each holding the genre afterwards (those that held it already
+  // are left as they were): {"ID3v2.3 TCON", "ID3v1 genre", "APE Genre"}, {"Vorbis comment GENRE"},
+  // ...; `field` is them joined by " + ".
   std::vector<std::string> fields;
   std::string field;
   std::string old_genre;  // the file's genre values joined by "; ", "" when it had none
