@@ -23,6 +23,7 @@ constexpr std::size_t kCopyChunk = 64 * 1024;
 const char kTempMarker[] = ".genre-tags-";
 const char kTempSuffix[] = ".tmp";
 const char kInPlaceSuffix[] = ".in-place";
+const char kCopyName[] = "its temporary copy";
 constexpr std::size_t kRandomChars = 6;       // mkstemps' XXXXXX
 constexpr std::size_t kNameBytesKept = 100;  // of the original's name, so the temporary stays under NAME_MAX
 
@@ -37,15 +38,17 @@ std::string base_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::string& display) {
+// `what`: where the bytes go, for the message ("its temporary copy").
+void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::string& display, const char* what) {
   if (!write_budget_allows(size))
-    throw file_error(display, "cannot write its temporary copy: " + errno_text(ENOSPC) + " (injected fault)", ENOSPC);
+    throw file_error(display, std::string("cannot write ") + what + ": " + errno_text(ENOSPC) + " (injected fault)",
+                     ENOSPC);
   while (size > 0) {
     const ssize_t n = ::write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      throw file_error(display, "cannot write its temporary copy: " + errno_text(err), err);
+      throw file_error(display, std::string("cannot write ") + what + ": " + errno_text(err), err);
     }
     data += n;
     size -= static_cast<std::size_t>(n);
@@ -120,11 +123,11 @@ AtomicReplacement::~AtomicReplacement() {
 }
 
 void AtomicReplacement::copy_from(FileReader& source, const std::string& head, std::uint64_t skip) {
-  write_all(fd_.get(), reinterpret_cast<const std::uint8_t*>(head.data()), head.size(), display_);
+  write_all(fd_.get(), reinterpret_cast<const std::uint8_t*>(head.data()), head.size(), display_, kCopyName);
   std::uint64_t copied = std::min(skip, source.size());
   while (copied < source.size()) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(source.size() - copied, kCopyChunk));
-    write_all(fd_.get(), source.read(copied, n), n, display_);
+    write_all(fd_.get(), source.read(copied, n), n, display_, kCopyName);
     copied += n;
     if (copied < source.size()) reached(WriteStep::kCopying);
   }
@@ -196,10 +199,7 @@ void AtomicReplacement::commit_in_place() {
     for (off_t at = 0; at < copy.st_size;) {
       const ssize_t n = ::pread(fd_.get(), chunk.data(), chunk.size(), at);
       if (n <= 0) throw file_error(display_, "cannot read its tagged copy: " + errno_text(n < 0 ? errno : EIO));
-      const auto size = static_cast<std::size_t>(n);
-      const int err = !write_budget_allows(size) ? ENOSPC
-                      : ::pwrite(target.get(), chunk.data(), size, at) != n ? (errno ? errno : EIO) : 0;
-      if (err) throw file_error(display_, "cannot write in place: " + errno_text(err), err);
+      write_all(target.get(), chunk.data(), static_cast<std::size_t>(n), display_, "in place");
       at += n;
     }
     if (::ftruncate(target.get(), copy.st_size) != 0) throw file_error(display_, "cannot truncate: " + errno_text(errno));

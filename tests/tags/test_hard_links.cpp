@@ -99,8 +99,8 @@ TEST(HardLinks, AnInPlaceWriteThatFailsKeepsTheTaggedCopyAndSaysWhere) {
     EXPECT_EQ(e.error_number(), ENOSPC);
   }
   genre::tags::testing::set_enospc_after_bytes(-1);
-  EXPECT_EQ(message.find(file + ": cannot write in place: No space left on device; it may be partly written: "
-                                "its tagged copy is "),
+  EXPECT_EQ(message.find(file + ": cannot write in place: No space left on device (injected fault); it may be "
+                                "partly written: its tagged copy is "),
             0u)
       << message;
   std::string kept;
