@@ -1,5 +1,7 @@
 #include "model/bundle_info.h"
 
+#include <algorithm>
+
 #include "shard/shard_error.h"
 
 namespace genre::model {
@@ -7,6 +9,9 @@ namespace genre::model {
 using nlohmann::json;
 
 namespace {
+
+// Far above any spectrogram image (a side of 2^20 pixels), far below an overflow of C*H*W.
+constexpr int64_t kMaxInputSize = int64_t(1) << 20;
 
 const json& require(const json& j, const char* key, const std::string& origin) {
   if (!j.contains(key)) throw BundleError(origin + ": bundle has no '" + key + "'");
@@ -43,7 +48,9 @@ json BundleInfo::to_json() const {
 }
 
 BundleInfo BundleInfo::from_json(const json& j, const std::string& origin) {
-  if (!j.is_object() || j.value("format", "") != kBundleFormat)
+  const bool tagged = j.is_object() && j.contains("format") && j["format"].is_string() &&
+                      j["format"].get<std::string>() == kBundleFormat;
+  if (!tagged)
     throw BundleError(origin + ": not a genre model bundle (no '" + std::string(kBundleFormat) + "' format tag)");
   const json& version = require(j, "version", origin);
   if (!version.is_number_integer() || version.get<int64_t>() < 1 || version.get<int64_t>() > kBundleVersion)
@@ -57,6 +64,11 @@ BundleInfo BundleInfo::from_json(const json& j, const std::string& origin) {
     throw BundleError(origin + ": bundle target must be 'fine' or 'macro', not '" + info.target + "'");
   const json& heads = require(j, "heads", origin);
   const json& shape = require(j, "input_shape", origin);
+  // Integers only: nlohmann would cast 1e300 to int64_t (undefined behaviour).
+  const bool integer_shape = shape.is_array() && std::all_of(shape.begin(), shape.end(), [](const json& d) {
+    return d.is_number_integer() && d.get<int64_t>() > 0 && d.get<int64_t>() <= kMaxInputSize;
+  });
+  if (!integer_shape) throw BundleError(origin + ": bundle input_shape must hold positive integer sizes");
   try {
     info.heads = heads.get<std::vector<std::string>>();
     info.input_shape = shape.get<std::vector<int64_t>>();
@@ -65,8 +77,6 @@ BundleInfo BundleInfo::from_json(const json& j, const std::string& origin) {
   }
   if (info.input_shape.size() != 3)
     throw BundleError(origin + ": bundle input_shape must be [C, H, W]");
-  for (int64_t d : info.input_shape)
-    if (d <= 0) throw BundleError(origin + ": bundle input_shape has a non-positive size");
   const json multi_label = j.value("multi_label", json(false));
   if (!multi_label.is_boolean()) throw BundleError(origin + ": bundle 'multi_label' is not true or false");
   info.multi_label = multi_label.get<bool>();
