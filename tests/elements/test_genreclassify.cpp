@@ -123,19 +123,7 @@ class MessageBus {
     }
   }
   // Warnings posted so far, one per line.
-  std::string warnings() {
-    std::string out;
-    while (GstMessage* msg = gst_bus_pop_filtered(bus_, GST_MESSAGE_WARNING)) {
-      GError* err = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_warning(msg, &err, &debug);
-      out += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
-      g_error_free(err);
-      g_free(debug);
-      gst_message_unref(msg);
-    }
-    return out;
-  }
+  std::string warnings() { return genre::test::pop_message_texts(bus_, GST_MESSAGE_WARNING); }
   // Whether a LATENCY message has been posted since the last call.
   bool latency_posted() {
     bool posted = false;
@@ -147,15 +135,7 @@ class MessageBus {
   }
   // Errors posted so far ("message | debug" per line).
   std::string errors() {
-    while (GstMessage* msg = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
-      GError* err = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_error(msg, &err, &debug);
-      errors_ += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
-      g_error_free(err);
-      g_free(debug);
-      gst_message_unref(msg);
-    }
+    errors_ += genre::test::pop_message_texts(bus_, GST_MESSAGE_ERROR);
     return errors_;
   }
   // Errors until one arrives or `timeout` passes.
@@ -163,12 +143,7 @@ class MessageBus {
     if (errors().empty()) {
       GstMessage* msg = gst_bus_timed_pop_filtered(bus_, timeout, GST_MESSAGE_ERROR);
       if (msg) {
-        GError* err = nullptr;
-        gchar* debug = nullptr;
-        gst_message_parse_error(msg, &err, &debug);
-        errors_ += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
-        g_error_free(err);
-        g_free(debug);
+        errors_ += genre::test::message_text(msg) + "\n";
         gst_message_unref(msg);
       }
     }
