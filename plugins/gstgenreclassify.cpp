@@ -155,6 +155,20 @@ struct Stream {
     held.clear();
     unclassified = 0;
   }
+  // A flush drops what is held but sticky events (tags, params; never segment or EOS, which
+  // drain): they still describe the stream and go on after the FLUSH_STOP, as queue keeps them.
+  std::vector<GstEvent*> drop_held_but_sticky() {
+    std::vector<GstEvent*> sticky;
+    for (Held& h : held) {
+      if (GST_IS_EVENT(h.object) && GST_EVENT_IS_STICKY(GST_EVENT(h.object)))
+        sticky.push_back(GST_EVENT(h.object));
+      else
+        gst_mini_object_unref(h.object);
+    }
+    held.clear();
+    unclassified = 0;
+    return sticky;
+  }
 };
 
 }  // namespace
@@ -566,11 +580,14 @@ static gboolean sink_event(GstBaseTransform* trans, GstEvent* event) {
   GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
   Stream& st = *self->stream;
   switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_FLUSH_STOP:
-      st.drop_held();
+    case GST_EVENT_FLUSH_STOP: {
+      const std::vector<GstEvent*> sticky = st.drop_held_but_sticky();
       st.failed = false;
       st.restart();
-      break;
+      const gboolean ok = GST_BASE_TRANSFORM_CLASS(gst_genre_classify_parent_class)->sink_event(trans, event);
+      for (GstEvent* e : sticky) gst_pad_push_event(src_pad(self), e);
+      return ok;
+    }
     case GST_EVENT_EOS:
       drain(self);  // an error has been posted, the stream still ends
       finish_stream(self);

@@ -1348,3 +1348,24 @@ TEST(GenreMessageTest, ParseRefusesOtherStructures) {
   EXPECT_FALSE(GenreMessage::parse(short_scores)) << "labels and scores of different lengths";
   for (GstStructure* s : {good, renamed, mistyped, short_scores}) gst_structure_free(s);
 }
+
+// A flush drops the windows of a partial batch, not the sticky events that came after
+// them: downstream still gets the params (and the window is not classified).
+TEST_F(GenreClassifyTest, AFlushKeepsHeldStickyEventsAndDropsHeldWindows) {
+  GstHarness* h = harness(bundle("probe.pt"), "batch=3");
+  gst_harness_push(h, window_buffer({3, 0, 0, 0}, 0));
+  ASSERT_TRUE(gst_harness_push_event(h, params_event("genre/melspec-params",
+                                                     probe_preprocessing()["genre/melspec-params"])));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  bool params = false;
+  while (GstEvent* ev = gst_harness_try_pull_event(h)) {
+    const GstStructure* s = gst_event_get_structure(ev);
+    params |= GST_EVENT_TYPE(ev) == GST_EVENT_CUSTOM_DOWNSTREAM_STICKY && s &&
+              gst_structure_has_name(s, "genre/melspec-params");
+    gst_event_unref(ev);
+  }
+  EXPECT_TRUE(params);
+  EXPECT_EQ(gst_harness_buffers_received(h), 0u);
+  EXPECT_FALSE(bus_->next_genre(GST_SECOND / 2)) << "the flushed window is not classified";
+}
