@@ -102,52 +102,24 @@ bool read_macro(const GstStructure* s, const char* name_field, const char* score
 
 }  // namespace
 
+// Each in the field order of GenreMessage: times, final, silent, window, windows, silent_windows,
+// top, macro, verdict, verdict_macro, confident, skipped.
 GenreMessage GenreMessage::for_window(const infer::WindowResult& r, const MessageTimes& t, guint64 window,
                                       guint64 skipped) {
-  GenreMessage m;
-  m.times = t;
-  m.window = window;
-  m.top = r.top;
-  m.macro = r.macro;
-  m.verdict = r.verdict;
-  m.verdict_macro = r.verdict_macro;
-  m.confident = r.confident;
-  m.skipped = skipped;
-  return m;
+  return {t, false, false, window, 0, 0, r.top, r.macro, r.verdict, r.verdict_macro, r.confident, skipped};
 }
 
 GenreMessage GenreMessage::for_silent_window(const MessageTimes& t, guint64 window, guint64 skipped) {
-  GenreMessage m;
-  m.times = t;
-  m.window = window;
-  m.skipped = skipped;
-  m.silent = true;
-  return m;
+  return {t, false, true, window, 0, 0, {}, std::nullopt, {}, std::nullopt, false, skipped};
 }
 
 GenreMessage GenreMessage::for_stream(const infer::StreamVerdict& v, const MessageTimes& t, guint64 skipped) {
-  GenreMessage m;
-  m.final = true;
-  m.times = t;
-  m.windows = v.windows;
-  m.silent_windows = v.silent_windows;
-  m.top = v.top;
-  m.macro = v.macro;
-  m.verdict = v.top.front();
-  m.verdict_macro = v.macro;
-  m.confident = v.confident;
-  m.skipped = skipped;
-  return m;
+  return {t, true, false, 0, v.windows, v.silent_windows, v.top, v.macro, v.top.front(), v.macro, v.confident,
+          skipped};
 }
 
 GenreMessage GenreMessage::for_silent_stream(guint64 silent_windows, const MessageTimes& t, guint64 skipped) {
-  GenreMessage m;
-  m.final = true;
-  m.silent = true;
-  m.times = t;
-  m.silent_windows = silent_windows;
-  m.skipped = skipped;
-  return m;
+  return {t, true, true, 0, 0, silent_windows, {}, std::nullopt, {}, std::nullopt, false, skipped};
 }
 
 GstStructure* GenreMessage::to_structure() const {
