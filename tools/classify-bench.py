@@ -3,7 +3,7 @@
 on the same generated files, in the same run (the runs alternate, so machine load hits
 both alike), and whether both give the same verdicts.
 
-usage: classify-bench.py --old OLD --new NEW [--files 16] [--seconds 20] [--repeats 3] [--model M.pt]
+usage: classify-bench.py --old OLD --new NEW [--files 16] [--seconds 20] [--repeats 5] [--live-seconds 10] [--model M.pt]
 
 OLD and NEW are build directories (or copies holding tools/genre-classify and plugins/*.so).
 The bundle: NEW/tests/infer/make_test_bundle's cnn (64 mel bands, 3 s windows every second,
@@ -12,10 +12,15 @@ repeats:
   files/s -j N    every file, N parallel pipelines (N = cores, genre-classify's default)
   files/s -j 1    every file, one pipeline: the element's forward passes in its streaming thread
   latency         one file, -j 1: process start to verdict (model load, decode, inference)
+and, with NEW/tests/infer/bench_classify built, each build's plugin in the same live pipeline
+(bench_classify's part 2: audiotestsrc is-live=true, a leaky queue, genreclassify): inference
+latency per window, from its arrival at genreclassify to its `genre` message, p50 and p99 of the
+p50s over the repeats, for the cnn (128x128) and resnet18 (224x224x3).
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -59,6 +64,26 @@ class Build:
         return took, p.stdout
 
 
+LIVE_LINE = re.compile(r"^\s+(cnn|resnet18) .*-> at genreclassify p50\s+([\d.]+) ms p99\s+([\d.]+) ms .*"
+                       r"-> genre message p50\s+([\d.]+) ms p99\s+([\d.]+) ms")
+
+
+def live_latency(bench, build, seconds):
+    """model -> (p50, p99) ms from a window's arrival at genreclassify to its message."""
+    p = subprocess.run([bench, "5", str(seconds), "1"], capture_output=True, text=True, env=build.env, timeout=1800)
+    if p.returncode != 0:
+        sys.exit(f"classify-bench: {build.name}: bench_classify failed ({p.returncode}):\n{p.stderr}")
+    out = {}
+    for line in p.stdout.splitlines():
+        m = LIVE_LINE.match(line)
+        if m:
+            arrive50, arrive99, msg50, msg99 = map(float, m.groups()[1:])
+            out[m.group(1)] = (msg50 - arrive50, msg99 - arrive99)
+    if set(out) != {"cnn", "resnet18"}:
+        sys.exit(f"classify-bench: {build.name}: no live latency lines in bench_classify's output:\n{p.stdout}")
+    return out
+
+
 def verdicts(stdout):
     """file -> (verdict, rounded scores) from --format json."""
     out = {}
@@ -75,8 +100,9 @@ def main():
     ap.add_argument("--new", required=True)
     ap.add_argument("--files", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--model")
+    ap.add_argument("--live-seconds", type=int, default=10, help="per model and build; 0: no live latency")
     a = ap.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="classify-bench-")
@@ -111,6 +137,18 @@ def main():
             old = statistics.median(results[(label, 'old')])
             new = statistics.median(results[(label, 'new')])
             print(f"  {label:24} {old:9.3f} {new:9.3f} {new / old:8.3f}")
+        bench = os.path.join(a.new, "tests", "infer", "bench_classify")
+        if a.live_seconds > 0 and os.access(bench, os.X_OK):
+            live = {b.name: [] for b in builds}
+            for _ in range(a.repeats):
+                for b in builds:
+                    live[b.name].append(live_latency(bench, b, a.live_seconds))
+            for model in ("cnn", "resnet18"):
+                for i, what in enumerate(("p50", "p99")):
+                    old = statistics.median(r[model][i] for r in live["old"])
+                    new = statistics.median(r[model][i] for r in live["new"])
+                    print(f"  {model + ' inference ' + what + ' (ms)':24} {old:9.1f} {new:9.1f} "
+                          f"{new / old if old > 0 else float('nan'):8.3f}")
         print(f"  same verdicts and scores (4 decimals) for every file: {'yes' if same[0] == same[1] else 'NO'}")
         return 0 if same[0] == same[1] else 1
     finally:
