@@ -6,7 +6,7 @@
 //   GenreScoresMeta* m = gst_buffer_get_genre_scores_meta(buf);
 // or, without linking the plugin, with the API type looked up by name:
 //   (GenreScoresMeta*)gst_buffer_get_meta(buf, g_type_from_name("GenreScoresMetaAPI"))
-// Windows genreclassify skipped (leaky=true, inference behind) carry none.
+// Silent windows (below silence-floor) carry none.
 #pragma once
 
 #include <gst/gst.h>

@@ -3,9 +3,9 @@
  *
  * Music genre predictions from the images of specresize, with a model bundle
  * written by genre-train (a TorchScript archive that carries its classes, its
- * input shape and the preprocessing it was trained on). Buffers pass through
- * unchanged, each classified window with a GenreScoresMeta, so the element
- * can sit anywhere after specresize.
+ * input shape and the preprocessing it was trained on). An analyser like
+ * `level`: buffers pass through unchanged, each classified window with a
+ * GenreScoresMeta, so the element can sit anywhere after specresize.
  * |[
  * gst-launch-1.0 -m filesrc location=song.mp3 ! decodebin ! audioconvert ! audioresample ! \
  *     melspec sample-rate=22050 ! specresize window-frames=129 hop-frames=43 width=128 height=128 ! \
@@ -20,7 +20,8 @@
  * EOS a final `genre` message holds the whole-stream verdict (the mean of every
  * window's probabilities), final=TRUE, windows and silent-windows. A
  * GST_TAG_GENRE tag event goes downstream whenever the confident verdict
- * changes and at EOS.
+ * changes and at EOS. Applications read the message with genre::GenreMessage
+ * (plugins/genre_message.h).
  *
  * Silence is not a genre: a window whose loudest mel value (GenreWindowMeta
  * level_db, measured by specresize before any normalisation) is below
@@ -35,31 +36,44 @@
  * image's content (specresize's hop-frames may differ); otherwise the element
  * posts an error naming the parameter.
  *
- * Inference runs on the element's own thread behind a queue. leaky=false
- * (offline) blocks upstream while `batch` windows wait, and classifies full
- * batches. leaky=true (live) never blocks upstream and never waits for a batch
- * to fill: a window that has waited longer than max-delay when inference gets
- * to it passes unclassified, counted in `skipped`, so latency never builds
- * (bursts, such as the several windows one melspec buffer completes, are not
- * skipped while inference keeps up). A FLUSH or a new segment
- * restarts both verdicts; a DISCONT restarts the running one.
+ * Inference runs in the streaming thread. With batch=N the element holds
+ * windows until N have arrived and classifies them in one forward pass; EOS, a
+ * new segment or caps, a gap and a drain query send a partial batch on, and a
+ * FLUSH drops it. A FLUSH or a new segment restarts both verdicts; a DISCONT
+ * restarts the running one.
  *
- * Latency: the element adds what it may hold a window to the LATENCY query's
- * min and max: max-delay with leaky=true, and (batch - 1) window intervals
- * (1 / the caps framerate) with leaky=false; it posts a LATENCY message when
- * the window rate changes that. Forward-pass time is processing time (the
- * sinks' processing-deadline covers it).
+ * Live input: like any slow filter, genreclassify blocks its upstream while a
+ * forward pass runs. To never block a live source, put a leaky queue in front
+ * (as NNStreamer's tensor_filter pipelines do); when inference falls behind,
+ * that queue drops the oldest windows, which are then never classified (no
+ * message, no meta; the element counts them in `skipped` from the gaps in
+ * GenreWindowMeta's window index):
+ * |[
+ * gst-launch-1.0 -e -m autoaudiosrc ! audioconvert ! audioresample ! melspec sample-rate=22050 ! \
+ *     specresize window-frames=129 hop-frames=43 width=128 height=128 ! \
+ *     queue leaky=downstream max-size-time=1000000000 max-size-buffers=0 max-size-bytes=0 ! \
+ *     genreclassify model=cnn.pt ! fakesink sync=false
+ * ]|
+ * The leaky and max-delay properties of earlier versions are deprecated and
+ * have no effect (a warning says so when leaky=true).
+ *
+ * Latency: the first window of a batch waits for batch - 1 more, one every
+ * window interval (1 / the caps framerate): the element adds (batch - 1)
+ * window intervals to the LATENCY query's min and max and posts a LATENCY
+ * message when the window rate changes that. Forward-pass time is processing
+ * time (the sinks' processing-deadline covers it).
  */
 #include "gstgenreclassify.h"
 
 #include <cmath>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "enum_type.h"
-#include "genreclassify_message.h"
+#include "genre_message.h"
 #include "genreclassify_meta.h"
 #include "infer/classifier.h"
 #include "infer/preprocessing_check.h"
@@ -71,6 +85,7 @@
 GST_DEBUG_CATEGORY_STATIC(gst_genre_classify_debug);
 #define GST_CAT_DEFAULT gst_genre_classify_debug
 
+using genre::GenreMessage;
 using genre::infer::Classifier;
 using genre::infer::ClassifierOptions;
 using genre::infer::Device;
@@ -86,9 +101,7 @@ namespace {
 constexpr guint kDefaultThreads = 1;
 constexpr guint kDefaultTopK = 5;
 constexpr guint kDefaultBatch = 1;
-constexpr guint64 kDefaultMaxDelay = GST_SECOND;
-// leaky=true: windows held at most, whatever max-delay says (a forward pass stuck for long must not fill memory).
-constexpr guint kLeakyMaxPending = 64;
+constexpr guint64 kDefaultMaxDelay = GST_SECOND;  // the deprecated max-delay's
 
 // Properties, guarded by the object lock.
 struct Settings {
@@ -99,12 +112,12 @@ struct Settings {
   bool post_messages = true;
   bool emit_tags = true;
   guint batch = kDefaultBatch;
-  bool leaky = false;
-  guint64 max_delay = kDefaultMaxDelay;
+  bool leaky = false;                    // deprecated, no effect
+  guint64 max_delay = kDefaultMaxDelay;  // deprecated, no effect
 };
 
-// The loaded model and what it was loaded with; reloaded at READY->PAUSED only
-// when those settings changed, so a pipeline reused through READY keeps it.
+// The loaded model and what it was loaded with; reloaded in start() only when
+// those settings changed, so a pipeline reused through READY keeps it.
 struct LoadedModel {
   std::string path;
   Device device = Device::Auto;
@@ -113,58 +126,64 @@ struct LoadedModel {
   std::unique_ptr<Classifier> classifier;
 };
 
-// A buffer or a serialized event on its way to the inference thread.
-struct Item {
-  GstMiniObject* object;
-  bool skip;          // a buffer let through unclassified (leaky)
-  gint64 queued_at;   // g_get_monotonic_time() when it arrived
+// A window, or a serialized event that came after a window still held, in arrival order.
+struct Held {
+  GstMiniObject* object = nullptr;
+  bool released = false;  // classified (an event: every window before it was)
+  bool silent = false;    // below silence-floor: not classified
+  HeadProbabilities probs;
 };
 
-// Between the upstream streaming thread and the inference task: `lock` guards
-// every field, `cond` signals any change.
-struct Queue {
-  GMutex lock;
-  GCond cond;
-  std::deque<Item> items;
-  guint pending = 0;        // buffers in `items` still to classify
-  guint batch = kDefaultBatch;
-  bool leaky = false;
-  gint64 max_delay_us = gint64(kDefaultMaxDelay / GST_USECOND);
-  bool busy = false;        // the task is working on items it took
-  guint drains = 0;         // serialized queries waiting for the queue to empty
-  GstFlowReturn srcresult = GST_FLOW_FLUSHING;  // OK while running
-  guint64 skipped = 0;
-  GstClockTime window_interval = GST_CLOCK_TIME_NONE;  // 1 / the caps framerate (sliding windows)
-};
-
-// The inference task's own state (also touched at state changes and flushes,
-// when the task is stopped or paused).
-struct Worker {
+// The streaming thread's state (also touched in start/stop and at FLUSH_STOP, when no buffer flows).
+struct Stream {
   std::unique_ptr<VerdictTracker> tracker;
-  GstSegment segment;
-  guint64 windows = 0;  // classified since start: the window number without GenreWindowMeta
+  std::deque<Held> held;
+  guint unclassified = 0;  // windows in `held` waiting for their batch
+  bool failed = false;     // a forward pass failed: windows are refused until a flush or a restart
+  guint64 windows = 0;     // since start: the window number without GenreWindowMeta
+  std::optional<guint64> next_index;  // the GenreWindowMeta index expected next
   GstClockTime first_pts = GST_CLOCK_TIME_NONE;
   GstClockTime last_end = GST_CLOCK_TIME_NONE;
 
   void restart() {
     if (tracker) tracker->reset();
+    next_index.reset();
     first_pts = last_end = GST_CLOCK_TIME_NONE;
+  }
+  void drop_held() {
+    for (Held& h : held) gst_mini_object_unref(h.object);
+    held.clear();
+    unclassified = 0;
+  }
+  // A flush drops what is held but sticky events (tags, params; never segment or EOS, which
+  // drain): they still describe the stream and go on after the FLUSH_STOP, as queue keeps them.
+  std::vector<GstEvent*> drop_held_but_sticky() {
+    std::vector<GstEvent*> sticky;
+    for (Held& h : held) {
+      if (GST_IS_EVENT(h.object) && GST_EVENT_IS_STICKY(GST_EVENT(h.object)))
+        sticky.push_back(GST_EVENT(h.object));
+      else
+        gst_mini_object_unref(h.object);
+    }
+    held.clear();
+    unclassified = 0;
+    return sticky;
   }
 };
 
 }  // namespace
 
 struct _GstGenreClassify {
-  GstElement parent;
-  GstPad* sinkpad;
-  GstPad* srcpad;
+  GstBaseTransform parent;
   Settings* settings;
-  LoadedModel* model;  // set at READY->PAUSED, read by both streaming threads
-  Queue* queue;
-  Worker* worker;
+  // Under the object lock (the LATENCY query and the skipped property read them from any thread):
+  GstClockTime window_interval;  // 1 / the caps framerate (sliding windows), else NONE
+  guint64 skipped;               // windows lost in front of the element since start
+  LoadedModel* model;            // set in start(), used by the streaming thread
+  Stream* stream;
 };
 
-G_DEFINE_TYPE(GstGenreClassify, gst_genre_classify, GST_TYPE_ELEMENT)
+G_DEFINE_TYPE(GstGenreClassify, gst_genre_classify, GST_TYPE_BASE_TRANSFORM)
 GST_ELEMENT_REGISTER_DEFINE(genreclassify, "genreclassify", GST_RANK_NONE, GST_TYPE_GENRE_CLASSIFY)
 
 enum {
@@ -213,38 +232,25 @@ static const genre::infer::ModelDescription& description(GstGenreClassify* self)
   return self->model->classifier->description();
 }
 
-// The GenreWindowMeta API registered by the `genre` plugin, looked up by name:
-// this library does not register a second copy. 0 while that plugin is not loaded.
-static GType window_meta_api() {
+static GstPad* src_pad(GstGenreClassify* self) { return GST_BASE_TRANSFORM_SRC_PAD(self); }
+
+// The window's GenreWindowMeta, from the `genre` plugin, its API looked up by name:
+// this library does not register a second copy. Null while that plugin is not loaded.
+static GenreWindowMeta* window_meta(GstBuffer* buf) {
   static GType api = 0;
   if (api == 0) api = g_type_from_name("GenreWindowMetaAPI");
-  return api;
+  return api ? reinterpret_cast<GenreWindowMeta*>(gst_buffer_get_meta(buf, api)) : nullptr;
 }
 
-// Unrefs everything queued; with `keep_sticky`, sticky events other than
-// segment and EOS stay (a flush must not lose caps and params downstream has not seen).
-static void drop_items(Queue& q, bool keep_sticky) {
-  std::deque<Item> kept;
-  for (Item& it : q.items) {
-    if (keep_sticky && GST_IS_EVENT(it.object)) {
-      GstEvent* ev = GST_EVENT(it.object);
-      if (GST_EVENT_IS_STICKY(ev) && GST_EVENT_TYPE(ev) != GST_EVENT_SEGMENT && GST_EVENT_TYPE(ev) != GST_EVENT_EOS) {
-        kept.push_back(it);
-        continue;
-      }
-    }
-    gst_mini_object_unref(it.object);
-  }
-  q.items.swap(kept);
-  q.pending = 0;
+static guint64 skipped_count(GstGenreClassify* self) {
+  GST_OBJECT_LOCK(self);
+  const guint64 n = self->skipped;
+  GST_OBJECT_UNLOCK(self);
+  return n;
 }
 
-static void set_srcresult(GstGenreClassify* self, GstFlowReturn ret) {
-  Queue& q = *self->queue;
-  g_mutex_lock(&q.lock);
-  q.srcresult = ret;
-  g_cond_broadcast(&q.cond);
-  g_mutex_unlock(&q.lock);
+static void post(GstGenreClassify* self, const GenreMessage& m) {
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), m.to_structure()));
 }
 
 // ---- model ---------------------------------------------------------------------------
@@ -285,17 +291,16 @@ static bool ensure_model(GstGenreClassify* self, const Settings& s) {
   return true;
 }
 
-// The longest this element holds a window before it goes downstream, which
-// it adds to the LATENCY query's min and max (as GstAggregator and
-// GstAudioDecoder add theirs): leaky=true, max-delay (a window that waited
-// that long passes unclassified); leaky=false, the batching delay, batch - 1
-// window intervals (from the caps framerate; whole-clip images have none, and
-// no live timing to keep). The forward pass itself is processing time, left to
-// the sinks' processing-deadline.
-static GstClockTime own_latency(const Queue& q) {
-  if (q.leaky) return GstClockTime(q.max_delay_us) * GST_USECOND;
-  if (q.batch <= 1 || !GST_CLOCK_TIME_IS_VALID(q.window_interval)) return 0;
-  return GstClockTime(q.batch - 1) * q.window_interval;
+// The longest this element holds a window, which it adds to the LATENCY
+// query's min and max (as GstAggregator and GstAudioDecoder add theirs): the
+// first window of a batch waits for batch - 1 more, one per window interval
+// (whole-clip images have no window rate, and no live timing to keep). The
+// forward pass itself is processing time, left to the sinks'
+// processing-deadline. Called with the object lock held.
+static GstClockTime own_latency_locked(GstGenreClassify* self) {
+  const guint batch = self->settings->batch;
+  if (batch <= 1 || !GST_CLOCK_TIME_IS_VALID(self->window_interval)) return 0;
+  return GstClockTime(batch - 1) * self->window_interval;
 }
 
 // ---- checks at caps and params time ----------------------------------------------------
@@ -321,12 +326,11 @@ static bool check_caps(GstGenreClassify* self, GstCaps* caps) {
   // The window rate sets the batching delay: tell the pipeline when that changes our latency.
   const GstClockTime interval = info.fps_n > 0 ? gst_util_uint64_scale_int(GST_SECOND, info.fps_d, info.fps_n)
                                                 : GST_CLOCK_TIME_NONE;
-  Queue& q = *self->queue;
-  g_mutex_lock(&q.lock);
-  const GstClockTime before = own_latency(q);
-  q.window_interval = interval;
-  const bool changed = own_latency(q) != before;
-  g_mutex_unlock(&q.lock);
+  GST_OBJECT_LOCK(self);
+  const GstClockTime before = own_latency_locked(self);
+  self->window_interval = interval;
+  const bool changed = own_latency_locked(self) != before;
+  GST_OBJECT_UNLOCK(self);
   if (changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   return true;
 }
@@ -348,162 +352,32 @@ static bool is_params_event(GstEvent* event) {
          g_str_has_suffix(gst_structure_get_name(s), "-params");
 }
 
-// ---- the inference task ------------------------------------------------------------------
+// ---- classifying held windows ------------------------------------------------------------
 
-static GenreScoresMeta* add_scores_meta(GstBuffer* buf, guint64 window, const WindowResult& r) {
-  const genre::infer::RankedClass& best = r.top.front();
-  return gst_buffer_add_genre_scores_meta(buf, window, r.target.data(), guint(r.target.size()),
-      r.macro_scores.data(), guint(r.macro_scores.size()), best.index, best.name.c_str(),
-      r.macro ? r.macro->index : -1, r.macro ? r.macro->name.c_str() : nullptr);
-}
-
-static GstEvent* genre_tag_event(const std::string& genre) {
-  GstTagList* tags = gst_tag_list_new(GST_TAG_GENRE, genre.c_str(), nullptr);
-  gst_tag_list_set_scope(tags, GST_TAG_SCOPE_STREAM);
-  return gst_event_new_tag(tags);
-}
-
-static genre::MessageTimes window_times(const Worker& w, GstBuffer* buf) {
-  genre::MessageTimes t;
-  t.timestamp = GST_BUFFER_PTS(buf);
-  t.duration = GST_BUFFER_DURATION(buf);
-  if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && w.segment.format == GST_FORMAT_TIME) {
-    t.stream_time = gst_segment_to_stream_time(&w.segment, GST_FORMAT_TIME, t.timestamp);
-    t.running_time = gst_segment_to_running_time(&w.segment, GST_FORMAT_TIME, t.timestamp);
-  }
-  return t;
-}
-
-static guint64 skipped_count(GstGenreClassify* self) {
-  g_mutex_lock(&self->queue->lock);
-  const guint64 n = self->queue->skipped;
-  g_mutex_unlock(&self->queue->lock);
-  return n;
-}
-
-// The loudness specresize measured for the window (GenreWindowMeta level_db); NAN when unknown.
-static double window_level_db(GstBuffer* buf) {
-  const GType api = window_meta_api();
-  if (!api) return NAN;
-  auto* wm = reinterpret_cast<GenreWindowMeta*>(gst_buffer_get_meta(buf, api));
-  return wm ? double(wm->level_db) : NAN;
-}
-
-static guint64 window_index(Worker& w, GstBuffer* buf) {
-  guint64 window = w.windows++;
-  const GType api = window_meta_api();
-  if (api)
-    if (auto* wm = reinterpret_cast<GenreWindowMeta*>(gst_buffer_get_meta(buf, api))) window = wm->window_index;
-  return window;
-}
-
-// A window without signal: counted, announced as silent, passed on without scores.
-static GstFlowReturn pass_silent_window(GstGenreClassify* self, const Settings& s, GstBuffer* buf) {
-  Worker& w = *self->worker;
-  w.tracker->add_silent();
-  const guint64 window = window_index(w, buf);
-  const genre::MessageTimes t = window_times(w, buf);
-  if (!GST_CLOCK_TIME_IS_VALID(w.first_pts)) w.first_pts = t.timestamp;
-  if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && GST_CLOCK_TIME_IS_VALID(t.duration)) w.last_end = t.timestamp + t.duration;
-  if (s.post_messages) {
-    GstStructure* st = genre::silent_window_message_structure(t, window, skipped_count(self));
-    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
-  }
-  return gst_pad_push(self->srcpad, buf);
-}
-
-// One window through: verdict, meta, message, tag, push. `probs` is null for a skipped
-// window; `silent` marks one below silence-floor (not classified).
-static GstFlowReturn pass_window(GstGenreClassify* self, const Settings& s, GstBuffer* buf,
-                                 const HeadProbabilities* probs, bool silent) {
-  Worker& w = *self->worker;
-  if (GST_BUFFER_IS_DISCONT(buf)) w.tracker->reset_running();
-  if (silent) return pass_silent_window(self, s, buf);
-  if (!probs) return gst_pad_push(self->srcpad, buf);
-
-  WindowResult r;
+// Classifies every held window still waiting in one forward pass and releases
+// everything held. The pass always has `batch` images (the last one repeated),
+// the shape the model was warmed up on: a new shape would make TorchScript
+// profile and optimise again.
+static GstFlowReturn classify_held(GstGenreClassify* self) {
+  Stream& st = *self->stream;
+  const Settings s = snapshot(self);
   try {
-    r = w.tracker->add(*probs);
-  } catch (const std::exception& e) {  // nothing may escape a streaming thread
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not score a window: %s", e.what()), (nullptr));
-    gst_buffer_unref(buf);
-    return GST_FLOW_ERROR;
+    st.tracker->set_options(s.tracker);
+  } catch (const InferError& e) {
+    GST_WARNING_OBJECT(self, "%s", e.what());  // ranges of the properties keep this from happening
   }
-  const guint64 window = window_index(w, buf);
-  buf = gst_buffer_make_writable(buf);
-  add_scores_meta(buf, window, r);
-
-  const genre::MessageTimes t = window_times(w, buf);
-  if (!GST_CLOCK_TIME_IS_VALID(w.first_pts)) w.first_pts = t.timestamp;
-  if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && GST_CLOCK_TIME_IS_VALID(t.duration)) w.last_end = t.timestamp + t.duration;
-  if (s.post_messages) {
-    GstStructure* st = genre::window_message_structure(r, t, window, skipped_count(self));
-    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
-  }
-  if (s.emit_tags && r.verdict_changed) gst_pad_push_event(self->srcpad, genre_tag_event(r.verdict.name));
-  return gst_pad_push(self->srcpad, buf);
-}
-
-// The stream ends: the whole-stream verdict as a message and a tag.
-static void finish_stream(GstGenreClassify* self, const Settings& s) {
-  Worker& w = *self->worker;
-  const auto verdict = w.tracker->stream_verdict();
-  const guint64 silent = w.tracker->silent_windows();
-  if (!verdict && silent == 0) return;
-  genre::MessageTimes t;
-  t.timestamp = w.first_pts;
-  if (GST_CLOCK_TIME_IS_VALID(w.first_pts) && w.segment.format == GST_FORMAT_TIME) {
-    t.stream_time = gst_segment_to_stream_time(&w.segment, GST_FORMAT_TIME, w.first_pts);
-    t.running_time = gst_segment_to_running_time(&w.segment, GST_FORMAT_TIME, w.first_pts);
-  }
-  if (GST_CLOCK_TIME_IS_VALID(w.first_pts) && GST_CLOCK_TIME_IS_VALID(w.last_end) && w.last_end >= w.first_pts)
-    t.duration = w.last_end - w.first_pts;
-  if (s.post_messages) {
-    GstStructure* st = verdict ? genre::final_message_structure(*verdict, t, skipped_count(self))
-                               : genre::silent_final_message_structure(silent, t, skipped_count(self));
-    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
-  }
-  if (s.emit_tags && verdict && verdict->confident) gst_pad_push_event(self->srcpad, genre_tag_event(verdict->top.front().name));
-}
-
-static GstFlowReturn pass_event(GstGenreClassify* self, const Settings& s, GstEvent* event) {
-  Worker& w = *self->worker;
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_SEGMENT:
-      gst_event_copy_segment(event, &w.segment);
-      w.restart();
-      break;
-    case GST_EVENT_STREAM_START:
-      w.restart();
-      break;
-    case GST_EVENT_EOS:
-      finish_stream(self, s);
-      gst_pad_push_event(self->srcpad, event);
-      return GST_FLOW_EOS;
-    default:
-      break;
-  }
-  gst_pad_push_event(self->srcpad, event);
-  return GST_FLOW_OK;
-}
-
-// Classifies the buffers of `run` (all but skipped ones) in one forward pass,
-// then lets every item of the run through in order. The pass always has
-// `batch` images (the last one repeated), the shape the model was warmed up
-// on: a new shape would make TorchScript profile and optimise again.
-static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, guint batch, std::vector<Item>& run) {
   const size_t floats = description(self).image_floats();
   std::vector<GstMapInfo> maps;
   std::vector<GstBuffer*> mapped;
+  std::vector<Held*> classified;
   std::vector<const float*> images;
   GstFlowReturn ret = GST_FLOW_OK;
-  std::vector<bool> silent(run.size(), false);  // windows without signal: not classified
-  for (size_t i = 0; i < run.size(); ++i) {
-    const Item& it = run[i];
-    if (it.skip || GST_IS_EVENT(it.object)) continue;
-    GstBuffer* buf = GST_BUFFER(it.object);
-    silent[i] = self->worker->tracker->is_silent(window_level_db(buf));
-    if (silent[i]) continue;
+  for (Held& h : st.held) {
+    if (h.released || GST_IS_EVENT(h.object)) continue;
+    GstBuffer* buf = GST_BUFFER(h.object);
+    const GenreWindowMeta* wm = window_meta(buf);
+    h.silent = st.tracker->is_silent(wm ? double(wm->level_db) : NAN);
+    if (h.silent) continue;
     GstMapInfo map;
     if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
       GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map an image buffer"), (nullptr));
@@ -518,246 +392,245 @@ static GstFlowReturn pass_run(GstGenreClassify* self, const Settings& s, guint b
       ret = GST_FLOW_ERROR;
       break;
     }
+    classified.push_back(&h);
     images.push_back(reinterpret_cast<const float*>(map.data));
   }
-  std::vector<HeadProbabilities> probs;
   if (ret == GST_FLOW_OK && !images.empty()) {
-    const size_t real = images.size();
-    while (images.size() < batch) images.push_back(images.back());
+    while (images.size() < self->model->batch) images.push_back(images.back());
     try {
-      probs = self->model->classifier->classify(images);
-      probs.resize(real);
+      std::vector<HeadProbabilities> probs = self->model->classifier->classify(images);
+      for (size_t i = 0; i < classified.size(); ++i) classified[i]->probs = std::move(probs[i]);
     } catch (const std::exception& e) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e.what()), (nullptr));
       ret = GST_FLOW_ERROR;
     }
   }
   for (size_t i = 0; i < maps.size(); ++i) gst_buffer_unmap(mapped[i], &maps[i]);
-
-  size_t next = 0;
-  for (size_t i = 0; i < run.size(); ++i) {
-    Item& it = run[i];
-    GstMiniObject* object = it.object;
-    it.object = nullptr;
-    if (ret != GST_FLOW_OK) {
-      gst_mini_object_unref(object);
-      continue;
-    }
-    if (GST_IS_EVENT(object))
-      ret = pass_event(self, s, GST_EVENT(object));
-    else
-      ret = pass_window(self, s, GST_BUFFER(object), it.skip || silent[i] ? nullptr : &probs[next++], silent[i]);
-  }
-  return ret;
-}
-
-static bool is_eos(const Item& it) {
-  return GST_IS_EVENT(it.object) && GST_EVENT_TYPE(GST_EVENT(it.object)) == GST_EVENT_EOS;
-}
-
-// Whether the queue's front is ready to go: an event or a skipped buffer
-// (alone), or a run of `batch` buffers to classify with the events between
-// them; fewer when EOS follows or a query waits for the queue to drain, and any
-// number when leaky (live windows never wait for a batch to fill). Events do
-// not end a batch: upstream's tag events (bitrates) would cut it into pieces.
-static bool front_ready(const Queue& q) {
-  if (q.items.empty()) return false;
-  const Item& front = q.items.front();
-  if (GST_IS_EVENT(front.object) || front.skip || q.leaky || q.drains > 0) return true;
-  guint count = 0;
-  for (const Item& it : q.items) {
-    if (is_eos(it)) return true;
-    if (!GST_IS_EVENT(it.object) && !it.skip && ++count >= q.batch) return true;
-  }
-  return false;
-}
-
-// leaky: windows that waited longer than max-delay are let through unclassified.
-static void skip_late(Queue& q, gint64 now) {
-  for (Item& it : q.items) {
-    if (it.skip || GST_IS_EVENT(it.object) || now - it.queued_at <= q.max_delay_us) continue;
-    it.skip = true;
-    --q.pending;
-    ++q.skipped;
-  }
-}
-
-// Takes what front_ready found: one event or skipped buffer, or a run up to
-// its `batch`-th buffer to classify (never past EOS).
-static std::vector<Item> take_front(Queue& q) {
-  if (q.leaky) skip_late(q, g_get_monotonic_time());
-  std::vector<Item> run;
-  const Item& front = q.items.front();
-  if (GST_IS_EVENT(front.object) || front.skip) {
-    run.push_back(front);
-    q.items.pop_front();
-    return run;
-  }
-  guint count = 0;
-  while (!q.items.empty() && count < q.batch && !is_eos(q.items.front())) {
-    const Item it = q.items.front();
-    q.items.pop_front();
-    run.push_back(it);
-    if (!GST_IS_EVENT(it.object) && !it.skip) ++count;
-  }
-  q.pending -= count;
-  return run;
-}
-
-static void task_paused(GstGenreClassify* self, GstFlowReturn ret) {
-  set_srcresult(self, ret);
-  gst_pad_pause_task(self->srcpad);
-  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
-    // As queue does: the error upstream would only see as a return value.
-    GST_ELEMENT_FLOW_ERROR(self, ret);
-    gst_pad_push_event(self->srcpad, gst_event_new_eos());
-  }
-}
-
-static void task_loop(gpointer data) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(data);
-  Queue& q = *self->queue;
-  const Settings s = snapshot(self);
-  g_mutex_lock(&q.lock);
-  while (q.srcresult == GST_FLOW_OK && !front_ready(q)) g_cond_wait(&q.cond, &q.lock);
-  if (q.srcresult != GST_FLOW_OK) {
-    const GstFlowReturn ret = q.srcresult;
-    g_mutex_unlock(&q.lock);
-    gst_pad_pause_task(self->srcpad);
-    GST_DEBUG_OBJECT(self, "task paused: %s", gst_flow_get_name(ret));
-    return;
-  }
-  std::vector<Item> run = take_front(q);
-  const guint batch = q.batch;
-  q.busy = true;
-  g_cond_broadcast(&q.cond);  // room for a blocked chain
-  g_mutex_unlock(&q.lock);
-
-  try {
-    self->worker->tracker->set_options(s.tracker);
-  } catch (const InferError& e) {
-    GST_WARNING_OBJECT(self, "%s", e.what());  // ranges of the properties keep this from happening
-  }
-  const GstFlowReturn ret = pass_run(self, s, batch, run);
-
-  g_mutex_lock(&q.lock);
-  q.busy = false;
-  g_cond_broadcast(&q.cond);
-  g_mutex_unlock(&q.lock);
-  if (ret != GST_FLOW_OK) task_paused(self, ret);
-}
-
-// ---- pads ------------------------------------------------------------------------------
-
-static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buf) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
-  Queue& q = *self->queue;
-  g_mutex_lock(&q.lock);
-  bool skip = false;
-  const GstClockTime pts = GST_BUFFER_PTS(buf);
-  if (q.leaky) {
-    skip = q.pending >= kLeakyMaxPending;
-    if (skip) ++q.skipped;
-  } else {
-    while (q.srcresult == GST_FLOW_OK && q.pending >= q.batch) g_cond_wait(&q.cond, &q.lock);
-  }
-  const GstFlowReturn ret = q.srcresult;
-  if (ret != GST_FLOW_OK) {
-    g_mutex_unlock(&q.lock);
-    gst_buffer_unref(buf);
-    return ret;
-  }
-  q.items.push_back({GST_MINI_OBJECT(buf), skip, g_get_monotonic_time()});
-  if (!skip) ++q.pending;
-  g_cond_broadcast(&q.cond);
-  g_mutex_unlock(&q.lock);
-  if (skip) GST_LOG_OBJECT(self, "%u windows wait: window at %" GST_TIME_FORMAT " skipped", kLeakyMaxPending,
-                           GST_TIME_ARGS(pts));
+  if (ret != GST_FLOW_OK) return ret;
+  for (Held& h : st.held) h.released = true;
+  st.unclassified = 0;
   return GST_FLOW_OK;
 }
 
-static gboolean enqueue_event(GstGenreClassify* self, GstEvent* event) {
-  Queue& q = *self->queue;
-  g_mutex_lock(&q.lock);
-  if (q.srcresult != GST_FLOW_OK) {
-    g_mutex_unlock(&q.lock);
-    gst_event_unref(event);
-    return FALSE;
-  }
-  q.items.push_back({GST_MINI_OBJECT(event), false, g_get_monotonic_time()});
-  g_cond_broadcast(&q.cond);
-  g_mutex_unlock(&q.lock);
-  return TRUE;
+// After an error (posted already): nothing held survives, and windows are refused until a flush.
+static GstFlowReturn fail(GstGenreClassify* self, GstFlowReturn ret) {
+  self->stream->drop_held();
+  self->stream->failed = true;
+  return ret;
 }
 
-static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
-  Queue& q = *self->queue;
+// ---- releasing windows ---------------------------------------------------------------------
+
+static GstEvent* genre_tag_event(const std::string& genre) {
+  GstTagList* tags = gst_tag_list_new(GST_TAG_GENRE, genre.c_str(), nullptr);
+  gst_tag_list_set_scope(tags, GST_TAG_SCOPE_STREAM);
+  return gst_event_new_tag(tags);
+}
+
+static genre::MessageTimes times_at(GstGenreClassify* self, GstClockTime pts) {
+  const GstSegment& segment = GST_BASE_TRANSFORM(self)->segment;
+  genre::MessageTimes t;
+  t.timestamp = pts;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && segment.format == GST_FORMAT_TIME) {
+    t.stream_time = gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, pts);
+    t.running_time = gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pts);
+  }
+  return t;
+}
+
+// The window's index in its clip (GenreWindowMeta), else its number in the stream. A
+// gap in a clip's indices is windows lost in front of the element (a leaky queue
+// dropped them): counted in `skipped`, and the running verdict restarts as at a DISCONT.
+static guint64 window_index(GstGenreClassify* self, GstBuffer* buf) {
+  Stream& st = *self->stream;
+  const guint64 number = st.windows++;
+  const GenreWindowMeta* wm = window_meta(buf);
+  if (!wm) return number;
+  if (st.next_index && wm->window_index > *st.next_index) {
+    st.tracker->reset_running();
+    GST_OBJECT_LOCK(self);
+    self->skipped += wm->window_index - *st.next_index;
+    GST_OBJECT_UNLOCK(self);
+  }
+  st.next_index = wm->window_index + 1;
+  return wm->window_index;
+}
+
+// One released window on its way out: verdict, meta, message, tag.
+static GstFlowReturn finish_window(GstGenreClassify* self, const Settings& s, Held& h, GstBuffer** out) {
+  Stream& st = *self->stream;
+  GstBuffer* buf = GST_BUFFER(h.object);
+  if (GST_BUFFER_IS_DISCONT(buf)) st.tracker->reset_running();
+  const guint64 window = window_index(self, buf);
+  genre::MessageTimes t = times_at(self, GST_BUFFER_PTS(buf));
+  t.duration = GST_BUFFER_DURATION(buf);
+  if (!GST_CLOCK_TIME_IS_VALID(st.first_pts)) st.first_pts = t.timestamp;
+  if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && GST_CLOCK_TIME_IS_VALID(t.duration)) st.last_end = t.timestamp + t.duration;
+  if (h.silent) {
+    st.tracker->add_silent();
+    if (s.post_messages) post(self, GenreMessage::for_silent_window(t, window, skipped_count(self)));
+    *out = buf;
+    return GST_FLOW_OK;
+  }
+  WindowResult r;
+  try {
+    r = st.tracker->add(h.probs);
+  } catch (const std::exception& e) {  // nothing may escape a streaming thread
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not score a window: %s", e.what()), (nullptr));
+    gst_buffer_unref(buf);
+    return fail(self, GST_FLOW_ERROR);
+  }
+  buf = gst_buffer_make_writable(buf);
+  const genre::infer::RankedClass& best = r.top.front();
+  gst_buffer_add_genre_scores_meta(buf, window, r.target.data(), guint(r.target.size()), r.macro_scores.data(),
+      guint(r.macro_scores.size()), best.index, best.name.c_str(), r.macro ? r.macro->index : -1,
+      r.macro ? r.macro->name.c_str() : nullptr);
+  if (s.post_messages) post(self, GenreMessage::for_window(r, t, window, skipped_count(self)));
+  if (s.emit_tags && r.verdict_changed) gst_pad_push_event(src_pad(self), genre_tag_event(r.verdict.name));
+  *out = buf;
+  return GST_FLOW_OK;
+}
+
+// Sends the released events at the front downstream and gives the next released
+// window in `out` (null when nothing released is left).
+static GstFlowReturn next_output(GstGenreClassify* self, GstBuffer** out) {
+  Stream& st = *self->stream;
+  *out = nullptr;
+  const Settings s = snapshot(self);
+  while (!st.held.empty() && st.held.front().released) {
+    Held h = std::move(st.held.front());
+    st.held.pop_front();
+    if (GST_IS_EVENT(h.object)) {
+      gst_pad_push_event(src_pad(self), GST_EVENT(h.object));
+      continue;
+    }
+    return finish_window(self, s, h, out);
+  }
+  return GST_FLOW_OK;
+}
+
+// EOS, a new segment, caps or a gap, a serialized query: the partial batch goes now.
+static GstFlowReturn drain(GstGenreClassify* self) {
+  Stream& st = *self->stream;
+  GstFlowReturn ret = st.unclassified > 0 ? classify_held(self) : GST_FLOW_OK;
+  if (ret != GST_FLOW_OK) return fail(self, ret);
+  while (ret == GST_FLOW_OK) {
+    GstBuffer* out = nullptr;
+    ret = next_output(self, &out);
+    if (!out) break;
+    ret = gst_pad_push(src_pad(self), out);
+  }
+  if (ret != GST_FLOW_OK) st.drop_held();
+  return ret;
+}
+
+// The stream ends: the whole-stream verdict as a message and a tag.
+static void finish_stream(GstGenreClassify* self) {
+  const Settings s = snapshot(self);
+  Stream& st = *self->stream;
+  const auto verdict = st.tracker->stream_verdict();
+  const guint64 silent = st.tracker->silent_windows();
+  if (!verdict && silent == 0) return;
+  genre::MessageTimes t = times_at(self, st.first_pts);
+  if (GST_CLOCK_TIME_IS_VALID(st.first_pts) && GST_CLOCK_TIME_IS_VALID(st.last_end) && st.last_end >= st.first_pts)
+    t.duration = st.last_end - st.first_pts;
+  if (s.post_messages)
+    post(self, verdict ? GenreMessage::for_stream(*verdict, t, skipped_count(self))
+                       : GenreMessage::for_silent_stream(silent, t, skipped_count(self)));
+  if (s.emit_tags && verdict && verdict->confident)
+    gst_pad_push_event(src_pad(self), genre_tag_event(verdict->top.front().name));
+}
+
+// ---- GstBaseTransform ------------------------------------------------------------------------
+
+static gboolean set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
+  return check_caps(GST_GENRE_CLASSIFY(trans), incaps);
+}
+
+// Takes the buffer the default (negotiation, QoS) leaves in queued_buf and holds it for its batch.
+static GstFlowReturn submit_input_buffer(GstBaseTransform* trans, gboolean is_discont, GstBuffer* input) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
+  if (self->stream->failed) {
+    gst_buffer_unref(input);
+    return GST_FLOW_ERROR;
+  }
+  const GstFlowReturn ret =
+      GST_BASE_TRANSFORM_CLASS(gst_genre_classify_parent_class)->submit_input_buffer(trans, is_discont, input);
+  if (ret != GST_FLOW_OK || !trans->queued_buf) return ret;
+  Held h;
+  h.object = GST_MINI_OBJECT(trans->queued_buf);
+  trans->queued_buf = nullptr;
+  self->stream->held.push_back(std::move(h));
+  ++self->stream->unclassified;
+  return GST_FLOW_OK;
+}
+
+// Called after each submitted window until it gives no buffer: a full batch is classified, then its windows go.
+static GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
+  *outbuf = nullptr;
+  if (self->stream->unclassified >= self->model->batch) {
+    const GstFlowReturn ret = classify_held(self);
+    if (ret != GST_FLOW_OK) return fail(self, ret);
+  }
+  return next_output(self, outbuf);
+}
+
+static gboolean sink_event(GstBaseTransform* trans, GstEvent* event) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
+  Stream& st = *self->stream;
   switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_FLUSH_START: {
-      set_srcresult(self, GST_FLOW_FLUSHING);
-      const gboolean ok = gst_pad_push_event(self->srcpad, event);  // unblocks a push in the task
-      gst_pad_pause_task(self->srcpad);
-      return ok;
-    }
     case GST_EVENT_FLUSH_STOP: {
-      g_mutex_lock(&q.lock);
-      drop_items(q, true);
-      q.srcresult = GST_FLOW_OK;
-      g_mutex_unlock(&q.lock);
-      self->worker->restart();  // the task is paused
-      gst_segment_init(&self->worker->segment, GST_FORMAT_TIME);
-      const gboolean ok = gst_pad_push_event(self->srcpad, event);
-      gst_pad_start_task(self->srcpad, task_loop, self, nullptr);
+      const std::vector<GstEvent*> sticky = st.drop_held_but_sticky();
+      st.failed = false;
+      st.restart();
+      const gboolean ok = GST_BASE_TRANSFORM_CLASS(gst_genre_classify_parent_class)->sink_event(trans, event);
+      for (GstEvent* e : sticky) gst_pad_push_event(src_pad(self), e);
       return ok;
     }
-    case GST_EVENT_CAPS: {
-      GstCaps* caps;
-      gst_event_parse_caps(event, &caps);
-      if (!check_caps(self, caps)) {
+    case GST_EVENT_EOS:
+      drain(self);  // an error has been posted, the stream still ends
+      finish_stream(self);
+      break;
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_SEGMENT:
+      drain(self);
+      st.restart();
+      break;
+    case GST_EVENT_CAPS:
+    case GST_EVENT_GAP:
+    case GST_EVENT_SEGMENT_DONE:
+      drain(self);
+      break;
+    default:
+      if (is_params_event(event) && !check_params(self, gst_event_get_structure(event))) {
         gst_event_unref(event);
         return FALSE;
       }
-      return enqueue_event(self, event);
-    }
-    default:
+      // Others (upstream's tags, params) keep their place after the windows held: they do not cut a batch.
+      if (GST_EVENT_IS_SERIALIZED(event) && !st.held.empty()) {
+        Held h;
+        h.object = GST_MINI_OBJECT(event);
+        st.held.push_back(std::move(h));
+        return TRUE;
+      }
       break;
   }
-  if (is_params_event(event) && !check_params(self, gst_event_get_structure(event))) {
-    gst_event_unref(event);
-    return FALSE;
-  }
-  if (GST_EVENT_IS_SERIALIZED(event)) return enqueue_event(self, event);
-  return gst_pad_event_default(pad, parent, event);
+  return GST_BASE_TRANSFORM_CLASS(gst_genre_classify_parent_class)->sink_event(trans, event);
 }
 
-// Serialized queries (drain, allocation) wait until everything before them has gone downstream.
-static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
-  if (GST_QUERY_IS_SERIALIZED(query)) {
-    Queue& q = *self->queue;
-    g_mutex_lock(&q.lock);
-    ++q.drains;
-    g_cond_broadcast(&q.cond);  // a partial batch goes now
-    while (q.srcresult == GST_FLOW_OK && (!q.items.empty() || q.busy)) g_cond_wait(&q.cond, &q.lock);
-    --q.drains;
-    const bool running = q.srcresult == GST_FLOW_OK;
-    g_mutex_unlock(&q.lock);
-    if (!running) return FALSE;
-  }
-  return gst_pad_query_default(pad, parent, query);
-}
-
-static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
-  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
-  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+static gboolean query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* query) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
+  // A serialized query (drain, allocation) answers for everything before it: the held windows go first.
+  if (direction == GST_PAD_SINK && GST_QUERY_IS_SERIALIZED(query) && drain(self) != GST_FLOW_OK) return FALSE;
+  if (!GST_BASE_TRANSFORM_CLASS(gst_genre_classify_parent_class)->query(trans, direction, query)) return FALSE;
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return TRUE;
   gboolean live = FALSE;
   GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
   gst_query_parse_latency(query, &live, &min, &max);
-  g_mutex_lock(&self->queue->lock);
-  const GstClockTime own = own_latency(*self->queue);
-  g_mutex_unlock(&self->queue->lock);
+  GST_OBJECT_LOCK(self);
+  const GstClockTime own = own_latency_locked(self);
+  GST_OBJECT_UNLOCK(self);
   GST_DEBUG_OBJECT(self, "upstream latency min %" GST_TIME_FORMAT " max %" GST_TIME_FORMAT ", own %" GST_TIME_FORMAT,
                    GST_TIME_ARGS(min), GST_TIME_ARGS(max), GST_TIME_ARGS(own));
   min += own;
@@ -766,57 +639,47 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   return TRUE;
 }
 
-static gboolean src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode, gboolean active) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
-  if (mode != GST_PAD_MODE_PUSH) return FALSE;
-  if (active) {
-    set_srcresult(self, GST_FLOW_OK);
-    return gst_pad_start_task(pad, task_loop, self, nullptr);
+static gboolean start(GstBaseTransform* trans) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
+  const Settings s = snapshot(self);
+  if (!ensure_model(self, s)) return FALSE;
+  Stream& st = *self->stream;
+  try {
+    st.tracker = std::make_unique<VerdictTracker>(description(self), s.tracker);
+  } catch (const InferError& e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", e.what()), (nullptr));
+    return FALSE;
   }
-  set_srcresult(self, GST_FLOW_FLUSHING);
-  const gboolean ok = gst_pad_stop_task(pad);
-  g_mutex_lock(&self->queue->lock);
-  drop_items(*self->queue, false);
-  g_mutex_unlock(&self->queue->lock);
-  return ok;
+  st.windows = 0;
+  st.failed = false;
+  st.restart();
+  GST_OBJECT_LOCK(self);
+  self->skipped = 0;
+  GST_OBJECT_UNLOCK(self);
+  if (s.leaky)
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("genreclassify's leaky property is deprecated and has no effect"),
+        ("to never block a live source, put queue leaky=downstream max-size-time=%" G_GUINT64_FORMAT
+         " max-size-buffers=0 max-size-bytes=0 in front of genreclassify: it drops the windows inference cannot keep "
+         "up with", s.max_delay));
+  return TRUE;
 }
 
-static gboolean sink_activate_mode(GstPad*, GstObject* parent, GstPadMode mode, gboolean active) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(parent);
-  if (mode != GST_PAD_MODE_PUSH) return FALSE;
-  if (!active) set_srcresult(self, GST_FLOW_FLUSHING);  // wakes a chain waiting for room
+static gboolean stop(GstBaseTransform* trans) {
+  GstGenreClassify* self = GST_GENRE_CLASSIFY(trans);
+  self->stream->drop_held();
+  self->stream->tracker.reset();
+  GST_OBJECT_LOCK(self);
+  self->window_interval = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
 
 // ---- GObject / GstElement ------------------------------------------------------------------
 
 static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
-  GstGenreClassify* self = GST_GENRE_CLASSIFY(element);
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    const Settings s = snapshot(self);
-    if (!ensure_model(self, s)) return GST_STATE_CHANGE_FAILURE;
-    Worker& w = *self->worker;
-    try {
-      w.tracker = std::make_unique<VerdictTracker>(description(self), s.tracker);
-    } catch (const InferError& e) {
-      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", e.what()), (nullptr));
-      return GST_STATE_CHANGE_FAILURE;
-    }
-    w.windows = 0;
-    w.restart();
-    gst_segment_init(&w.segment, GST_FORMAT_TIME);
-    Queue& q = *self->queue;
-    g_mutex_lock(&q.lock);
-    q.batch = s.batch;
-    q.leaky = s.leaky;
-    q.max_delay_us = gint64(s.max_delay / GST_USECOND);
-    q.skipped = 0;
-    g_mutex_unlock(&q.lock);
-  }
   const GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_genre_classify_parent_class)->change_state(element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) self->worker->tracker.reset();
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL) self->model->classifier.reset();
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) GST_GENRE_CLASSIFY(element)->model->classifier.reset();
   return ret;
 }
 
@@ -845,10 +708,6 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GstGenreClassify* self = GST_GENRE_CLASSIFY(object);
-  if (id == PROP_SKIPPED) {
-    g_value_set_uint64(value, skipped_count(self));
-    return;
-  }
   GST_OBJECT_LOCK(self);
   const Settings& s = *self->settings;
   switch (id) {
@@ -865,6 +724,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     case PROP_BATCH: g_value_set_uint(value, s.batch); break;
     case PROP_LEAKY: g_value_set_boolean(value, s.leaky); break;
     case PROP_MAX_DELAY: g_value_set_uint64(value, s.max_delay); break;
+    case PROP_SKIPPED: g_value_set_uint64(value, self->skipped); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -872,11 +732,8 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
 
 static void finalize(GObject* object) {
   GstGenreClassify* self = GST_GENRE_CLASSIFY(object);
-  drop_items(*self->queue, false);
-  g_mutex_clear(&self->queue->lock);
-  g_cond_clear(&self->queue->cond);
-  delete self->queue;
-  delete self->worker;
+  self->stream->drop_held();
+  delete self->stream;
   delete self->model;
   delete self->settings;
   G_OBJECT_CLASS(gst_genre_classify_parent_class)->finalize(object);
@@ -885,39 +742,32 @@ static void finalize(GObject* object) {
 static void gst_genre_classify_init(GstGenreClassify* self) {
   self->settings = new Settings();
   self->model = new LoadedModel();
-  self->queue = new Queue();
-  g_mutex_init(&self->queue->lock);
-  g_cond_init(&self->queue->cond);
-  self->worker = new Worker();
-  gst_segment_init(&self->worker->segment, GST_FORMAT_TIME);
-
-  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
-  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_chain));
-  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_event));
-  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_query));
-  gst_pad_set_activatemode_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_activate_mode));
-  GST_PAD_SET_PROXY_CAPS(self->sinkpad);
-  GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
-  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
-
-  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
-  gst_pad_set_activatemode_function(self->srcpad, GST_DEBUG_FUNCPTR(src_activate_mode));
-  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(src_query));
-  GST_PAD_SET_PROXY_CAPS(self->srcpad);
-  GST_PAD_SET_PROXY_ALLOCATION(self->srcpad);
-  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+  self->stream = new Stream();
+  self->window_interval = GST_CLOCK_TIME_NONE;
+  self->skipped = 0;
+  // An analyser: buffers go out as they came in (the meta aside), and allocation queries go upstream.
+  gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), TRUE);
 }
 
 static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
   gobject_class->set_property = set_property;
   gobject_class->get_property = get_property;
   gobject_class->finalize = finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR(set_caps);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(submit_input_buffer);
+  trans_class->generate_output = GST_DEBUG_FUNCPTR(generate_output);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR(query);
+  trans_class->start = GST_DEBUG_FUNCPTR(start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(stop);
 
   const auto ready = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   const auto playing = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto deprecated = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_DEPRECATED);
   const TrackerOptions dt;
   g_object_class_install_property(gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Model", "Path of the model bundle (model.pt, written by genre-train): a "
@@ -928,7 +778,7 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
           "(meson -Dlibtorch=...) and a GPU",
           genreclassify_device_get_type(), int(Device::Auto), ready));
   g_object_class_install_property(gobject_class, PROP_THREADS,
-      g_param_spec_uint("threads", "Threads", "LibTorch intra-op threads of the inference thread "
+      g_param_spec_uint("threads", "Threads", "LibTorch intra-op threads of the streaming thread's forward passes "
           "(0 = LibTorch's default); LibTorch shares its thread pool across the process",
           0, 1024, kDefaultThreads, ready));
   g_object_class_install_property(gobject_class, PROP_TOP_K,
@@ -959,27 +809,30 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
           "verdict changes and at EOS", TRUE, playing));
   g_object_class_install_property(gobject_class, PROP_BATCH,
       g_param_spec_uint("batch", "Batch", "Windows per forward pass (a short pass is padded to this shape, the "
-          "one the model was warmed up on). leaky=false: windows wait until the batch is full (or EOS), and "
-          "upstream blocks while a batch waits; leaky=true: up to this many waiting windows go in one pass, none "
-          "waits for more",
+          "one the model was warmed up on): windows are held until this many have arrived, or EOS, a new "
+          "segment or caps, a gap or a drain query sends them on; adds batch - 1 window intervals to the latency",
           1, 1024, kDefaultBatch, ready));
   g_object_class_install_property(gobject_class, PROP_LEAKY,
-      g_param_spec_boolean("leaky", "Leaky", "Live: never block upstream; when inference falls behind, windows "
-          "that waited longer than max-delay pass unclassified (counted in `skipped`) instead of building latency",
-          FALSE, ready));
+      g_param_spec_boolean("leaky", "Leaky", "Deprecated, no effect (a warning at start when true): to never "
+          "block a live source put queue leaky=downstream max-size-time=1000000000 max-size-buffers=0 "
+          "max-size-bytes=0 in front of genreclassify; the windows it drops are counted in `skipped`",
+          FALSE, deprecated));
   g_object_class_install_property(gobject_class, PROP_MAX_DELAY,
-      g_param_spec_uint64("max-delay", "Maximum delay", "leaky=true: the longest a window may wait for inference "
-          "(ns) before it is skipped; at most 64 windows wait in any case", 0, G_MAXUINT64, kDefaultMaxDelay, ready));
+      g_param_spec_uint64("max-delay", "Maximum delay", "Deprecated, no effect: the leaky queue's max-size-time "
+          "(ns) in front of genreclassify bounds how long a window waits", 0, G_MAXUINT64, kDefaultMaxDelay,
+          deprecated));
   g_object_class_install_property(gobject_class, PROP_SKIPPED,
-      g_param_spec_uint64("skipped", "Skipped", "Windows let through unclassified since the element started "
-          "(leaky=true only)", 0, G_MAXUINT64, 0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+      g_param_spec_uint64("skipped", "Skipped", "Windows lost in front of the element since it started (a leaky "
+          "queue dropped them): gaps in specresize's window indices", 0, G_MAXUINT64, 0,
+          GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(element_class, "Music genre classifier", "Filter/Analyzer/Audio",
       "Classifies specresize's spectrogram images with a LibTorch model bundle: a `genre` message per window "
       "(top-k labels, macrogenre, smoothed verdict), the whole-stream verdict at EOS, genre tags and a "
-      "GenreScoresMeta on each buffer, which otherwise passes through unchanged",
+      "GenreScoresMeta on each buffer, which otherwise passes through unchanged. Live: put "
+      "queue leaky=downstream max-size-time=1000000000 in front, so late windows are dropped, not waited for",
       "gst-genre developers");
 
   gst_type_mark_as_plugin_api(genreclassify_device_get_type(), GstPluginAPIFlags(0));

@@ -1,6 +1,7 @@
 // genre-classify: genre verdicts for audio files, directories and URIs, or for
 // a live source, with a model bundle from genre-train. Each input runs through
 //   uridecodebin ! audioconvert ! audioresample ! melspec ! specresize ! genreclassify ! fakesink
+// (live: a leaky queue before genreclassify, so the source never waits for inference)
 // with every melspec/specresize parameter read from the bundle
 // (lib/infer/pipeline_plan.h). Files go to parallel workers, one reusable
 // pipeline each; --write-tags writes each verdict into the file's own genre
@@ -31,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "genre_message.h"
 #include "infer/classifier.h"
 #include "infer/pipeline_plan.h"
 #include "infer/verdict_report.h"
@@ -40,6 +42,7 @@
 #include "command_line.h"
 
 namespace fs = std::filesystem;
+using genre::GenreMessage;
 using genre::infer::FileResult;
 using genre::infer::OutputFormat;
 using genre::infer::PipelinePlan;
@@ -180,84 +183,42 @@ std::vector<Input> expand_inputs(const std::vector<std::string>& args, bool all_
 
 // ---- messages --------------------------------------------------------------------------------
 
-std::vector<RankedClass> ranked_from(const GstStructure* s) {
-  std::vector<RankedClass> top;
-  const GValue* labels = gst_structure_get_value(s, "labels");
-  const GValue* scores = gst_structure_get_value(s, "scores");
-  const GValue* ids = gst_structure_get_value(s, "fma-ids");
-  if (!labels || !scores || !ids) return top;
-  const guint n = gst_value_array_get_size(labels);
-  for (guint i = 0; i < n; ++i) {
-    RankedClass c;
-    c.name = g_value_get_string(gst_value_array_get_value(labels, i));
-    c.score = float(g_value_get_double(gst_value_array_get_value(scores, i)));
-    c.fma_genre_id = g_value_get_int(gst_value_array_get_value(ids, i));
-    c.index = int(i);
-    top.push_back(c);
-  }
-  return top;
-}
+double seconds(GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? double(t) / GST_SECOND : -1.0; }
 
-std::optional<RankedClass> macro_from(const GstStructure* s, const char* name_field, const char* score_field) {
-  const char* name = gst_structure_get_string(s, name_field);
-  if (!name || !*name) return std::nullopt;
-  RankedClass c;
-  c.name = name;
-  double score = 0;
-  gst_structure_get_double(s, score_field, &score);
-  c.score = float(score);
-  return c;
-}
-
-bool bool_field(const GstStructure* s, const char* name) {
-  gboolean v = FALSE;
-  gst_structure_get_boolean(s, name, &v);
-  return v;
-}
-
-guint64 uint64_field(const GstStructure* s, const char* name) {
-  guint64 v = 0;
-  gst_structure_get_uint64(s, name, &v);
-  return v;
-}
-
-double seconds_field(const GstStructure* s, const char* name) {
-  guint64 v = GST_CLOCK_TIME_NONE;
-  gst_structure_get_uint64(s, name, &v);
-  return GST_CLOCK_TIME_IS_VALID(v) ? double(v) / GST_SECOND : -1.0;
-}
-
-WindowRecord window_from(const GstStructure* s, const std::string& input) {
+WindowRecord window_from(const GenreMessage& m, const std::string& input) {
   WindowRecord w;
   w.input = input;
-  w.start_s = seconds_field(s, "timestamp");
-  w.duration_s = seconds_field(s, "duration");
-  w.window = uint64_field(s, "window");
-  w.top = ranked_from(s);
-  w.macro = macro_from(s, "macrogenre", "macrogenre-score");
-  w.verdict.name = gst_structure_get_string(s, "verdict") ? gst_structure_get_string(s, "verdict") : "";
-  double score = 0;
-  gst_structure_get_double(s, "verdict-score", &score);
-  w.verdict.score = float(score);
-  w.confident = bool_field(s, "confident");
-  w.skipped = uint64_field(s, "skipped");
-  w.silent = bool_field(s, "silent");
+  w.start_s = seconds(m.times.timestamp);
+  w.duration_s = seconds(m.times.duration);
+  w.window = m.window;
+  w.top = m.top;
+  w.macro = m.macro;
+  w.verdict = m.verdict;
+  w.confident = m.confident;
+  w.skipped = m.skipped;
+  w.silent = m.silent;
   return w;
 }
 
-void fill_verdict(FileResult* r, const GstStructure* s) {
-  r->windows = uint64_field(s, "windows");
-  r->skipped = uint64_field(s, "skipped");
-  r->silent_windows = uint64_field(s, "silent-windows");
-  r->ok = !bool_field(s, "silent");
+void fill_verdict(FileResult* r, const GenreMessage& m) {
+  r->windows = m.windows;
+  r->skipped = m.skipped;
+  r->silent_windows = m.silent_windows;
+  r->ok = !m.silent;
   if (!r->ok) {  // silence is not a genre: no verdict is a failure to classify, not a result
     r->error = "the input is silent: its " + std::to_string(r->silent_windows) +
                " windows have no signal above the silence floor, nothing to classify";
     return;
   }
-  r->top = ranked_from(s);
-  r->macro = macro_from(s, "macrogenre", "macrogenre-score");
-  r->confident = bool_field(s, "confident");
+  r->top = m.top;
+  r->macro = m.macro;
+  r->confident = m.confident;
+}
+
+// The `genre` message in `msg` when `classify` posted it.
+std::optional<GenreMessage> genre_message(GstMessage* msg, GstElement* classify) {
+  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ELEMENT || GST_MESSAGE_SRC(msg) != GST_OBJECT(classify)) return std::nullopt;
+  return GenreMessage::parse(gst_message_get_structure(msg));
 }
 
 std::string error_text(GstMessage* msg) {
@@ -304,6 +265,23 @@ void set_properties(GstElement* e, const genre::infer::PropertyList& props) {
   }
 }
 
+// Live: between specresize and genreclassify, so the source never waits for a forward pass; when
+// inference falls behind and a second of windows waits, the oldest is dropped (never classified;
+// genreclassify counts it in `skipped`). The NNStreamer idiom, printed as is by --print-pipeline.
+constexpr const char* kLiveQueue = "queue leaky=downstream max-size-time=1000000000 max-size-buffers=0 max-size-bytes=0";
+
+GstElement* make_live_queue() {
+  GError* error = nullptr;
+  GstElement* q = gst_parse_launch(kLiveQueue, &error);
+  if (!q || error) {
+    const std::string why = error ? error->message : "no element";
+    if (error) g_error_free(error);
+    if (q) gst_object_unref(q);
+    throw FatalError("cannot make the live queue (" + std::string(kLiveQueue) + "): " + why);
+  }
+  return q;
+}
+
 // The chain after the source: audioconvert ... genreclassify ! fakesink, in `bin`; returns audioconvert.
 GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan& plan, bool live,
                                GstElement** classify) {
@@ -316,13 +294,21 @@ GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan
   set_properties(melspec, plan.melspec);
   set_properties(specresize, plan.specresize);
   g_object_set(c, "model", o.model.c_str(), "threads", o.threads, "top-k", o.top_k, "min-confidence",
-               o.min_confidence, "emit-tags", FALSE, "leaky", gboolean(live), "batch", live ? 1u : o.batch, nullptr);
+               o.min_confidence, "emit-tags", FALSE, "batch", live ? 1u : o.batch, nullptr);
   gst_util_set_object_arg(G_OBJECT(c), "device", o.device.c_str());
   gst_util_set_object_arg(G_OBJECT(c), "smoothing", o.smoothing.c_str());
   g_object_set(c, "ema-alpha", o.ema_alpha, "silence-floor", o.silence_floor, nullptr);
   g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  GstElement* before_classify = specresize;
   gst_bin_add_many(bin, convert, resample, melspec, specresize, c, sink, nullptr);
-  if (!gst_element_link_many(convert, resample, melspec, specresize, c, sink, nullptr))
+  if (live) {
+    before_classify = make_live_queue();
+    gst_bin_add(bin, before_classify);
+    if (!gst_element_link(specresize, before_classify))
+      throw FatalError("cannot link specresize ! queue");
+  }
+  if (!gst_element_link_many(convert, resample, melspec, specresize, nullptr) ||
+      !gst_element_link_many(before_classify, c, sink, nullptr))
     throw FatalError("cannot link audioconvert ! audioresample ! melspec ! specresize ! genreclassify");
   *classify = c;
   return convert;
@@ -385,15 +371,12 @@ class FilePipeline {
         continue;
       }
       const GstMessageType type = GST_MESSAGE_TYPE(msg);
-      if (type == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(msg) == GST_OBJECT(classify_)) {
-        const GstStructure* s = gst_message_get_structure(msg);
-        if (gst_structure_has_name(s, "genre")) {
-          if (bool_field(s, "final")) {
-            fill_verdict(&r, s);
-            have_final = true;
-          } else if (on_window) {
-            on_window(window_from(s, in.display));
-          }
+      if (const std::optional<GenreMessage> m = genre_message(msg, classify_)) {
+        if (m->final) {
+          fill_verdict(&r, *m);
+          have_final = true;
+        } else if (on_window) {
+          on_window(window_from(*m, in.display));
         }
       } else if (type == GST_MESSAGE_ERROR) {
         r.error = error_text(msg);
@@ -589,7 +572,7 @@ std::string launch_properties(const genre::infer::PropertyList& props) {
 // The gst-launch-1.0 line genre-classify runs for `source`, for users to adapt.
 std::string pipeline_text(const Options& o, const PipelinePlan& plan, const std::string& source) {
   std::string classify = "genreclassify " + launch_property("model", o.model) + " top-k=" + std::to_string(o.top_k);
-  if (o.live) classify += " leaky=true smoothing=" + o.smoothing;
+  if (o.live) classify = std::string(kLiveQueue) + " ! " + classify + " smoothing=" + o.smoothing;
   else if (o.batch > 1) classify += " batch=" + std::to_string(o.batch);
   if (o.min_confidence > 0) classify += " min-confidence=" + genre::infer::property_text(o.min_confidence);
   if (o.silence_floor != genre::infer::TrackerOptions::kDefaultSilenceFloorDb)
@@ -751,25 +734,22 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
         GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT));
     if (!msg) continue;
     const GstMessageType type = GST_MESSAGE_TYPE(msg);
-    if (type == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(msg) == GST_OBJECT(classify)) {
-      const GstStructure* s = gst_message_get_structure(msg);
-      if (gst_structure_has_name(s, "genre")) {
-        if (bool_field(s, "final")) {
-          fill_verdict(&result, s);
-        } else {
-          if (bool_field(s, "silent") && !said_silent) {
+    if (const std::optional<GenreMessage> m = genre_message(msg, classify)) {
+      if (m->final) {
+        fill_verdict(&result, *m);
+      } else {
+        if (m->silent && !said_silent) {
             said_silent = true;
-            std::fprintf(stderr, "genre-classify: %s: the input is silent (no signal above the silence floor): "
-                         "no verdicts while it lasts%s\n", genre::text::escape_controls(display).c_str(),
-                         o.source.empty() && o.live_uri.empty()
-                             ? " (no capture device? autoaudiosrc may have fallen back to a silent source)"
-                             : "");
-          }
-          const std::string text = genre::infer::format_window(window_from(s, display),
-                                                               format == OutputFormat::Text ? format : OutputFormat::Json);
-          std::puts(text.c_str());
-          std::fflush(stdout);
+          std::fprintf(stderr, "genre-classify: %s: the input is silent (no signal above the silence floor): "
+                       "no verdicts while it lasts%s\n", genre::text::escape_controls(display).c_str(),
+                       o.source.empty() && o.live_uri.empty()
+                           ? " (no capture device? autoaudiosrc may have fallen back to a silent source)"
+                           : "");
         }
+        const std::string text = genre::infer::format_window(window_from(*m, display),
+                                                             format == OutputFormat::Text ? format : OutputFormat::Json);
+        std::puts(text.c_str());
+        std::fflush(stdout);
       }
     } else if (type == GST_MESSAGE_ERROR) {
       result.error = error_text(msg);

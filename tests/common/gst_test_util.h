@@ -19,6 +19,30 @@ inline std::string current_caps_string(GstHarness* h) {
   return out;
 }
 
+// An error or warning message as "message | debug".
+inline std::string message_text(GstMessage* msg) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING)
+    gst_message_parse_warning(msg, &err, &debug);
+  else
+    gst_message_parse_error(msg, &err, &debug);
+  std::string text = std::string(err ? err->message : "") + " | " + (debug ? debug : "");
+  if (err) g_error_free(err);
+  g_free(debug);
+  return text;
+}
+
+// Every message of `type` (errors or warnings) queued on `bus`, one "message | debug" per line.
+inline std::string pop_message_texts(GstBus* bus, GstMessageType type) {
+  std::string text;
+  while (GstMessage* msg = gst_bus_pop_filtered(bus, type)) {
+    text += message_text(msg) + "\n";
+    gst_message_unref(msg);
+  }
+  return text;
+}
+
 // Waits for EOS or an error on a playing pipeline's bus. Returns "" at EOS,
 // else the error ("message | debug") or "timeout".
 inline std::string wait_for_eos(GstElement* pipeline, GstClockTime timeout = 60 * GST_SECOND) {
@@ -27,15 +51,7 @@ inline std::string wait_for_eos(GstElement* pipeline, GstClockTime timeout = 60 
       gst_bus_timed_pop_filtered(bus, timeout, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   gst_object_unref(bus);
   if (!msg) return "timeout";
-  std::string error;
-  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-    GError* err = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(msg, &err, &debug);
-    error = std::string(err->message) + " | " + (debug ? debug : "");
-    g_error_free(err);
-    g_free(debug);
-  }
+  const std::string error = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR ? message_text(msg) : "";
   gst_message_unref(msg);
   return error;
 }
@@ -58,19 +74,7 @@ class ErrorBus {
   ErrorBus& operator=(const ErrorBus&) = delete;
 
   // Every error message posted so far, "message | debug" per line; "" when none.
-  std::string errors() {
-    std::string text;
-    while (GstMessage* msg = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
-      GError* err = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_error(msg, &err, &debug);
-      text += std::string(err->message) + " | " + (debug ? debug : "") + "\n";
-      g_error_free(err);
-      g_free(debug);
-      gst_message_unref(msg);
-    }
-    return text;
-  }
+  std::string errors() { return pop_message_texts(bus_, GST_MESSAGE_ERROR); }
 
  private:
   GstElement* element_;

@@ -181,7 +181,8 @@ double percentile(std::vector<double> v, double q) {
 void live_latency(const std::string& model, const char* label, int size, int channels, int seconds) {
   const std::string desc = "audiotestsrc is-live=true samplesperbuffer=256 wave=pink-noise ! audioconvert ! "
                            "audioresample ! " + middle(size, size, channels, "frames-per-buffer=4") +
-                           " ! genreclassify name=c leaky=true threads=2 model=" + model + " ! fakesink sync=false";
+                           " ! queue leaky=downstream max-size-time=1000000000 max-size-buffers=0 max-size-bytes=0 ! "
+                           "genreclassify name=c threads=2 model=" + model + " ! fakesink sync=false";
   LatencyProbe probe;
   probe.pipeline = gst_parse_launch(desc.c_str(), nullptr);
   GstElement* c = gst_bin_get_by_name(GST_BIN(probe.pipeline), "c");
@@ -191,7 +192,7 @@ void live_latency(const std::string& model, const char* label, int size, int cha
   gst_bus_set_sync_handler(bus, on_message, &probe, nullptr);
   gst_element_set_state(probe.pipeline, GST_STATE_PLAYING);
   g_usleep(gulong(seconds) * G_USEC_PER_SEC);
-  guint64 skipped = 0;
+  guint64 skipped = 0;  // windows the leaky queue dropped
   g_object_get(c, "skipped", &skipped, nullptr);
   gst_element_set_state(probe.pipeline, GST_STATE_NULL);
   gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
