@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "base/errno_text.h"
+#include "base/unique_fd.h"
 #include "tags/atomic_replace.h"
 #include "tags/audio_format.h"
 #include "tags/file_reader.h"
@@ -17,7 +19,6 @@
 #include "tags/id3v2_genre.h"
 #include "tags/preserved_bytes.h"
 #include "tags/tagged_file.h"
-#include "tags/unique_fd.h"
 #include "tags/write_hooks.h"
 
 namespace genre::tags {
