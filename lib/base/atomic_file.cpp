@@ -1,13 +1,17 @@
 #include "base/atomic_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <streambuf>
 #include <vector>
 
@@ -20,6 +24,7 @@ namespace genre {
 namespace {
 
 constexpr const char* kTempSuffix = ".partial";
+constexpr std::size_t kTagLength = 6;
 constexpr std::size_t kBufferBytes = 1 << 16;
 
 // Six characters from mkstemp's alphabet. O_EXCL makes a clash harmless (the
@@ -33,7 +38,7 @@ std::string random_tag() {
                           (static_cast<std::uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1);
     bits = splitmix64(state);
   }
-  std::string tag(6, 'X');
+  std::string tag(kTagLength, 'X');
   for (char& c : tag) {
     c = kAlphabet[bits % (sizeof kAlphabet - 1)];
     bits /= sizeof kAlphabet - 1;
@@ -41,13 +46,51 @@ std::string random_tag() {
   return tag;
 }
 
-// The temporary file, removed unless it was renamed into place.
+bool same_file(int fd, const std::string& path) {
+  struct stat a {}, b {};
+  return ::fstat(fd, &a) == 0 && ::lstat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// "<name>.XXXXXX.partial" of this writer, or the fixed "<name>.partial" of
+// earlier versions.
+bool is_temp_of(const std::string& entry, const std::string& name) {
+  const std::size_t suffix = std::strlen(kTempSuffix);
+  if (entry.size() < name.size() + suffix || entry.compare(0, name.size(), name) != 0 ||
+      entry.compare(entry.size() - suffix, suffix, kTempSuffix) != 0)
+    return false;
+  const std::size_t tag = entry.size() - name.size() - suffix;
+  return tag == 0 || (tag == kTagLength + 1 && entry[name.size()] == '.');
+}
+
+// Temporaries of `target` whose writer died (kill -9, power loss): a live
+// writer holds an flock on its temporary until the rename, so a lock that can be
+// taken marks a dead one. Without this, every killed write would leave a file
+// behind for good (the old fixed name was reused instead).
+void remove_dead_temporaries(const std::string& target) {
+  const std::string dir = parent_dir(target);
+  const std::size_t slash = target.rfind('/');
+  const std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;  // creating the temporary will report why
+  std::vector<std::string> dead;
+  while (const dirent* e = ::readdir(d))
+    if (is_temp_of(e->d_name, name)) dead.push_back(dir + "/" + e->d_name);
+  ::closedir(d);
+  for (const std::string& path : dead) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // gone, or a live writer's
+    if (same_file(fd.get(), path)) ::unlink(path.c_str());
+  }
+}
+
+// The temporary file, locked while it is written and removed unless it was
+// renamed into place.
 struct TempFile {
   std::string path;
   UniqueFd fd;
   bool renamed = false;
   ~TempFile() {
-    if (!renamed) ::unlink(path.c_str());
+    if (!renamed && fd.get() >= 0 && same_file(fd.get(), path)) ::unlink(path.c_str());
   }
 };
 
@@ -55,11 +98,18 @@ void create_temp(const std::string& target, unsigned mode, TempFile* temp) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     temp->path = target + "." + random_tag() + kTempSuffix;
     temp->fd = UniqueFd(::open(temp->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-    if (temp->fd.get() >= 0) return;
-    if (errno != EEXIST) break;
+    if (temp->fd.get() < 0) {
+      if (errno == EEXIST) continue;
+      break;
+    }
+    // File systems without flock: no lock, and no cleaner can take one either.
+    while (::flock(temp->fd.get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+    // A cleaner may have taken it for dead between open and flock.
+    if (same_file(temp->fd.get(), temp->path)) return;
   }
   const int err = errno;
-  temp->renamed = true;  // nothing of ours to remove
+  temp->fd.reset();  // nothing of ours to remove
   throw FileError("cannot write " + target + ": cannot create a temporary file in " + parent_dir(target) + ": " +
                       errno_text(err),
                   err);
@@ -129,6 +179,7 @@ void AtomicFileOutput::raw_write(const char* p, std::size_t n) {
 
 void write_file_atomically_with(const std::string& path, const std::function<void(AtomicFileOutput&)>& fill,
                                 unsigned mode) {
+  remove_dead_temporaries(path);
   TempFile temp;
   create_temp(path, mode, &temp);
   {
@@ -137,12 +188,10 @@ void write_file_atomically_with(const std::string& path, const std::function<voi
     out.flush();
     if (out.error()) throw FileError("cannot write " + path + ": " + errno_text(out.error()), out.error());
   }
+  // fsync reports the write errors a file system defers (NFS reports them at
+  // close otherwise). The lock is held through the rename: until then a
+  // cleaner must not take the temporary for a dead writer's.
   fsync_file(temp.fd.get(), temp.path);
-  // close() reports deferred write errors on some file systems (NFS).
-  if (::close(temp.fd.release()) != 0) {
-    const int err = errno;
-    throw FileError("cannot write " + path + ": " + errno_text(err), err);
-  }
   rename_file(temp.path, path);
   temp.renamed = true;
   fsync_dir(parent_dir(path));

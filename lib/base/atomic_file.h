@@ -1,9 +1,11 @@
 // The one way this project replaces a file: written to a temporary file with a
 // unique name beside the target (two writers never share one), checked writes,
 // fsync, rename over the target, fsync of the directory. A reader sees the old
-// file or the new one, never half of one; a kill leaves at most a stray
-// "<target>.XXXXXX.partial"; any failure removes the temporary file and throws
-// FileError (base/file_sync.h) naming the target and errno's text.
+// file or the new one, never half of one. Any failure removes the temporary
+// file and throws FileError (base/file_sync.h) naming the target and errno's
+// text. A kill leaves "<target>.XXXXXX.partial", which the next write of the
+// same target removes: the writer holds an flock on its temporary until the
+// rename, so one whose lock can be taken is a dead writer's.
 //
 // The new file's mode is `mode & ~umask`, like std::ofstream's 0666: the
 // temporary file is created with open(O_EXCL) and a random name rather than

@@ -231,6 +231,44 @@ TEST(AtomicFile, ConcurrentWritersLeaveOneWholeFileNeverAMix) {
   EXPECT_EQ(dir.names(), Names{"summary.json"});
 }
 
+TEST(AtomicFile, NextWriteRemovesAKilledWritersTemporaryButNotALiveOne) {
+  TempDir dir;
+  const std::string path = dir.sub("last.pt");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // killed half-way through writing
+    write_file_atomically_with(path, [](AtomicFileOutput& out) {
+      const std::string half(100000, 'h');  // more than the buffer: it reaches the file
+      out.write(half.data(), half.size());
+      ::kill(::getpid(), SIGKILL);
+    });
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_EQ(dir.names().size(), 1u) << "the killed writer's temporary is there";
+  EXPECT_EQ(read_all(dir.sub(*dir.names().begin())), std::string(100000, 'h'));
+  write_plain(dir.sub("last.pt.partial"), "an earlier version's fixed temporary");
+  write_plain(dir.sub("last.pt.notes"), "not a temporary");
+
+  // A live writer's temporary survives another writer's clean-up and is renamed after it.
+  std::atomic<bool> written{false}, other_done{false};
+  std::thread live([&] {
+    write_file_atomically_with(path, [&](AtomicFileOutput& out) {
+      out.write("live", 4);
+      written = true;
+      while (!other_done) std::this_thread::yield();
+    });
+  });
+  while (!written) std::this_thread::yield();
+  write_file_atomically(path, "other");
+  other_done = true;
+  live.join();
+  EXPECT_EQ(read_all(path), "live");
+  EXPECT_EQ(dir.names(), (Names{"last.pt", "last.pt.notes"}));
+}
+
 TEST(AtomicFile, ModeFollowsTheUmaskLikeOfstream) {
   TempDir dir;
   for (mode_t mask : {mode_t(022), mode_t(027), mode_t(0), mode_t(077)}) {
