@@ -41,9 +41,15 @@ TEST(FileSync, WriteAllFsyncRenameAndTheirErrors) {
     ADD_FAILURE() << "no FileError";
   } catch (const genre::FileError& e) {
     EXPECT_EQ(e.error_number(), EBADF);
-    EXPECT_EQ(std::string(e.what()), "cannot write " + final_path + ": " + genre::errno_text(EBADF));
+    EXPECT_EQ(std::string(e.what()), "cannot write " + final_path + ": " + std::strerror(EBADF));
   }
   genre::fsync_dir(dir.sub("no-such-dir"));  // best effort: nothing to sync, no error
+}
+
+TEST(ErrnoText, IsTheCLibrarysMessage) {
+  EXPECT_EQ(genre::errno_text(ENOENT), "No such file or directory");
+  EXPECT_EQ(genre::errno_text(ENOSPC), "No space left on device");
+  EXPECT_EQ(genre::errno_text(EFBIG), std::strerror(EFBIG));
 }
 
 TEST(FileSync, ParentDirOfEveryPathShape) {
