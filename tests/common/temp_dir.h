@@ -17,10 +17,12 @@ class TempDir {
     path_ = tmpl;
   }
   ~TempDir() {
-    std::error_code ec;  // a test may have left a read-only directory inside
-    for (const auto& e : std::filesystem::recursive_directory_iterator(path_, ec))
-      if (e.is_directory(ec)) std::filesystem::permissions(e.path(), std::filesystem::perms::owner_all,
-                                                           std::filesystem::perm_options::add, ec);
+    std::error_code ec;
+    // Tests make directories read-only; give write permission back first.
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
+    for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
+         it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_directory(ec)) std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all, ec);
     std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
