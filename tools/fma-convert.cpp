@@ -3,6 +3,7 @@
 // worker threads each owning one reused GStreamer pipeline. Resumable, and
 // splittable over cluster jobs that share one dataset directory.
 #include "fma-convert-worker.h"
+#include "base/atomic_file.h"
 #include "fma/conversion.h"
 #include "fma/dataset_plan.h"
 #include "fma/folder_plan.h"
@@ -312,24 +313,7 @@ long peak_rss_kb() {
   return ru.ru_maxrss;
 }
 
-void write_json(const std::string& path, const json& j) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  errno = 0;
-  std::ofstream out(tmp);
-  out << j.dump(2) << "\n";
-  out.close();
-  std::error_code ec;
-  if (!out) {
-    const int err = errno;
-    fs::remove(tmp, ec);  // no half-written file left behind
-    throw std::runtime_error("cannot write " + path + ": " + (err ? std::strerror(err) : "write error"));
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot write " + path + ": " + ec.message());
-  }
-}
+void write_json(const std::string& path, const json& j) { genre::write_file_atomically(path, j.dump(2) + "\n"); }
 
 // A read-only or forbidden --out is found before any track is converted
 // (root ignores permissions: only a read-only filesystem stops it).

@@ -3,7 +3,7 @@
 // lamemp3enc in a GStreamer pipeline, fma_<subset>/checksums in sha1sum
 // format) with a learnable genre hierarchy, and optionally broken files for
 // tests. Deterministic from --seed.
-#include "fma/prng.h"
+#include "base/prng.h"
 #include "fma/sha1.h"
 #include "fma/synth_metadata.h"
 #include "fma/synth_music.h"
@@ -30,6 +30,8 @@
 
 namespace fs = std::filesystem;
 using namespace genre::fma;
+using genre::mix_seed;
+using genre::Xoshiro256;
 
 namespace {
 

@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "base/errno_text.h"
+#include "base/file_sync.h"
+#include "base/unique_fd.h"
 #include "tags/genre_tags.h"
 
 namespace fs = std::filesystem;
@@ -46,10 +49,10 @@ void atomic_taglib_save(const std::string& path, const std::string& genre) {
   const std::string temp = path + ".bench-tmp";
   fs::copy_file(path, temp, fs::copy_options::overwrite_existing);
   taglib_save(temp, genre);
-  const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) throw std::runtime_error(temp + ": cannot fsync it");
-  ::close(fd);
-  fs::rename(temp, path);
+  const genre::UniqueFd fd(::open(temp.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw std::runtime_error(temp + ": cannot open it: " + genre::errno_text(errno));
+  genre::fsync_file(fd.get(), temp);
+  genre::rename_file(temp, path);
 }
 
 }  // namespace

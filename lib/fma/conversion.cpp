@@ -1,18 +1,16 @@
 #include "fma/conversion.h"
 
+#include "base/atomic_file.h"
+#include "base/prng.h"
 #include "fma/csv_reader.h"
 #include "fma/field_parse.h"
-#include "fma/prng.h"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
+#include <ostream>
 #include <stdexcept>
 
 namespace genre::fma {
@@ -104,19 +102,12 @@ std::map<std::string, std::string> load_checksums(const std::string& path) {
 }
 
 void write_failures_csv(const std::vector<Failure>& failures, const std::string& path) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  errno = 0;
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-  out << "track_id,path,reason,detail\n";
-  for (const auto& f : failures)
-    out << csv_quote(f.track_id) << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
-  out.close();
-  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());  // no half-written file left behind
-    throw std::runtime_error("cannot write " + path + ": " + (err ? std::strerror(err) : "write error"));
-  }
+  write_file_atomically_with(path, [&failures](AtomicFileOutput& file) {
+    std::ostream& out = file.stream();
+    out << "track_id,path,reason,detail\n";
+    for (const auto& f : failures)
+      out << csv_quote(f.track_id) << ',' << csv_quote(f.path) << ',' << csv_quote(f.reason) << ',' << csv_quote(f.detail) << '\n';
+  });
 }
 
 bool media_type_may_hold_audio(const std::string& media_type) {

@@ -72,7 +72,8 @@ struct Failure {
 // audio. A file of any other type is reported as not-audio, not as undecodable.
 bool media_type_may_hold_audio(const std::string& media_type);
 
-// failures.csv: track_id,path,reason,detail (RFC 4180 quoting). Atomic replace.
+// failures.csv: track_id,path,reason,detail (RFC 4180 quoting), replaced atomically
+// (lib/base); throws FileError naming the file.
 void write_failures_csv(const std::vector<Failure>& failures, const std::string& path);
 // failures.csv order: numeric ids by value (FMA), others by text.
 bool failure_order(const Failure& a, const Failure& b);

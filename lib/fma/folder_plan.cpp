@@ -1,7 +1,7 @@
 #include "fma/folder_plan.h"
 
 #include "fma/csv_reader.h"
-#include "fma/prng.h"
+#include "base/prng.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,7 +1,7 @@
 #include "fma/csv_reader.h"
 #include "fma/synth_metadata.h"
 
-#include "fma/prng.h"
+#include "base/prng.h"
 #include "fma/python_list.h"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "fma/synth_music.h"
 
-#include "fma/prng.h"
+#include "base/prng.h"
 
 #include <algorithm>
 #include <cmath>

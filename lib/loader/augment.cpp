@@ -19,8 +19,8 @@ void require(bool ok, const std::string& what) {
 // Sub-streams of one sample's seed, one per augmentation step.
 enum class Step : std::uint64_t { kCrop = 1, kFlip, kJitter, kFreqMask, kTimeMask, kGain };
 
-fma::Xoshiro256 step_rng(std::uint64_t sample_seed, Step step) {
-  return fma::Xoshiro256(fma::mix_seed(sample_seed, static_cast<std::uint64_t>(step)));
+Xoshiro256 step_rng(std::uint64_t sample_seed, Step step) {
+  return Xoshiro256(mix_seed(sample_seed, static_cast<std::uint64_t>(step)));
 }
 
 // One bilinear axis: for each output index, the two source taps and the weight of the second.
@@ -46,7 +46,7 @@ Taps axis_taps(std::size_t out_len, std::size_t start, std::size_t in_len) {
 }
 
 void apply_masks(float* image, const ImageShape& shape, int masks, int max_width, bool columns, float value,
-                 fma::Xoshiro256& rng) {
+                 Xoshiro256& rng) {
   const std::size_t extent = columns ? shape.width : shape.height;
   for (int m = 0; m < masks; ++m) {
     const std::size_t width = std::min<std::size_t>(rng.bounded(std::uint64_t(max_width) + 1), extent);
@@ -75,7 +75,7 @@ void AugmentConfig::validate() const {
   require(gain_db >= 0 && std::isfinite(gain_db), "gain_db must be >= 0");
 }
 
-CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitter, fma::Xoshiro256& rng) {
+CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitter, Xoshiro256& rng) {
   const double area = double(shape.height) * double(shape.width);
   const double image_ratio = double(shape.width) / double(shape.height);
   const double log_ratio_max = std::log1p(ratio_jitter);
@@ -185,24 +185,24 @@ Augmenter::Augmenter(const AugmentConfig& config, const ImageShape& shape) : con
 
 void Augmenter::apply(float* image, std::uint64_t sample_seed) {
   if (config_.random_resized_crop) {
-    fma::Xoshiro256 rng = step_rng(sample_seed, Step::kCrop);
+    Xoshiro256 rng = step_rng(sample_seed, Step::kCrop);
     const CropBox box = choose_crop(shape_, config_.crop_scale_min, config_.crop_ratio_jitter, rng);
     std::memcpy(scratch_.data(), image, shape_.size() * sizeof(float));
     resize_crop_bilinear(scratch_.data(), shape_, box, image, rows_);
   }
   if (config_.hflip) {
-    fma::Xoshiro256 rng = step_rng(sample_seed, Step::kFlip);
+    Xoshiro256 rng = step_rng(sample_seed, Step::kFlip);
     if (rng.uniform() < 0.5) flip_time(image, shape_);
   }
   if (config_.color_jitter > 0) {
-    fma::Xoshiro256 rng = step_rng(sample_seed, Step::kJitter);
+    Xoshiro256 rng = step_rng(sample_seed, Step::kJitter);
     const double a = config_.color_jitter;
     const double brightness = 1.0 - a + 2.0 * a * rng.uniform();
     const double contrast = 1.0 - a + 2.0 * a * rng.uniform();
     brightness_contrast(image, shape_, brightness, contrast);
   }
   if (config_.gain_db > 0) {
-    fma::Xoshiro256 rng = step_rng(sample_seed, Step::kGain);
+    Xoshiro256 rng = step_rng(sample_seed, Step::kGain);
     const float gain = static_cast<float>(config_.gain_db * (2.0 * rng.uniform() - 1.0));
     for (std::size_t i = 0; i < shape_.size(); ++i) image[i] += gain;
   }
@@ -211,11 +211,11 @@ void Augmenter::apply(float* image, std::uint64_t sample_seed) {
   if (freq || time) {
     const float mean = static_cast<float>(image_mean(image, shape_));
     if (freq) {
-      fma::Xoshiro256 rng = step_rng(sample_seed, Step::kFreqMask);
+      Xoshiro256 rng = step_rng(sample_seed, Step::kFreqMask);
       apply_masks(image, shape_, config_.freq_masks, config_.freq_mask_max, false, mean, rng);
     }
     if (time) {
-      fma::Xoshiro256 rng = step_rng(sample_seed, Step::kTimeMask);
+      Xoshiro256 rng = step_rng(sample_seed, Step::kTimeMask);
       apply_masks(image, shape_, config_.time_masks, config_.time_mask_max, true, mean, rng);
     }
   }

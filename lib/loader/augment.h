@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "fma/prng.h"
+#include "base/prng.h"
 
 namespace genre::loader {
 
@@ -45,7 +45,7 @@ struct CropBox {
 };
 
 // The crop of RandomResizedCrop: ten tries at a box that fits, else the whole image.
-CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitter, fma::Xoshiro256& rng);
+CropBox choose_crop(const ImageShape& shape, double scale_min, double ratio_jitter, Xoshiro256& rng);
 // dst[C][H][W] = the box of src[C][H][W] resized bilinearly (align_corners=false, as
 // torch's interpolate and cv::resize INTER_LINEAR). A full-image box copies exactly.
 // `rows` is scratch memory (the box's rows interpolated along x).

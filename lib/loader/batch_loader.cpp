@@ -83,7 +83,7 @@ struct BatchLoader::Impl {
 
   void start(std::int64_t new_epoch) {
     epoch = new_epoch;
-    epoch_seed = fma::mix_seed(options.seed, static_cast<std::uint64_t>(epoch));
+    epoch_seed = mix_seed(options.seed, static_cast<std::uint64_t>(epoch));
     if (tracks.empty()) {
       order.resize(samples.size());
       std::iota(order.begin(), order.end(), std::int64_t(0));
@@ -91,7 +91,7 @@ struct BatchLoader::Impl {
       take_crops();
     }
     if (options.shuffle) {
-      fma::Xoshiro256 rng(stream_seed(epoch_seed, Stream::kShuffle, 0));
+      Xoshiro256 rng(stream_seed(epoch_seed, Stream::kShuffle, 0));
       shuffle_in_place(order, rng);
     }
     if (options.shard_count > 1) take_shard();
@@ -113,7 +113,7 @@ struct BatchLoader::Impl {
   // stream; the order is then that of the samples until shuffled.
   void take_crops() {
     order.clear();
-    fma::Xoshiro256 rng(stream_seed(epoch_seed, Stream::kCrops, 0));
+    Xoshiro256 rng(stream_seed(epoch_seed, Stream::kCrops, 0));
     const std::size_t k = static_cast<std::size_t>(options.windows_per_track);
     for (std::vector<std::int64_t> positions : tracks) {
       for (std::size_t i = 0; i < k && i < positions.size(); ++i)  // a partial Fisher-Yates
@@ -176,7 +176,7 @@ struct BatchLoader::Impl {
         if (classes > 0) batch.multi_hot[i * classes + static_cast<std::size_t>(label)] = 1.0f;
     }
     if (options.augment.mixup_alpha > 0) {
-      fma::Xoshiro256 rng(stream_seed(epoch_seed, Stream::kMixup, static_cast<std::uint64_t>(b)));
+      Xoshiro256 rng(stream_seed(epoch_seed, Stream::kMixup, static_cast<std::uint64_t>(b)));
       const double alpha = options.augment.mixup_alpha;
       batch.mix_lambda = static_cast<float>(sample_beta(alpha, alpha, rng));
       batch.mix_perm.resize(n);

@@ -23,7 +23,7 @@ std::vector<std::size_t> val_quotas(const std::vector<std::size_t>& sizes, std::
                                      n_train - 1);
   std::vector<std::size_t> rank(sizes.size());
   for (std::size_t c = 0; c < rank.size(); ++c) rank[c] = c;
-  fma::Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, static_cast<std::uint64_t>(f)));
+  Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, static_cast<std::uint64_t>(f)));
   shuffle_in_place(rank, tie_rng);
   return stratified_quotas(sizes, target, rank);
 }
@@ -85,7 +85,7 @@ std::vector<Fold> make_group_folds(const std::vector<const SampleInfo*>& samples
   std::vector<std::map<int, std::size_t>> class_count(static_cast<std::size_t>(k));
   std::vector<std::size_t> total(static_cast<std::size_t>(k), 0);
   for (auto& [fine, list] : by_class) {
-    fma::Xoshiro256 rng(stream_seed(seed, Stream::kFoldDeal, static_cast<std::uint64_t>(fine)));
+    Xoshiro256 rng(stream_seed(seed, Stream::kFoldDeal, static_cast<std::uint64_t>(fine)));
     shuffle_in_place(list, rng);
     std::stable_sort(list.begin(), list.end(), [](const Group* a, const Group* b) { return a->tracks > b->tracks; });
     for (Group* g : list) {
@@ -110,8 +110,8 @@ std::vector<Fold> make_group_folds(const std::vector<const SampleInfo*>& samples
       std::size_t n = 0;
       for (Group* g : list)
         if (g->fold != f) kept.push_back(g), n += g->tracks;
-      fma::Xoshiro256 rng(stream_seed(seed, Stream::kValCarve,
-                                      fma::mix_seed(static_cast<std::uint64_t>(f), static_cast<std::uint64_t>(fine))));
+      Xoshiro256 rng(stream_seed(seed, Stream::kValCarve,
+                                      mix_seed(static_cast<std::uint64_t>(f), static_cast<std::uint64_t>(fine))));
       shuffle_in_place(kept, rng);
       n_train += n;
       n_groups += kept.size();
@@ -213,7 +213,7 @@ std::vector<Fold> make_folds(const std::vector<const SampleInfo*>& samples, int 
   for (auto& [id, track] : tracks) by_class[track.fine].push_back(&track);
   std::size_t next_fold = 0;
   for (auto& [fine, list] : by_class) {
-    fma::Xoshiro256 rng(stream_seed(seed, Stream::kFoldDeal, static_cast<std::uint64_t>(fine)));
+    Xoshiro256 rng(stream_seed(seed, Stream::kFoldDeal, static_cast<std::uint64_t>(fine)));
     shuffle_in_place(list, rng);
     for (Track* t : list) {
       t->fold = static_cast<int>(next_fold);
@@ -231,8 +231,8 @@ std::vector<Fold> make_folds(const std::vector<const SampleInfo*>& samples, int 
       std::vector<Track*> kept;
       for (Track* t : list)
         if (t->fold != f) kept.push_back(t);
-      fma::Xoshiro256 rng(stream_seed(seed, Stream::kValCarve,
-                                      fma::mix_seed(static_cast<std::uint64_t>(f), static_cast<std::uint64_t>(fine))));
+      Xoshiro256 rng(stream_seed(seed, Stream::kValCarve,
+                                      mix_seed(static_cast<std::uint64_t>(f), static_cast<std::uint64_t>(fine))));
       shuffle_in_place(kept, rng);
       n_train += kept.size();
       sizes.push_back(kept.size());

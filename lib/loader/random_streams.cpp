@@ -4,14 +4,14 @@
 
 namespace genre::loader {
 
-double sample_normal(fma::Xoshiro256& rng) {
+double sample_normal(Xoshiro256& rng) {
   constexpr double kTwoPi = 6.283185307179586476925286766559;
   const double u1 = 1.0 - rng.uniform();  // (0, 1]: log is finite
   const double u2 = rng.uniform();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
 }
 
-double sample_gamma(double shape, fma::Xoshiro256& rng) {
+double sample_gamma(double shape, Xoshiro256& rng) {
   if (shape < 1.0) {
     const double u = 1.0 - rng.uniform();
     return sample_gamma(shape + 1.0, rng) * std::pow(u, 1.0 / shape);
@@ -31,7 +31,7 @@ double sample_gamma(double shape, fma::Xoshiro256& rng) {
   }
 }
 
-double sample_beta(double a, double b, fma::Xoshiro256& rng) {
+double sample_beta(double a, double b, Xoshiro256& rng) {
   const double x = sample_gamma(a, rng);
   const double y = sample_gamma(b, rng);
   // Both underflow to 0 only for tiny shapes; the limit is a fair coin between 0 and 1.

@@ -1,4 +1,4 @@
-// Seeded randomness for the loader, built on genre::fma::Xoshiro256 so every
+// Seeded randomness for the loader, built on genre::Xoshiro256 so every
 // platform and every worker count draws the same numbers. Each consumer (fold
 // dealing, shuffling, per-sample augmentation, mixup) has its own stream,
 // derived from the user's seed and a fixed tag, so enabling one feature never
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "fma/prng.h"
+#include "base/prng.h"
 
 namespace genre::loader {
 
@@ -24,12 +24,12 @@ enum class Stream : std::uint64_t {
 
 // A seed for one item (a class, a fold, a sample position, a batch) of one stream.
 inline std::uint64_t stream_seed(std::uint64_t seed, Stream stream, std::uint64_t item) {
-  return fma::mix_seed(fma::mix_seed(seed, static_cast<std::uint64_t>(stream)), item);
+  return mix_seed(mix_seed(seed, static_cast<std::uint64_t>(stream)), item);
 }
 
 // Fisher-Yates with unbiased bounded draws.
 template <typename T>
-void shuffle_in_place(std::vector<T>& items, fma::Xoshiro256& rng) {
+void shuffle_in_place(std::vector<T>& items, Xoshiro256& rng) {
   for (std::size_t i = items.size(); i > 1; --i) {
     const std::size_t j = static_cast<std::size_t>(rng.bounded(i));
     std::swap(items[i - 1], items[j]);
@@ -37,10 +37,10 @@ void shuffle_in_place(std::vector<T>& items, fma::Xoshiro256& rng) {
 }
 
 // Standard normal (Box-Muller from two uniforms).
-double sample_normal(fma::Xoshiro256& rng);
+double sample_normal(Xoshiro256& rng);
 // Gamma(shape, 1), shape > 0 (Marsaglia-Tsang; shape < 1 boosted by U^(1/shape)).
-double sample_gamma(double shape, fma::Xoshiro256& rng);
+double sample_gamma(double shape, Xoshiro256& rng);
 // Beta(a, b), a, b > 0, as X / (X + Y) of two gammas; in [0, 1].
-double sample_beta(double a, double b, fma::Xoshiro256& rng);
+double sample_beta(double a, double b, Xoshiro256& rng);
 
 }  // namespace genre::loader

@@ -33,7 +33,7 @@ ValCarve carve_validation(const std::vector<const SampleInfo*>& samples, double 
   for (const auto& [id, fine] : fine_of_track) by_class[fine].push_back(&id);
   std::vector<std::size_t> sizes;
   for (auto& [fine, list] : by_class) {
-    fma::Xoshiro256 rng(stream_seed(seed, Stream::kValCarve, fma::mix_seed(kNoFold, static_cast<std::uint64_t>(fine))));
+    Xoshiro256 rng(stream_seed(seed, Stream::kValCarve, mix_seed(kNoFold, static_cast<std::uint64_t>(fine))));
     shuffle_in_place(list, rng);
     sizes.push_back(list.size());
   }
@@ -41,7 +41,7 @@ ValCarve carve_validation(const std::vector<const SampleInfo*>& samples, double 
       std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(val_fraction * double(n))), 1, n - 1);
   std::vector<std::size_t> rank(sizes.size());
   for (std::size_t c = 0; c < rank.size(); ++c) rank[c] = c;
-  fma::Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, kNoFold));
+  Xoshiro256 tie_rng(stream_seed(seed, Stream::kValCarve, kNoFold));
   shuffle_in_place(rank, tie_rng);
   const std::vector<std::size_t> quota = stratified_quotas(sizes, target, rank);
 

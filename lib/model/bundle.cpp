@@ -1,28 +1,13 @@
 #include "model/bundle.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <filesystem>
-#include <ostream>
 
-#include "model/checked_output.h"
+#include "base/atomic_file.h"
+#include "base/file_sync.h"
 
 namespace genre::model {
 
 using nlohmann::json;
-
-namespace {
-
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-}  // namespace
 
 void save_bundle(torch::jit::Module module, const BundleInfo& info, const std::string& path) {
   const std::string text = info.to_json().dump(1);
@@ -30,23 +15,18 @@ void save_bundle(torch::jit::Module module, const BundleInfo& info, const std::s
     module.setattr("bundle_json", text);
   else
     module.register_attribute("bundle_json", c10::StringType::get(), text);
-  const std::string tmp = path + ".partial";
   try {
-    CheckedOutputFile file(tmp);
-    std::ostream out(file.streambuf());
-    module.save(out, {{kBundleExtraFile, text}});
-    file.finish();  // a full disk is reported here, not as std::terminate inside LibTorch
+    write_file_atomically_with(path, [&module, &text](AtomicFileOutput& file) {
+      // A full disk surfaces after save returns, never as std::terminate inside LibTorch.
+      module.save(file.stream(), {{kBundleExtraFile, text}});
+    }, 0644);
   } catch (const c10::Error& e) {
     throw BundleError(path + ": cannot write the bundle: " + e.what_without_backtrace());
+  } catch (const FileError& e) {
+    throw BundleError(e.what());
   } catch (const std::runtime_error& e) {
     throw BundleError(path + ": cannot write the bundle: " + e.what());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw BundleError(path + ": cannot rename the finished bundle into place");
-  }
-  const auto dir = std::filesystem::path(path).parent_path();
-  fsync_path(dir.empty() ? "." : dir.string(), O_RDONLY | O_DIRECTORY);
 }
 
 LoadedBundle load_bundle(const std::string& path, const c10::Device& device) {

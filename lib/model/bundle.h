@@ -17,8 +17,8 @@
 
 namespace genre::model {
 
-// Adds `bundle_json` to the module and writes the archive atomically
-// (temporary file beside `path`, fsync, rename). Throws BundleError.
+// Adds `bundle_json` to the module and writes the archive with lib/base's atomic
+// write (unique temporary file beside `path`, fsync, rename). Throws BundleError.
 void save_bundle(torch::jit::Module module, const BundleInfo& info, const std::string& path);
 
 struct LoadedBundle {

@@ -5,13 +5,13 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "base/errno_text.h"
 #include "model/architectures.h"
 
 namespace genre::model {
@@ -43,7 +43,7 @@ bool starts_with_any(const std::string& s, const std::vector<std::string>& prefi
 
 WeightsFile read_weights(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
+  if (!in) throw std::runtime_error(path + ": cannot open (" + errno_text(errno) + ")");
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string not_ours = path + ": not a weights file written by tools/export_torchvision_weights.py";
   c10::IValue root;

@@ -1,9 +1,6 @@
 #include "report/confusion_csv.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <stdexcept>
+#include "base/atomic_file.h"
 
 namespace genre::report {
 
@@ -32,12 +29,7 @@ std::string confusion_csv(const ClassificationMetrics& m, const std::vector<std:
 
 void write_confusion_csv(const std::string& path, const ClassificationMetrics& m,
                          const std::vector<std::string>& names) {
-  const std::string text = confusion_csv(m, names);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-  f << text;
-  f.close();
-  if (!f) throw std::runtime_error("cannot write " + path + ": write failed");
+  write_file_atomically(path, confusion_csv(m, names));
 }
 
 }  // namespace genre::report

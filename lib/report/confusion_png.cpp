@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "base/atomic_file.h"
 #include "report/markdown.h"
 #include "report/plot_canvas.h"
 
@@ -243,14 +244,21 @@ ConfusionFigure render_confusion(const ClassificationMetrics& m, const std::vect
 }
 
 void write_image(const std::string& path, const cv::Mat& image) {
+  // Encoded in memory, then lib/base's atomic write: a full disk or a missing
+  // directory is reported with errno's text, and no half image is left.
+  const std::size_t dot = path.rfind('.');
+  const std::size_t slash = path.rfind('/');
+  std::vector<uchar> bytes;
   bool ok = false;
-  std::string why = "the encoder refused it (no such directory, or an unknown extension?)";
+  std::string why = "no image format for its extension";
   try {
-    ok = cv::imwrite(path, image);
+    ok = dot != std::string::npos && (slash == std::string::npos || dot > slash) &&
+         cv::imencode(path.substr(dot), image, bytes);
   } catch (const cv::Exception& e) {
     why = e.what();
   }
   if (!ok) throw std::runtime_error("cannot write " + path + ": " + why);
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void write_confusion_png(const std::string& path, const ClassificationMetrics& m, const std::vector<std::string>& names,

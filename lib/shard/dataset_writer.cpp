@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/file_sync.h"
 #include "shard/file_io.h"
 #include "shard/float16.h"
 #include "shard/sample_key.h"
@@ -235,8 +236,11 @@ void DatasetWriter::recover() {
       if (fd.get() < 0) continue;
       if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a live writer
       if (same_file(fd.get(), path) && ::unlink(path.c_str()) == 0) ++stats_.stale_partials_removed;
-    } else if (name.rfind("manifest.json.tmp.", 0) == 0) {
-      ::unlink(path.c_str());  // manifest temporaries are only written under this lock
+    } else if (name.rfind("manifest.json.", 0) == 0 && (ends_with(name, kPartialSuffix) ||
+                                                          name.rfind("manifest.json.tmp.", 0) == 0)) {
+      // Manifest temporaries (lib/base's "manifest.json.XXXXXX.partial", older
+      // versions' "manifest.json.tmp.PID") are only written under this lock.
+      ::unlink(path.c_str());
     }
   }
   Manifest& m = manifest_.refresh(opts_.dir);
@@ -502,10 +506,7 @@ void DatasetWriter::finalize_shard() {
   shard_->buffer.append(zeros, sizeof zeros);
   shard_->bytes += sizeof zeros;
   flush_buffer();
-  if (::fsync(shard_->fd.get()) != 0) {
-    const int err = errno;
-    throw ShardError("cannot fsync shard " + shard_->partial_path + ": " + errno_text(err), err);
-  }
+  fsync_file(shard_->fd.get(), shard_->partial_path);
   ShardEntry e;
   e.name = shard_->final_name;
   e.split = opts_.split;
@@ -526,10 +527,7 @@ void DatasetWriter::finalize_shard() {
     if (!m.sample_shape.empty() && m.sample_shape != dataset_shape_)
       throw ShardError("dataset " + opts_.dir + " now holds samples of shape " + shape_string(m.sample_shape) +
                        " (written concurrently), not " + shape_string(dataset_shape_));
-    if (::rename(shard_->partial_path.c_str(), final_path.c_str()) != 0) {
-      const int err = errno;
-      throw ShardError("cannot rename " + shard_->partial_path + " to " + final_path + ": " + errno_text(err), err);
-    }
+    rename_file(shard_->partial_path, final_path);
     fsync_dir(opts_.dir);
     // From here the shard is durable: a failed manifest write is repaired by
     // the next writer's recovery, so its keys count as finalized either way.

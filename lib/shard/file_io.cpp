@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/atomic_file.h"
+#include "base/file_sync.h"
 #include "shard/shard_error.h"
 
 namespace genre::shard {
@@ -24,34 +26,27 @@ std::atomic<std::int64_t>& enospc_budget() {
   return budget;
 }
 
-}  // namespace
-
-std::string errno_text(int err) {
-  char buf[256];
-  // GNU strerror_r returns the message pointer.
-  return std::string(strerror_r(err, buf, sizeof buf));
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    reset();
-    fd_ = o.release();
+void check_injected_enospc(std::size_t size, const std::string& path) {
+  auto& budget = enospc_budget();
+  if (budget.load() < 0) return;
+  const std::int64_t left = budget.fetch_sub(static_cast<std::int64_t>(size));
+  if (left < static_cast<std::int64_t>(size)) {
+    budget.store(0);
+    throw ShardError("cannot write " + path + ": " + errno_text(ENOSPC) + " (injected fault)", ENOSPC);
   }
-  return *this;
 }
 
-UniqueFd::~UniqueFd() { reset(); }
-
-int UniqueFd::release() {
-  const int fd = fd_;
-  fd_ = -1;
-  return fd;
+// lib/base reports FileError; lib/shard's one exception type is ShardError.
+template <typename Step>
+void as_shard_error(Step&& step) {
+  try {
+    step();
+  } catch (const FileError& e) {
+    throw ShardError(e.what(), e.error_number());
+  }
 }
 
-void UniqueFd::reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
+}  // namespace
 
 DirLock::DirLock(const std::string& dir) {
   const std::string path = dir + "/.lock";
@@ -70,58 +65,25 @@ DirLock::DirLock(const std::string& dir) {
 void set_enospc_after_bytes(std::int64_t bytes) { enospc_budget().store(bytes); }
 
 void write_all(int fd, const void* data, std::size_t size, const std::string& path) {
-  auto& budget = enospc_budget();
-  if (budget.load() >= 0) {
-    const std::int64_t left = budget.fetch_sub(static_cast<std::int64_t>(size));
-    if (left < static_cast<std::int64_t>(size)) {
-      budget.store(0);
-      throw ShardError("cannot write " + path + ": " + errno_text(ENOSPC) + " (injected fault)", ENOSPC);
-    }
-  }
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      throw ShardError("cannot write " + path + ": " + errno_text(err), err);
-    }
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
+  check_injected_enospc(size, path);
+  as_shard_error([&] { genre::write_all(fd, data, size, path); });
 }
 
-void fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() >= 0) ::fsync(fd.get());  // best effort: some filesystems refuse directory fsync
+void fsync_file(int fd, const std::string& path) {
+  as_shard_error([&] { genre::fsync_file(fd, path); });
+}
+
+void rename_file(const std::string& from, const std::string& to) {
+  as_shard_error([&] { genre::rename_file(from, to); });
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) {
-      const int err = errno;
-      throw ShardError("cannot create " + tmp + ": " + errno_text(err), err);
-    }
-    try {
-      write_all(fd.get(), content.data(), content.size(), tmp);
-      if (::fsync(fd.get()) != 0) {
-        const int err = errno;
-        throw ShardError("cannot fsync " + tmp + ": " + errno_text(err), err);
-      }
-    } catch (...) {
-      ::unlink(tmp.c_str());
-      throw;
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw ShardError("cannot rename " + tmp + " to " + path + ": " + errno_text(err), err);
-  }
-  const std::size_t slash = path.rfind('/');
-  fsync_dir(slash == std::string::npos ? "." : path.substr(0, slash));
+  as_shard_error([&] {
+    write_file_atomically_with(path, [&](AtomicFileOutput& out) {
+      check_injected_enospc(content.size(), path);
+      out.write(content.data(), content.size());
+    }, 0644);
+  });
 }
 
 UniqueFd open_regular_file(const std::string& path, const std::string& what, struct stat* st) {

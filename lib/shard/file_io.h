@@ -1,32 +1,18 @@
-// Small POSIX helpers for lib/shard: owned descriptors, flock, full writes
-// with an ENOSPC fault-injection hook for tests, atomic file replacement and
-// read-only memory maps. Every failure throws ShardError naming the path.
+// Small POSIX helpers for lib/shard: flock, full writes with an ENOSPC
+// fault-injection hook for tests, atomic file replacement and read-only memory
+// maps, on lib/base's file steps. Every failure throws ShardError naming the path.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "base/errno_text.h"
+#include "base/unique_fd.h"
+
 struct stat;
 
 namespace genre::shard {
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  int release();
-  void reset();
-
- private:
-  int fd_ = -1;
-};
 
 // An exclusive flock on `<dir>/.lock`, held for the object's lifetime. Works
 // between threads (each lock opens its own descriptor) and processes, and on
@@ -48,9 +34,11 @@ void write_all(int fd, const void* data, std::size_t size, const std::string& pa
 // GENRE_SHARD_FAIL_ENOSPC_AFTER_BYTES sets it at first use.
 void set_enospc_after_bytes(std::int64_t bytes);
 
-// Writes `content` to `path` via a temporary file, fsync and rename.
+// Writes `content` to `path` with lib/base's atomic write (mode 0644 & ~umask).
 void write_file_atomic(const std::string& path, const std::string& content);
-void fsync_dir(const std::string& dir);
+// lib/base's fsync and rename, their FileError made a ShardError.
+void fsync_file(int fd, const std::string& path);
+void rename_file(const std::string& from, const std::string& to);
 // Opens `path` for reading without blocking (a FIFO never hangs the caller) and
 // refuses anything but a regular file: "<what><path> is not a regular file".
 UniqueFd open_regular_file(const std::string& path, const std::string& what, struct stat* st);
@@ -73,7 +61,5 @@ class MappedFile {
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };
-
-std::string errno_text(int err);
 
 }  // namespace genre::shard

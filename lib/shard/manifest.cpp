@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/file_sync.h"
 #include "shard/file_io.h"
 #include "shard/shard_error.h"
 
@@ -439,10 +440,7 @@ void ManifestCache::append_shard(const std::string& dir, ShardEntry e) {
   }
   const std::string text = line.dump() + "\n";
   write_all(fd.get(), text.data(), text.size(), path);
-  if (::fsync(fd.get()) != 0) {
-    const int err = errno;
-    throw ShardError("cannot fsync " + path + ": " + errno_text(err), err);
-  }
+  fsync_file(fd.get(), path);
   if (journal_read_ == 0) fsync_dir(dir);
   journal_read_ += text.size();
   journal_size_ = journal_read_;

@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "base/errno_text.h"
 #include "tags/file_reader.h"
 #include "tags/tag_error.h"
 #include "tags/write_hooks.h"

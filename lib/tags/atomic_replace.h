@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tags/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace genre::tags {
 

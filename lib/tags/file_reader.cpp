@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/errno_text.h"
 #include "tags/tag_error.h"
 
 namespace genre::tags {

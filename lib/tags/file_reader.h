@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "digest/digest.h"
-#include "tags/unique_fd.h"
 
 namespace genre::tags {
 

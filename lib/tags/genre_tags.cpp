@@ -10,13 +10,14 @@
 #include <cstdlib>
 #include <optional>
 
+#include "base/errno_text.h"
+#include "base/unique_fd.h"
 #include "tags/atomic_replace.h"
 #include "tags/audio_format.h"
 #include "tags/file_reader.h"
 #include "tags/id3v1_genre.h"
 #include "tags/id3v2_genre.h"
 #include "tags/tagged_file.h"
-#include "tags/unique_fd.h"
 #include "tags/write_hooks.h"
 
 namespace genre::tags {

@@ -7,8 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/errno_text.h"
+#include "base/unique_fd.h"
 #include "tags/tag_error.h"
-#include "tags/unique_fd.h"
 
 namespace genre::tags {
 namespace {

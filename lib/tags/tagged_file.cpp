@@ -23,8 +23,9 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "base/errno_text.h"
+#include "base/unique_fd.h"
 #include "tags/tag_error.h"
-#include "tags/unique_fd.h"
 
 namespace genre::tags {
 namespace {

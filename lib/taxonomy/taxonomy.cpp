@@ -4,15 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
-
-#include <atomic>
 #include <charconv>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_set>
+
+#include "base/atomic_file.h"
 
 namespace genre::taxonomy {
 namespace {
@@ -158,21 +156,8 @@ Taxonomy Taxonomy::load_json(const std::string& path) {
 }
 
 void Taxonomy::save_json(const std::string& path) const {
-  const std::string text = to_json_string();
-  // Write then rename so concurrent readers (several sinks) never see half a file.
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot open " + tmp + " for writing");
-    out << text;
-    out.flush();
-    if (!out) fail(path, "write error on " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(path, "cannot rename " + tmp + " into place");
-  }
+  // Replaced atomically: concurrent readers (several sinks) never see half a file.
+  write_file_atomically(path, to_json_string());
 }
 
 }  // namespace genre::taxonomy

@@ -36,8 +36,8 @@ struct Taxonomy {
   // JSON: {"fine": [{"index","name","fma_genre_id","macro"}], "macro": [{"index","name","fma_genre_id"}]}.
   // Throws std::runtime_error naming the file and the problem.
   static Taxonomy load_json(const std::string& path);
-  // Atomic: written to a unique temporary file then renamed, so a concurrent reader
-  // never sees half a file.
+  // Atomic (lib/base's write_file_atomically): a concurrent reader never sees half
+  // a file. Throws FileError, a std::runtime_error naming the file and errno's text.
   void save_json(const std::string& path) const;
   std::string to_json_string() const;
   static Taxonomy from_json_string(const std::string& text, const std::string& origin);

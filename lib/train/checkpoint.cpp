@@ -3,12 +3,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
 
-#include "model/checked_output.h"
+#include "base/atomic_file.h"
 #include "train/module_state.h"
 
 namespace genre::train {
@@ -33,21 +32,15 @@ void read_weights(torch::serialize::InputArchive& archive, torch::jit::Module& m
   }
 }
 
-// Written beside and renamed: a reader never sees half a checkpoint.
+// lib/base's atomic write: a reader never sees half a checkpoint, a kill keeps the previous one.
 void write_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
-  const std::string tmp = path + ".partial";
   try {
-    model::CheckedOutputFile file(tmp);
-    archive.save_to([&file](const void* data, size_t n) { return file.write(data, n); });
-    file.finish();  // a full disk is reported here, not as std::terminate inside LibTorch
+    write_file_atomically_with(path, [&archive](AtomicFileOutput& file) {
+      // A full disk surfaces after save_to returns, never as std::terminate inside LibTorch.
+      archive.save_to([&file](const void* data, size_t n) { return file.write(data, n); });
+    }, 0644);
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": cannot write checkpoint: " + e.what_without_backtrace());
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": cannot write checkpoint: " + e.what());
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename the checkpoint into place");
   }
 }
 

@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/errno_text.h"
+#include "base/unique_fd.h"
+
 namespace genre::train {
 
 namespace {
@@ -42,19 +45,16 @@ void signal_all(const std::vector<pid_t>& pids, const std::vector<bool>& running
 }  // namespace
 
 int free_local_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("cannot open a socket: ") + std::strerror(errno));
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) throw std::runtime_error("cannot open a socket: " + errno_text(errno));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
-  }
-  ::close(fd);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("cannot find a free port on 127.0.0.1: " + errno_text(errno));
   return ntohs(addr.sin_port);
 }
 
@@ -72,8 +72,9 @@ int launch_local_ranks(const std::string& exe, const std::vector<std::string>& a
   for (int r = 0; r < nproc; ++r) {
     const pid_t pid = ::fork();
     if (pid < 0) {
+      const int err = errno;  // before signal_all's kill() calls
       signal_all(pids, running, SIGKILL);
-      throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
+      throw std::runtime_error("cannot start rank " + std::to_string(r) + ": " + errno_text(err));
     }
     if (pid == 0) {
       // Default dispositions, even where the launcher's shell ignored SIGINT

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "base/atomic_file.h"
 #include "model/bundle.h"
 #include "model/init_weights.h"
 #include "report/confusion_csv.h"
@@ -118,7 +119,7 @@ void write_predictions(const std::string& path, const shard::DatasetReader& read
     for (size_t c = 0; c < classes; ++c) out << "," << p[c];
     out << "\n";
   }
-  write_text_atomically(path, out.str());
+  write_file_atomically(path, out.str());
 }
 
 }  // namespace
@@ -272,7 +273,7 @@ void write_split_tracks(const std::string& path, const SampleSplits& splits, con
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     return ids;
   };
-  write_text_atomically(path, json{{"train", tracks(splits.train)}, {"val", tracks(splits.val)},
+  write_file_atomically(path, json{{"train", tracks(splits.train)}, {"val", tracks(splits.val)},
                                    {test_split, tracks(splits.test)}}.dump() + "\n");
 }
 
@@ -346,8 +347,8 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
   save_model_bundle(final_model, regime, out.history, dir + "/model.pt");
   write_curves(dir, out.history, (label.empty() ? regime : label) + ": " + config_.model);
 
-  write_text_atomically(dir + "/report.json", out.report.dump(2) + "\n");
-  write_text_atomically(dir + "/report.md", "# " + config_.model + " (" + regime + ")\n\n" + md +
+  write_file_atomically(dir + "/report.json", out.report.dump(2) + "\n");
+  write_file_atomically(dir + "/report.md", "# " + config_.model + " (" + regime + ")\n\n" + md +
                                                 "![learning curves](learning_curves.png)\n");
   return out;
 }

@@ -1,29 +1,11 @@
 #include "train/run_files.h"
 
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <sstream>
-#include <stdexcept>
+
+#include "base/atomic_file.h"
 
 namespace genre::train {
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(path + ": cannot write (disk full or read-only?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename into place");
-  }
-}
 
 void write_metrics(const std::string& dir, const nlohmann::json& history) {
   static const char* const kColumns[] = {"epoch", "stage", "train_loss", "val_loss", "val_top1",
@@ -45,8 +27,8 @@ void write_metrics(const std::string& dir, const nlohmann::json& history) {
     csv << "\n";
     lines << row.dump() << "\n";
   }
-  write_text_atomically(dir + "/metrics.csv", csv.str());
-  write_text_atomically(dir + "/metrics.jsonl", lines.str());
+  write_file_atomically(dir + "/metrics.csv", csv.str());
+  write_file_atomically(dir + "/metrics.jsonl", lines.str());
 }
 
 }  // namespace genre::train

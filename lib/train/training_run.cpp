@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/atomic_file.h"
 #include "loader/folds.h"
 #include "report/markdown.h"
 #include "train/process_group.h"
@@ -149,7 +150,7 @@ void on_rank0(ProcessGroup* group, const std::function<void()>& work) {
 void check_same_dataset(const std::string& path, const TrainingData& data) {
   std::ifstream in(path);
   if (!in) {
-    write_text_atomically(path, json{{"dir", data.dir}, {"manifest_sha256", data.manifest_sha256}}.dump(2) + "\n");
+    write_file_atomically(path, json{{"dir", data.dir}, {"manifest_sha256", data.manifest_sha256}}.dump(2) + "\n");
     return;
   }
   const json recorded = json::parse(in, nullptr, false);
@@ -200,7 +201,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
     const std::vector<loader::Fold> folds = loader::make_folds(pool, c.cv, c.cv_val_fraction, c.seed, group);
     const std::string grouping = group == loader::FoldGroup::None ? "by track"
                                                                     : std::string("by ") + loader::fold_group_name(group);
-    if (writes) write_text_atomically(c.out + "/folds.json", folds_json(folds, group).dump(1) + "\n");
+    if (writes) write_file_atomically(c.out + "/folds.json", folds_json(folds, group).dump(1) + "\n");
     std::vector<double> top1, track_top1, f1, macro_top1;
     json fold_reports = json::array();
     for (size_t k = 0; k < folds.size(); ++k) {
@@ -242,8 +243,8 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
   }
   if (!writes) return report;
   write_metrics(c.out, history);
-  write_text_atomically(c.out + "/report.json", report.dump(2) + "\n");
-  write_text_atomically(c.out + "/report.md", md);
+  write_file_atomically(c.out + "/report.json", report.dump(2) + "\n");
+  write_file_atomically(c.out + "/report.md", md);
   const std::string summary =
       c.cv > 0 || c.regime == "compare" ? md.substr(md.find("## ")) + "\nrun: " + c.out + "/ (report.md, report.json)\n"
                                         : plain_summary(report, c.out);
@@ -324,7 +325,7 @@ json start_training(TrainConfig c, const DistSetup& dist) {
                                  " or choose another --out");
       clear_unstarted_run(c.out);  // a run that failed before its first epoch: nothing to keep
       fs::create_directories(c.out);
-      write_text_atomically(c.out + "/config.json", c.to_json().dump(2) + "\n");
+      write_file_atomically(c.out + "/config.json", c.to_json().dump(2) + "\n");
     });
     return run_or_forget(c, device, group);
   });

@@ -258,7 +258,7 @@ TEST(Augment, BilinearCropOfARampIsTheRampAtTheSourcePositions) {
 
 TEST(Augment, CropBoxesStayInsideTheImageWithTheRequestedArea) {
   const ImageShape shape{1, 32, 128};
-  fma::Xoshiro256 rng(5);
+  Xoshiro256 rng(5);
   for (int i = 0; i < 500; ++i) {
     const CropBox b = choose_crop(shape, 0.5, 0.25, rng);
     ASSERT_GT(b.width, 0u);
@@ -277,7 +277,7 @@ TEST(Augment, CropBoxesStayInsideTheImageWithTheRequestedArea) {
 
 TEST(Augment, BetaSamplerHasTheRightMoments) {
   for (const auto& [a, b] : {std::pair{0.4, 0.4}, std::pair{2.0, 5.0}, std::pair{1.0, 1.0}}) {
-    fma::Xoshiro256 rng(123);
+    Xoshiro256 rng(123);
     const int n = 40000;
     double sum = 0, sum2 = 0;
     for (int i = 0; i < n; ++i) {

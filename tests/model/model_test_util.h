@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/temp_dir.h"
 #include "model/model_factory.h"
 
 namespace genre::model::test {
@@ -35,24 +36,7 @@ inline ModelSpec small_spec(const std::string& name) {
   return s;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "modeltest-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using genre::test::TempDir;
 
 inline std::string python() { return PYTHON3; }
 inline std::string script_path(const std::string& name) { return std::string(MODEL_TEST_DIR) + "/" + name; }

@@ -17,29 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "../common/temp_dir.h"
 #include "shard/dataset_writer.h"
 #include "shard/sample_key.h"
 #include "shard/shard_error.h"
 
 namespace genre::shard::test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "shardtest-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using genre::test::TempDir;
 
 inline std::vector<float> sample_data(std::size_t count, std::uint32_t seed) {
   std::mt19937 rng(seed);

@@ -364,6 +364,26 @@ TEST(Dataset, KillDashNineThenResumeGivesExactlyTheFullDataset) {
 // Item 10 of issue 17: a finalized shard is one manifest.journal line, not a
 // rewrite of manifest.json; readers see manifest.json + journal, close() folds
 // the journal in, and a line torn by a dying writer is neither fatal nor lost.
+TEST(Dataset, StaleManifestTemporariesAreRemovedOnOpen) {
+  TempDir tmp;
+  {
+    DatasetWriter w(options(tmp.path(), 4));
+    write_samples(w, 0, 4);
+    w.close();
+  }
+  // A writer killed inside lib/base's atomic write leaves "manifest.json.XXXXXX.partial";
+  // older versions left "manifest.json.tmp.PID". Other files are not the writer's to remove.
+  write_bytes(tmp.sub("manifest.json.Ab12Cd.partial"), "{", 1);
+  write_bytes(tmp.sub("manifest.json.tmp.4242"), "{", 1);
+  write_bytes(tmp.sub("notes.partial"), "keep", 4);
+  { DatasetWriter w(options(tmp.path(), 4)); }
+  EXPECT_FALSE(fs::exists(tmp.sub("manifest.json.Ab12Cd.partial")));
+  EXPECT_FALSE(fs::exists(tmp.sub("manifest.json.tmp.4242")));
+  EXPECT_TRUE(fs::exists(tmp.sub("notes.partial")));
+  DatasetReader r(tmp.path());
+  EXPECT_EQ(r.size("train"), 4u);
+}
+
 TEST(Dataset, ManifestJournalKeepsEveryShard) {
   TempDir tmp;
   const std::string journal = tmp.sub("manifest.journal");

@@ -19,34 +19,12 @@
 #include <random>
 #include <string>
 
+#include "../common/temp_dir.h"
 #include "tags/tag_error.h"
 
 namespace genre::tags::test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tagstest-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    // Tests make directories read-only; give write permission back first.
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
-    for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
-         it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_directory(ec)) std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using genre::test::TempDir;
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

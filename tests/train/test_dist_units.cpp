@@ -14,6 +14,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "base/unique_fd.h"
 #include "loader/batch_loader.h"
 #include "loader_test_util.h"
 #include "train/dist_env.h"
@@ -203,13 +204,13 @@ TEST(LocalLauncher, FreePortCanBeListenedOnAndDiffersFromOneInUse) {
   const int port = genre::train::free_local_port();
   ASSERT_GT(port, 0);
   ASSERT_LT(port, 65536);
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const genre::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_GE(fd.get(), 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << "port " << port << " is not free";
-  EXPECT_EQ(::listen(fd, 1), 0);
+  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << "port " << port << " is not free";
+  EXPECT_EQ(::listen(fd.get(), 1), 0);
   EXPECT_NE(genre::train::free_local_port(), port);  // held now: the kernel picks another
-  ::close(fd);
 }

@@ -1,11 +1,10 @@
-// An owned POSIX file descriptor and errno's text.
+// An owned POSIX file descriptor, closed when it goes out of scope.
 #pragma once
 
 #include <unistd.h>
 
-#include <string>
-
-namespace genre::tags {
+// In namespace genre (not genre::base) so every library's code finds it unqualified.
+namespace genre {
 
 class UniqueFd {
  public:
@@ -38,6 +37,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-std::string errno_text(int err);
-
-}  // namespace genre::tags
+}  // namespace genre

@@ -1,13 +1,13 @@
 // A fixed, portable PRNG (xoshiro256** seeded by splitmix64). The standard
-// library's distributions differ between implementations, so splits and the
-// synthetic generator use this and bounded() instead, and give the same
-// result on every platform for the same seed.
+// library's distributions differ between implementations, so splits, the
+// synthetic generator and the training loader use this and bounded() instead,
+// and give the same result on every platform for the same seed.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace genre::fma {
+namespace genre {
 
 inline uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ull);
@@ -67,4 +67,4 @@ inline uint64_t fnv1a64(const std::string& text) {
   return h;
 }
 
-}  // namespace genre::fma
+}  // namespace genre
