@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "gst_test_util.h"
+#include "temp_dir.h"
 #include "shard/dataset_reader.h"
 #include "shard/sample_key.h"
 #include "shard/dataset_writer.h"
@@ -37,20 +38,7 @@ using genre::shard::ReaderOptions;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "dsink-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string sub(const std::string& n) const { return path + "/" + n; }
-  std::string path;
-};
+using genre::test::TempDir;
 
 const char* kTaxonomy = R"({"fine": [
   {"index": 0, "name": "Punk", "fma_genre_id": 25, "macro": 0},

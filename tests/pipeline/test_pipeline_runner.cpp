@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
+
 #include "pipeline/audio_pads.h"
 #include "pipeline/message_text.h"
 #include "pipeline/runner.h"
@@ -25,20 +27,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "runner-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string sub(const std::string& n) const { return path + "/" + n; }
-  std::string path;
-};
+using genre::test::TempDir;
 
 void put_le(std::ofstream& out, std::uint32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.put(char((v >> (8 * i)) & 0xff));
