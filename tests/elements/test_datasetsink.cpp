@@ -596,6 +596,8 @@ TEST(DatasetSink, BufferWithoutAnOpenDatasetIsAnErrorMessage) {
     gst_pad_set_active(pad, FALSE);
   }
   gst_object_unref(pad);
+  // basesink lets go of the negotiated caps at PAUSED->READY: a state cycle frees them.
+  gst_element_set_state(sink, GST_STATE_PAUSED);
   gst_element_set_state(sink, GST_STATE_NULL);
   gst_object_unref(sink);
   EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar")));
