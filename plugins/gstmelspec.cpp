@@ -17,8 +17,9 @@
  * n-fft/2 when center=false); a buffer's PTS is its first frame's time,
  * DURATION frames*hop/rate, OFFSET the frame index since the signal started.
  * A signal ends (end padding, last frames) at EOS, at a DISCONT buffer, at a
- * new segment, or at a timestamp gap of more than one second; a shorter gap is
- * filled with zeros. FLUSH drops the signal. The last buffer of a signal may
+ * new segment, at caps with another rate, or at a timestamp gap of more than
+ * one second; a shorter gap is filled with zeros (the same caps sent again do
+ * not end it). FLUSH drops the signal. The last buffer of a signal may
  * hold fewer frames: melspec then sends new caps with that frame count first.
  */
 #include "gstmelspec.h"
@@ -33,39 +34,34 @@
 #include <vector>
 
 #include "dsp/mel_spectrogram_stream.h"
+#include "dsp/melspec_parameters.h"
 #include "dsp/sample_check.h"
 #include "elements.h"
-#include "enum_type.h"
+#include "parameter_properties.h"
 #include "tensor_caps.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_melspec_debug);
 #define GST_CAT_DEFAULT gst_melspec_debug
 
-using genre::dsp::MelNorm;
+using genre::dsp::melspec_parameters;
 using genre::dsp::MelOutput;
 using genre::dsp::MelSpectrogramConfig;
 using genre::dsp::MelSpectrogramStream;
-using genre::dsp::PadMode;
-using genre::dsp::WindowType;
 
 namespace {
 
-constexpr guint kDefaultFramesPerBuffer = 32;
 // Gaps up to this long are zero-filled; longer ones end the signal.
 constexpr GstClockTime kMaxZeroFill = GST_SECOND;
 
 // Properties, guarded by the object lock; copied when caps arrive.
-struct Settings {
-  MelSpectrogramConfig config;  // sample_rate is the required rate here (0 = any)
-  guint frames_per_buffer = kDefaultFramesPerBuffer;
-};
+using Settings = genre::dsp::MelspecSettings;
 
 // Streaming state, touched only from the streaming thread (and at state
 // changes, when streaming has stopped).
 struct State {
   std::unique_ptr<MelSpectrogramStream> stream;
   int rate = 0;
-  guint frames_per_buffer = kDefaultFramesPerBuffer;
+  guint frames_per_buffer = Settings::kDefaultFramesPerBuffer;
   GstClockTime signal_start = GST_CLOCK_TIME_NONE;  // time of sample 0 of the signal
   guint64 frames_pushed = 0;                        // frames of this signal sent downstream
   std::vector<float> frames;                        // computed, not yet sent
@@ -87,31 +83,11 @@ struct _GstMelspec {
   GstPad* srcpad;
   Settings* settings;
   State* state;
+  GstClockTime latency;  // object lock; what melspec adds once caps are known, NONE before
 };
 
 G_DEFINE_TYPE(GstMelspec, gst_melspec, GST_TYPE_ELEMENT)
 GST_ELEMENT_REGISTER_DEFINE(melspec, "melspec", GST_RANK_NONE, GST_TYPE_MELSPEC)
-
-enum {
-  PROP_0,
-  PROP_N_FFT,
-  PROP_HOP_LENGTH,
-  PROP_WIN_LENGTH,
-  PROP_WINDOW,
-  PROP_CENTER,
-  PROP_PAD_MODE,
-  PROP_POWER,
-  PROP_N_MELS,
-  PROP_FMIN,
-  PROP_FMAX,
-  PROP_HTK,
-  PROP_NORM,
-  PROP_OUTPUT,
-  PROP_REF,
-  PROP_AMIN,
-  PROP_FRAMES_PER_BUFFER,
-  PROP_SAMPLE_RATE,
-};
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK,
     GST_PAD_ALWAYS,
@@ -120,30 +96,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink", GST_
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC,
     GST_PAD_ALWAYS, GST_STATIC_CAPS(genre::kTensorTemplateCaps));
-
-// ---- enum property types -------------------------------------------------
-
-GENRE_DEFINE_ENUM_TYPE(melspec_window_get_type, "GstMelspecWindow",
-    {int(WindowType::Hann), "Periodic Hann (librosa 'hann')", "hann"},
-    {int(WindowType::Hamming), "Periodic Hamming", "hamming"},
-    {int(WindowType::Rectangular), "Rectangular (boxcar)", "rectangular"})
-GENRE_DEFINE_ENUM_TYPE(melspec_pad_mode_get_type, "GstMelspecPadMode",
-    {int(PadMode::Constant), "Zeros (librosa's default since 0.9)", "constant"},
-    {int(PadMode::Reflect), "Mirror the signal at its ends", "reflect"})
-GENRE_DEFINE_ENUM_TYPE(melspec_norm_get_type, "GstMelspecNorm",
-    {int(MelNorm::Slaney), "Slaney area normalisation", "slaney"},
-    {int(MelNorm::None), "Unnormalised triangles (peak 1)", "none"})
-GENRE_DEFINE_ENUM_TYPE(melspec_output_get_type, "GstMelspecOutput",
-    {int(MelOutput::Power), "Mel spectrogram |X|^power", "power"},
-    {int(MelOutput::Decibel), "10*log10(max(S, amin)) - 10*log10(ref)", "db"})
-
-static const char* enum_nick(GType type, int value) {
-  auto* klass = static_cast<GEnumClass*>(g_type_class_ref(type));
-  GEnumValue* v = g_enum_get_value(klass, value);
-  const char* nick = v ? v->value_nick : "?";
-  g_type_class_unref(klass);
-  return nick;
-}
 
 // ---- caps -----------------------------------------------------------------
 
@@ -154,30 +106,6 @@ static GstCaps* sink_caps_for_rate(int required_rate) {
     gst_caps_set_simple(caps, "rate", G_TYPE_INT, required_rate, nullptr);
   }
   return caps;
-}
-
-// Parameters travel downstream as a sticky event so sinks can record them.
-static GstEvent* params_event(const MelSpectrogramConfig& c, guint frames_per_buffer) {
-  GstStructure* s = gst_structure_new("genre/melspec-params",
-      "sample-rate", G_TYPE_INT, c.sample_rate,
-      "n-fft", G_TYPE_INT, c.n_fft,
-      "hop-length", G_TYPE_INT, c.hop_length,
-      "win-length", G_TYPE_INT, c.effective_win_length(),
-      "window", G_TYPE_STRING, enum_nick(melspec_window_get_type(), int(c.window)),
-      "center", G_TYPE_BOOLEAN, gboolean(c.center),
-      "pad-mode", G_TYPE_STRING, enum_nick(melspec_pad_mode_get_type(), int(c.pad_mode)),
-      "power", G_TYPE_DOUBLE, c.power,
-      "n-mels", G_TYPE_INT, c.n_mels,
-      "fmin", G_TYPE_DOUBLE, c.fmin,
-      "fmax", G_TYPE_DOUBLE, c.effective_fmax(),
-      "htk", G_TYPE_BOOLEAN, gboolean(c.htk),
-      "norm", G_TYPE_STRING, enum_nick(melspec_norm_get_type(), int(c.norm)),
-      "output", G_TYPE_STRING, enum_nick(melspec_output_get_type(), int(c.output)),
-      "ref", G_TYPE_DOUBLE, c.ref,
-      "amin", G_TYPE_DOUBLE, c.amin,
-      "frames-per-buffer", G_TYPE_UINT, frames_per_buffer,
-      nullptr);
-  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
 }
 
 static bool set_src_caps(GstMelspec* self, guint frames) {
@@ -278,6 +206,16 @@ static GstFlowReturn finish_signal(GstMelspec* self) {
 
 // ---- configuration -----------------------------------------------------------
 
+// A buffer leaves once the last of its frames has seen n_fft/2 samples past
+// its centre. NONE while the rate is unknown.
+static GstClockTime added_latency(const Settings& s, int rate) {
+  if (rate <= 0) return GST_CLOCK_TIME_NONE;
+  const MelSpectrogramConfig& c = s.config;
+  const guint64 samples = guint64(s.frames_per_buffer - 1) * c.hop_length + c.n_fft / 2 +
+                          (c.center ? 0 : guint64(c.n_fft / 2));
+  return gst_util_uint64_scale_int(samples, GST_SECOND, rate);
+}
+
 static void post_config_error(GstMelspec* self, const genre::dsp::ConfigError& e) {
   GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid melspec property '%s': %s",
       e.property().c_str(), e.what()), (nullptr));
@@ -302,14 +240,20 @@ static bool configure(GstMelspec* self, int rate) {
   } catch (const genre::dsp::ConfigError& e) {
     post_config_error(self, e);
     st.stream.reset();
+    GST_OBJECT_LOCK(self);
+    self->latency = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK(self);
     return false;
   }
   st.rate = rate;
   st.frames_per_buffer = settings.frames_per_buffer;
   st.caps_frames = 0;
   drop_signal(st);
+  GST_OBJECT_LOCK(self);
+  self->latency = added_latency(settings, rate);
+  GST_OBJECT_UNLOCK(self);
   if (!set_src_caps(self, st.frames_per_buffer)) return false;
-  gst_pad_push_event(self->srcpad, params_event(st.stream->config(), st.frames_per_buffer));
+  gst_pad_push_event(self->srcpad, genre::table_params_event(melspec_parameters(), settings));
   return true;
 }
 
@@ -323,6 +267,9 @@ static gboolean handle_caps(GstMelspec* self, GstCaps* caps) {
     g_free(text);
     return FALSE;
   }
+  // The same audio again (a repeated caps event): the signal goes on.
+  State& st = *self->state;
+  if (st.stream && GST_AUDIO_INFO_RATE(&info) == st.rate) return TRUE;
   // Frames of the previous format are finished with the previous parameters.
   if (finish_signal(self) != GST_FLOW_OK) GST_DEBUG_OBJECT(self, "could not drain before new caps");
   return configure(self, GST_AUDIO_INFO_RATE(&info));
@@ -394,23 +341,20 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   GstMelspec* self = GST_MELSPEC(parent);
   if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
   if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
-  // A buffer leaves once the last of its frames has seen n_fft/2 samples past
-  // its centre.
+  // Any thread may ask: the figure set at caps time, or the one the required
+  // rate implies, read under the object lock (never the streaming state).
   GST_OBJECT_LOCK(self);
-  const Settings s = *self->settings;
+  GstClockTime ours = self->latency;
+  if (!GST_CLOCK_TIME_IS_VALID(ours)) ours = added_latency(*self->settings, self->settings->config.sample_rate);
   GST_OBJECT_UNLOCK(self);
-  gboolean live;
-  GstClockTime min, max;
-  gst_query_parse_latency(query, &live, &min, &max);
-  const int rate = self->state->rate > 0 ? self->state->rate : s.config.sample_rate;
-  if (rate > 0) {
-    const guint64 samples = guint64(s.frames_per_buffer - 1) * s.config.hop_length + s.config.n_fft / 2 +
-                            (s.config.center ? 0 : guint64(s.config.n_fft / 2));
-    const GstClockTime ours = gst_util_uint64_scale_int(samples, GST_SECOND, rate);
+  if (GST_CLOCK_TIME_IS_VALID(ours)) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(query, &live, &min, &max);
     min += ours;
     if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;
+    gst_query_set_latency(query, live, min, max);
   }
-  gst_query_set_latency(query, live, min, max);
   return TRUE;
 }
 
@@ -530,6 +474,9 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
     st.stream.reset();
     st.rate = 0;
     st.caps_frames = 0;
+    GST_OBJECT_LOCK(self);
+    self->latency = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK(self);
   }
   return ret;
 }
@@ -537,55 +484,17 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   GstMelspec* self = GST_MELSPEC(object);
   GST_OBJECT_LOCK(self);
-  MelSpectrogramConfig& c = self->settings->config;
-  switch (id) {
-    case PROP_N_FFT: c.n_fft = int(g_value_get_uint(value)); break;
-    case PROP_HOP_LENGTH: c.hop_length = int(g_value_get_uint(value)); break;
-    case PROP_WIN_LENGTH: c.win_length = int(g_value_get_uint(value)); break;
-    case PROP_WINDOW: c.window = WindowType(g_value_get_enum(value)); break;
-    case PROP_CENTER: c.center = g_value_get_boolean(value); break;
-    case PROP_PAD_MODE: c.pad_mode = PadMode(g_value_get_enum(value)); break;
-    case PROP_POWER: c.power = g_value_get_double(value); break;
-    case PROP_N_MELS: c.n_mels = int(g_value_get_uint(value)); break;
-    case PROP_FMIN: c.fmin = g_value_get_double(value); break;
-    case PROP_FMAX: c.fmax = g_value_get_double(value); break;
-    case PROP_HTK: c.htk = g_value_get_boolean(value); break;
-    case PROP_NORM: c.norm = MelNorm(g_value_get_enum(value)); break;
-    case PROP_OUTPUT: c.output = MelOutput(g_value_get_enum(value)); break;
-    case PROP_REF: c.ref = g_value_get_double(value); break;
-    case PROP_AMIN: c.amin = g_value_get_double(value); break;
-    case PROP_FRAMES_PER_BUFFER: self->settings->frames_per_buffer = g_value_get_uint(value); break;
-    case PROP_SAMPLE_RATE: c.sample_rate = int(g_value_get_uint(value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  const bool known = genre::set_table_property(melspec_parameters(), *self->settings, id, value);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GstMelspec* self = GST_MELSPEC(object);
   GST_OBJECT_LOCK(self);
-  const MelSpectrogramConfig& c = self->settings->config;
-  switch (id) {
-    case PROP_N_FFT: g_value_set_uint(value, guint(c.n_fft)); break;
-    case PROP_HOP_LENGTH: g_value_set_uint(value, guint(c.hop_length)); break;
-    case PROP_WIN_LENGTH: g_value_set_uint(value, guint(c.win_length)); break;
-    case PROP_WINDOW: g_value_set_enum(value, int(c.window)); break;
-    case PROP_CENTER: g_value_set_boolean(value, c.center); break;
-    case PROP_PAD_MODE: g_value_set_enum(value, int(c.pad_mode)); break;
-    case PROP_POWER: g_value_set_double(value, c.power); break;
-    case PROP_N_MELS: g_value_set_uint(value, guint(c.n_mels)); break;
-    case PROP_FMIN: g_value_set_double(value, c.fmin); break;
-    case PROP_FMAX: g_value_set_double(value, c.fmax); break;
-    case PROP_HTK: g_value_set_boolean(value, c.htk); break;
-    case PROP_NORM: g_value_set_enum(value, int(c.norm)); break;
-    case PROP_OUTPUT: g_value_set_enum(value, int(c.output)); break;
-    case PROP_REF: g_value_set_double(value, c.ref); break;
-    case PROP_AMIN: g_value_set_double(value, c.amin); break;
-    case PROP_FRAMES_PER_BUFFER: g_value_set_uint(value, self->settings->frames_per_buffer); break;
-    case PROP_SAMPLE_RATE: g_value_set_uint(value, guint(c.sample_rate)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  const bool known = genre::get_table_property(melspec_parameters(), *self->settings, id, value);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 static void finalize(GObject* object) {
@@ -597,8 +506,8 @@ static void finalize(GObject* object) {
 
 static void gst_melspec_init(GstMelspec* self) {
   self->settings = new Settings();
-  self->settings->config.sample_rate = 0;  // any rate until the user asks for one
   self->state = new State();
+  self->latency = GST_CLOCK_TIME_NONE;
   gst_segment_init(&self->state->segment, GST_FORMAT_TIME);
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
@@ -621,71 +530,7 @@ static void gst_melspec_class_init(GstMelspecClass* klass) {
   gobject_class->finalize = finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
 
-  const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  const MelSpectrogramConfig d;
-  static_assert(genre::dsp::MelSpectrogramConfig::kMaxNFft == 1048576 &&
-                genre::dsp::MelSpectrogramConfig::kMaxHopLength == 1048576 &&
-                genre::dsp::MelSpectrogramConfig::kMaxNMels == 4096, "the blurbs below quote these limits");
-  // The ranges of n-fft, hop-length, win-length and n-mels reach G_MAXINT: a value
-  // outside the GParamSpec range would only get a GLib warning and keep the old
-  // value. The limits are checked when the element starts, with an error naming them.
-  g_object_class_install_property(gobject_class, PROP_N_FFT,
-      g_param_spec_uint("n-fft", "FFT size", "Length of each analysis frame after zero-padding the "
-          "window (librosa n_fft); 2 to 1048576, others are refused with an error when the element starts",
-          0, G_MAXINT, guint(d.n_fft), flags));
-  g_object_class_install_property(gobject_class, PROP_HOP_LENGTH,
-      g_param_spec_uint("hop-length", "Hop length", "Samples between frame starts (librosa "
-          "hop_length); 1 to 1048576, others are refused with an error when the element starts", 0, G_MAXINT,
-          guint(d.hop_length), flags));
-  g_object_class_install_property(gobject_class, PROP_WIN_LENGTH,
-      g_param_spec_uint("win-length", "Window length", "Window length in samples, centred and "
-          "zero-padded to n-fft; at most n-fft; 0 = n-fft (librosa win_length)", 0, G_MAXINT,
-          guint(d.win_length), flags));
-  g_object_class_install_property(gobject_class, PROP_WINDOW,
-      g_param_spec_enum("window", "Window", "Analysis window (periodic, as scipy's get_window "
-          "with fftbins=True)", melspec_window_get_type(), int(d.window), flags));
-  g_object_class_install_property(gobject_class, PROP_CENTER,
-      g_param_spec_boolean("center", "Center", "Pad n-fft/2 samples at both ends so frame k is "
-          "centred at sample k*hop-length (librosa center)", d.center, flags));
-  g_object_class_install_property(gobject_class, PROP_PAD_MODE,
-      g_param_spec_enum("pad-mode", "Padding mode", "What the centre padding holds (librosa "
-          "pad_mode)", melspec_pad_mode_get_type(), int(d.pad_mode), flags));
-  g_object_class_install_property(gobject_class, PROP_POWER,
-      g_param_spec_double("power", "Power", "Exponent of the magnitude: 1 = magnitude, 2 = power "
-          "(energy) (librosa power)", 0.0, 16.0, d.power, flags));
-  g_object_class_install_property(gobject_class, PROP_N_MELS,
-      g_param_spec_uint("n-mels", "Mel bands", "Number of mel filters (librosa n_mels); 1 to 4096, others "
-          "are refused with an error when the element starts", 0, G_MAXINT, guint(d.n_mels), flags));
-  g_object_class_install_property(gobject_class, PROP_FMIN,
-      g_param_spec_double("fmin", "Lowest frequency", "Lowest mel filter edge in Hz (librosa fmin)",
-          0.0, G_MAXDOUBLE, d.fmin, flags));
-  g_object_class_install_property(gobject_class, PROP_FMAX,
-      g_param_spec_double("fmax", "Highest frequency", "Highest mel filter edge in Hz, at most "
-          "rate/2; 0 = rate/2 (librosa fmax)", 0.0, G_MAXDOUBLE, d.fmax, flags));
-  g_object_class_install_property(gobject_class, PROP_HTK,
-      g_param_spec_boolean("htk", "HTK mel scale", "Use the HTK mel formula instead of Slaney's "
-          "(librosa htk)", d.htk, flags));
-  g_object_class_install_property(gobject_class, PROP_NORM,
-      g_param_spec_enum("norm", "Filter normalisation", "Mel filter normalisation (librosa norm)",
-          melspec_norm_get_type(), int(d.norm), flags));
-  g_object_class_install_property(gobject_class, PROP_OUTPUT,
-      g_param_spec_enum("output", "Output scale", "Mel power, or decibels as librosa's "
-          "power_to_db without top_db (clipping belongs to specresize)", melspec_output_get_type(),
-          int(d.output), flags));
-  g_object_class_install_property(gobject_class, PROP_REF,
-      g_param_spec_double("ref", "dB reference", "Value that maps to 0 dB (librosa power_to_db "
-          "ref)", G_MINDOUBLE, G_MAXDOUBLE, d.ref, flags));
-  g_object_class_install_property(gobject_class, PROP_AMIN,
-      g_param_spec_double("amin", "dB floor", "Smallest value taken before the log (librosa "
-          "power_to_db amin)", G_MINDOUBLE, G_MAXDOUBLE, d.amin, flags));
-  g_object_class_install_property(gobject_class, PROP_FRAMES_PER_BUFFER,
-      g_param_spec_uint("frames-per-buffer", "Frames per buffer", "Frames in each output buffer "
-          "(the last of a signal may hold fewer, announced by new caps)", 1, 1 << 16,
-          kDefaultFramesPerBuffer, flags));
-  g_object_class_install_property(gobject_class, PROP_SAMPLE_RATE,
-      g_param_spec_uint("sample-rate", "Sample rate", "Sample rate the sink pad requires, so "
-          "audioresample converts to it and a model never gets another rate; 0 = any", 0,
-          G_MAXINT, 0, flags));
+  genre::install_table_properties(gobject_class, melspec_parameters());
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -695,9 +540,5 @@ static void gst_melspec_class_init(GstMelspecClass* klass) {
       "out-of-range (|x| > 1e6) sample is an error naming its stream position",
       "gst-genre developers");
 
-  gst_type_mark_as_plugin_api(melspec_window_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(melspec_pad_mode_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(melspec_norm_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(melspec_output_get_type(), GstPluginAPIFlags(0));
   GST_DEBUG_CATEGORY_INIT(gst_melspec_debug, "melspec", 0, "log-mel spectrogram");
 }

@@ -31,51 +31,30 @@
 #include <vector>
 
 #include "elements.h"
-#include "enum_type.h"
 #include "image/frame_windower.h"
+#include "image/specresize_parameters.h"
 #include "image/spectrogram_renderer.h"
+#include "parameter_properties.h"
 #include "tensor_caps.h"
 #include "window_meta.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_specresize_debug);
 #define GST_CAT_DEFAULT gst_specresize_debug
 
-using genre::image::Colormap;
-using genre::image::DbRef;
 using genre::image::FrameWindower;
 using genre::image::ImageConfig;
 using genre::image::InputScale;
-using genre::image::Interpolation;
-using genre::image::LowFreqAt;
-using genre::image::Normalization;
-using genre::image::ShortPolicy;
+using genre::image::InputScaleChoice;
+using genre::image::specresize_parameters;
 using genre::image::SpectrogramRenderer;
 using genre::image::Window;
 using genre::image::WindowConfig;
 
 namespace {
 
-// input-scale: the two lib values, or "read melspec's caps".
-enum class InputScaleChoice { Auto, Db, Power };
-
 // Properties, guarded by the object lock; copied when the element starts and
 // when caps arrive.
-struct Settings {
-  WindowConfig window;
-  ImageConfig image;  // image.input_scale is resolved from input_scale at caps time
-  InputScaleChoice input_scale = InputScaleChoice::Auto;
-  std::string mean_text, std_text;
-
-  // Both configs with mean/std parsed; throws std::invalid_argument naming a property.
-  void resolve(WindowConfig* w, ImageConfig* i) const {
-    *w = window;
-    *i = image;
-    i->mean = genre::image::parse_number_list(mean_text, "mean");
-    i->std = genre::image::parse_number_list(std_text, "std");
-    w->validate();
-    i->validate();
-  }
-};
+using Settings = genre::image::SpecresizeSettings;
 
 // Streaming state, touched only from the streaming thread (and at state
 // changes, when streaming has stopped).
@@ -112,63 +91,11 @@ struct _GstSpecresize {
 G_DEFINE_TYPE(GstSpecresize, gst_specresize, GST_TYPE_ELEMENT)
 GST_ELEMENT_REGISTER_DEFINE(specresize, "specresize", GST_RANK_NONE, GST_TYPE_SPECRESIZE)
 
-enum {
-  PROP_0,
-  PROP_WINDOW_FRAMES,
-  PROP_HOP_FRAMES,
-  PROP_SHORT_POLICY,
-  PROP_MAX_FRAMES,
-  PROP_WIDTH,
-  PROP_HEIGHT,
-  PROP_CHANNELS,
-  PROP_INTERPOLATION,
-  PROP_LOW_FREQ_AT,
-  PROP_DB_REF,
-  PROP_TOP_DB,
-  PROP_INPUT_SCALE,
-  PROP_NORMALIZATION,
-  PROP_MEAN,
-  PROP_STD,
-  PROP_COLORMAP,
-};
-
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK,
     GST_PAD_ALWAYS, GST_STATIC_CAPS(genre::kTensorTemplateCaps));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC,
     GST_PAD_ALWAYS, GST_STATIC_CAPS(genre::kTensorTemplateCaps));
-
-// ---- enum property types -------------------------------------------------
-
-GENRE_DEFINE_ENUM_TYPE(specresize_short_policy_get_type, "GstSpecresizeShortPolicy",
-    {int(ShortPolicy::Pad), "Pad with the window's dB floor (its minimum after top-db)", "pad"},
-    {int(ShortPolicy::Repeat), "Repeat the frames from the start until the window is full", "repeat"},
-    {int(ShortPolicy::Drop), "Emit no image for it", "drop"})
-GENRE_DEFINE_ENUM_TYPE(specresize_interpolation_get_type, "GstSpecresizeInterpolation",
-    {int(Interpolation::Area), "Area average on each shrinking axis (cv::INTER_AREA per axis)", "area"},
-    {int(Interpolation::Linear), "Bilinear (cv::INTER_LINEAR)", "linear"},
-    {int(Interpolation::Cubic), "Bicubic (cv::INTER_CUBIC)", "cubic"},
-    {int(Interpolation::Nearest), "Nearest neighbour (cv::INTER_NEAREST)", "nearest"})
-GENRE_DEFINE_ENUM_TYPE(specresize_low_freq_at_get_type, "GstSpecresizeLowFreqAt",
-    {int(LowFreqAt::Top), "Row 0 is mel bin 0 (array order, as librosa's matrix)", "top"},
-    {int(LowFreqAt::Bottom), "Low frequencies at the bottom, as plotted images", "bottom"})
-GENRE_DEFINE_ENUM_TYPE(specresize_db_ref_get_type, "GstSpecresizeDbRef",
-    {int(DbRef::One), "0 dB is power 1 (librosa ref=1.0)", "one"},
-    {int(DbRef::Max), "0 dB is the window's maximum (librosa ref=np.max)", "max"})
-GENRE_DEFINE_ENUM_TYPE(specresize_input_scale_get_type, "GstSpecresizeInputScale",
-    {int(InputScaleChoice::Auto), "Read melspec's spectrum-scale caps field", "auto"},
-    {int(InputScaleChoice::Db), "The frames are decibels", "db"},
-    {int(InputScaleChoice::Power), "The frames are (mel) power", "power"})
-GENRE_DEFINE_ENUM_TYPE(specresize_normalization_get_type, "GstSpecresizeNormalization",
-    {int(Normalization::None), "Values as they are (dB, or colour map RGB in [0,1])", "none"},
-    {int(Normalization::MinMax), "Min-max to [0,1] per image, like a rendered image", "minmax"},
-    {int(Normalization::ImageNet), "Min-max, then (x - mean) / std with ImageNet's RGB statistics", "imagenet"},
-    {int(Normalization::MeanStd), "(x - mean) / std with the mean and std properties", "mean-std"})
-GENRE_DEFINE_ENUM_TYPE(specresize_colormap_get_type, "GstSpecresizeColormap",
-    {int(Colormap::None), "No colour map: the plane in every channel", "none"},
-    {int(Colormap::Viridis), "matplotlib viridis (needs channels=3)", "viridis"},
-    {int(Colormap::Magma), "matplotlib magma (needs channels=3)", "magma"},
-    {int(Colormap::Gray), "matplotlib gray (1 or 3 channels)", "gray"})
 
 // ---- configuration -----------------------------------------------------------
 
@@ -194,29 +121,7 @@ static bool resolve_settings(GstSpecresize* self, WindowConfig* window, ImageCon
 // Every setting in effect travels downstream as a sticky event, after caps and
 // before the first image, so sinks (datasetsink) can record them.
 static GstEvent* params_event(const State& st) {
-  const WindowConfig& w = st.window;
-  const ImageConfig& i = st.image;
-  GstStructure* s = gst_structure_new("genre/specresize-params",
-      "window-frames", G_TYPE_UINT, guint(w.window_frames),
-      "hop-frames", G_TYPE_UINT, guint(w.effective_hop()),
-      "short-policy", G_TYPE_STRING, genre::image::to_string(w.short_policy),
-      "max-frames", G_TYPE_UINT, guint(w.max_frames),
-      "width", G_TYPE_UINT, guint(i.width),
-      "height", G_TYPE_UINT, guint(i.height),
-      "channels", G_TYPE_UINT, guint(i.channels),
-      "interpolation", G_TYPE_STRING, genre::image::to_string(i.interpolation),
-      "low-freq-at", G_TYPE_STRING, genre::image::to_string(i.low_freq_at),
-      "db-ref", G_TYPE_STRING, genre::image::to_string(i.db_ref),
-      "top-db", G_TYPE_DOUBLE, i.top_db,
-      "amin", G_TYPE_DOUBLE, i.amin,
-      "input-scale", G_TYPE_STRING, genre::image::to_string(i.input_scale),
-      "normalization", G_TYPE_STRING, genre::image::to_string(i.normalization),
-      "mean", G_TYPE_STRING, genre::image::format_number_list(i.channel_mean()).c_str(),
-      "std", G_TYPE_STRING, genre::image::format_number_list(i.channel_std()).c_str(),
-      "colormap", G_TYPE_STRING, genre::image::to_string(i.colormap),
-      "n-mels", G_TYPE_UINT, st.n_mels,
-      nullptr);
-  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
+  return genre::table_params_event(specresize_parameters(), genre::image::SpecresizeInEffect{st.window, st.image, st.n_mels});
 }
 
 // ---- windows -> buffers --------------------------------------------------------
@@ -527,53 +432,17 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   GstSpecresize* self = GST_SPECRESIZE(object);
   GST_OBJECT_LOCK(self);
-  Settings& s = *self->settings;
-  switch (id) {
-    case PROP_WINDOW_FRAMES: s.window.window_frames = g_value_get_uint(value); break;
-    case PROP_HOP_FRAMES: s.window.hop_frames = g_value_get_uint(value); break;
-    case PROP_SHORT_POLICY: s.window.short_policy = ShortPolicy(g_value_get_enum(value)); break;
-    case PROP_MAX_FRAMES: s.window.max_frames = g_value_get_uint(value); break;
-    case PROP_WIDTH: s.image.width = int(g_value_get_uint(value)); break;
-    case PROP_HEIGHT: s.image.height = int(g_value_get_uint(value)); break;
-    case PROP_CHANNELS: s.image.channels = int(g_value_get_uint(value)); break;
-    case PROP_INTERPOLATION: s.image.interpolation = Interpolation(g_value_get_enum(value)); break;
-    case PROP_LOW_FREQ_AT: s.image.low_freq_at = LowFreqAt(g_value_get_enum(value)); break;
-    case PROP_DB_REF: s.image.db_ref = DbRef(g_value_get_enum(value)); break;
-    case PROP_TOP_DB: s.image.top_db = g_value_get_double(value); break;
-    case PROP_INPUT_SCALE: s.input_scale = InputScaleChoice(g_value_get_enum(value)); break;
-    case PROP_NORMALIZATION: s.image.normalization = Normalization(g_value_get_enum(value)); break;
-    case PROP_MEAN: s.mean_text = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
-    case PROP_STD: s.std_text = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
-    case PROP_COLORMAP: s.image.colormap = Colormap(g_value_get_enum(value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  const bool known = genre::set_table_property(specresize_parameters(), *self->settings, id, value);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GstSpecresize* self = GST_SPECRESIZE(object);
   GST_OBJECT_LOCK(self);
-  const Settings& s = *self->settings;
-  switch (id) {
-    case PROP_WINDOW_FRAMES: g_value_set_uint(value, s.window.window_frames); break;
-    case PROP_HOP_FRAMES: g_value_set_uint(value, s.window.hop_frames); break;
-    case PROP_SHORT_POLICY: g_value_set_enum(value, int(s.window.short_policy)); break;
-    case PROP_MAX_FRAMES: g_value_set_uint(value, s.window.max_frames); break;
-    case PROP_WIDTH: g_value_set_uint(value, guint(s.image.width)); break;
-    case PROP_HEIGHT: g_value_set_uint(value, guint(s.image.height)); break;
-    case PROP_CHANNELS: g_value_set_uint(value, guint(s.image.channels)); break;
-    case PROP_INTERPOLATION: g_value_set_enum(value, int(s.image.interpolation)); break;
-    case PROP_LOW_FREQ_AT: g_value_set_enum(value, int(s.image.low_freq_at)); break;
-    case PROP_DB_REF: g_value_set_enum(value, int(s.image.db_ref)); break;
-    case PROP_TOP_DB: g_value_set_double(value, s.image.top_db); break;
-    case PROP_INPUT_SCALE: g_value_set_enum(value, int(s.input_scale)); break;
-    case PROP_NORMALIZATION: g_value_set_enum(value, int(s.image.normalization)); break;
-    case PROP_MEAN: g_value_set_string(value, s.mean_text.c_str()); break;
-    case PROP_STD: g_value_set_string(value, s.std_text.c_str()); break;
-    case PROP_COLORMAP: g_value_set_enum(value, int(s.image.colormap)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  const bool known = genre::get_table_property(specresize_parameters(), *self->settings, id, value);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 static void finalize(GObject* object) {
@@ -608,62 +477,7 @@ static void gst_specresize_class_init(GstSpecresizeClass* klass) {
   gobject_class->finalize = finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
 
-  const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  const WindowConfig dw;
-  const ImageConfig di;
-  g_object_class_install_property(gobject_class, PROP_WINDOW_FRAMES,
-      g_param_spec_uint("window-frames", "Window frames", "Frames per image: 0 = one image per clip "
-          "(everything up to EOS, a new segment or a DISCONT); N = sliding windows of N frames",
-          0, G_MAXINT, dw.window_frames, flags));
-  g_object_class_install_property(gobject_class, PROP_HOP_FRAMES,
-      g_param_spec_uint("hop-frames", "Hop frames", "Frames between sliding window starts; 0 = "
-          "window-frames (no overlap); larger than window-frames skips frames; needs window-frames > 0",
-          0, G_MAXINT, dw.hop_frames, flags));
-  g_object_class_install_property(gobject_class, PROP_SHORT_POLICY,
-      g_param_spec_enum("short-policy", "Short policy", "What to do with a window that has too few "
-          "frames: the last one at the end of a clip, or a whole clip shorter than max-frames",
-          specresize_short_policy_get_type(), int(dw.short_policy), flags));
-  g_object_class_install_property(gobject_class, PROP_MAX_FRAMES,
-      g_param_spec_uint("max-frames", "Max frames", "Cut every clip to its first N frames before "
-          "windowing (0 = no cut); with window-frames=0 shorter clips follow short-policy, so every "
-          "image covers N frames", 0, G_MAXINT, dw.max_frames, flags));
-  g_object_class_install_property(gobject_class, PROP_WIDTH,
-      g_param_spec_uint("width", "Width", "Image width in pixels (the time axis)", 1, 16384,
-          guint(di.width), flags));
-  g_object_class_install_property(gobject_class, PROP_HEIGHT,
-      g_param_spec_uint("height", "Height", "Image height in pixels (the mel axis)", 1, 16384,
-          guint(di.height), flags));
-  g_object_class_install_property(gobject_class, PROP_CHANNELS,
-      g_param_spec_uint("channels", "Channels", "Image channels: 1, or 3 (the plane three times, or "
-          "the colour map's RGB); 2 is rejected", 1, 3, guint(di.channels), flags));
-  g_object_class_install_property(gobject_class, PROP_INTERPOLATION,
-      g_param_spec_enum("interpolation", "Interpolation", "Resize method (OpenCV)",
-          specresize_interpolation_get_type(), int(di.interpolation), flags));
-  g_object_class_install_property(gobject_class, PROP_LOW_FREQ_AT,
-      g_param_spec_enum("low-freq-at", "Low frequencies at", "Where the lowest mel bin goes in the image",
-          specresize_low_freq_at_get_type(), int(di.low_freq_at), flags));
-  g_object_class_install_property(gobject_class, PROP_DB_REF,
-      g_param_spec_enum("db-ref", "dB reference", "What 0 dB is, per window (librosa power_to_db ref); "
-          "with dB input, max subtracts the window's maximum",
-          specresize_db_ref_get_type(), int(di.db_ref), flags));
-  g_object_class_install_property(gobject_class, PROP_TOP_DB,
-      g_param_spec_double("top-db", "Top dB", "Raise everything more than this many dB below the "
-          "window's maximum to that floor (librosa top_db); 0 = off", 0.0, 1000.0, di.top_db, flags));
-  g_object_class_install_property(gobject_class, PROP_INPUT_SCALE,
-      g_param_spec_enum("input-scale", "Input scale", "Whether the frames are power or dB",
-          specresize_input_scale_get_type(), int(InputScaleChoice::Auto), flags));
-  g_object_class_install_property(gobject_class, PROP_NORMALIZATION,
-      g_param_spec_enum("normalization", "Normalisation", "Value scaling of the image, after the "
-          "colour map", specresize_normalization_get_type(), int(di.normalization), flags));
-  g_object_class_install_property(gobject_class, PROP_MEAN,
-      g_param_spec_string("mean", "Mean", "normalization=mean-std: the mean to subtract, one number "
-          "or one per channel, comma-separated (e.g. \"-40\" or \"0.5,0.5,0.5\")", "", flags));
-  g_object_class_install_property(gobject_class, PROP_STD,
-      g_param_spec_string("std", "Standard deviation", "normalization=mean-std: the divisor, one "
-          "number or one per channel, comma-separated, each > 0", "", flags));
-  g_object_class_install_property(gobject_class, PROP_COLORMAP,
-      g_param_spec_enum("colormap", "Colour map", "Render the min-max scaled image with a matplotlib "
-          "colour map (256-entry tables)", specresize_colormap_get_type(), int(di.colormap), flags));
+  genre::install_table_properties(gobject_class, specresize_parameters());
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -672,12 +486,5 @@ static void gst_specresize_class_init(GstSpecresizeClass* klass) {
       "one per clip or per sliding window, with dB, resize, colour map and normalisation",
       "gst-genre developers");
 
-  gst_type_mark_as_plugin_api(specresize_short_policy_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(specresize_interpolation_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(specresize_low_freq_at_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(specresize_db_ref_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(specresize_input_scale_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(specresize_normalization_get_type(), GstPluginAPIFlags(0));
-  gst_type_mark_as_plugin_api(specresize_colormap_get_type(), GstPluginAPIFlags(0));
   GST_DEBUG_CATEGORY_INIT(gst_specresize_debug, "specresize", 0, "spectrogram frames to images");
 }

@@ -70,7 +70,7 @@ struct Options {
   std::string source;               // live: a gst-launch source description instead
   std::string smoothing = "ema";
   double ema_alpha = 0.3;
-  bool write_tags = false, dry_run = false;
+  bool write_tags = false, dry_run = false, tag_hard_links = false;
   std::string genre_format = "fine";
   bool all_files = false;
   bool progress = false, quiet = false;
@@ -275,10 +275,27 @@ GstElement* make(const char* factory, const char* name = nullptr) {
   return e;
 }
 
+// A planned property the element lacks is an error when it can change the model's input (the
+// parameter tables decide), else a warning, once.
 void set_properties(GstElement* e, const genre::infer::PropertyList& props) {
-  for (const auto& [name, value] : props)
-    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), name.c_str()))
+  const std::string element = gst_plugin_feature_get_name(gst_element_get_factory(e));
+  for (const auto& [name, value] : props) {
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), name.c_str())) {
       gst_util_set_object_arg(G_OBJECT(e), name.c_str(), value.c_str());
+      continue;
+    }
+    const std::string what = "the model's preprocessing sets " + element + " " + name + "=" + value + ", but this " +
+                             element + " has no '" + name + "' property";
+    if (genre::infer::may_change_model_input(element, name))
+      throw FatalError(what + ": the model would get other images than it was trained on "
+                       "(is the gst-genre plugin older than the model?)");
+    static std::mutex warned_mutex;
+    static std::set<std::string> warned;
+    std::lock_guard<std::mutex> lock(warned_mutex);
+    if (warned.insert(element + " " + name).second)
+      std::fprintf(stderr, "genre-classify: warning: %s; it does not change the model's input, so it is left out\n",
+                   what.c_str());
+  }
 }
 
 // The chain after the source: audioconvert ... genreclassify ! fakesink, in `bin`; returns audioconvert.
@@ -446,22 +463,25 @@ bool tag_file(const Options& o, const Input& in, FileResult* r) {
   }
   const std::string genre = genre::infer::tag_genre(*r, genre::infer::genre_format_from_string(o.genre_format));
   try {
-    const genre::tags::TagWriteResult w = genre::tags::write_genre(in.path, genre, o.dry_run);
+    const genre::tags::TagWriteResult w = genre::tags::write_genre(
+        in.path, genre, o.dry_run,
+        o.tag_hard_links ? genre::tags::HardLinks::kWriteInPlace : genre::tags::HardLinks::kRefuse);
     r->tag_old = w.old_genre;
     r->tag_new = w.new_genre;
-    r->tag_detail = w.format + ", " + w.field;
+    r->tag_detail = w.format + ", " + w.field + (w.in_place ? ", in place (hard links)" : "");
+    r->tag_fields = w.fields;
     r->tag_action = !w.changed ? "unchanged" : (o.dry_run ? "dry run" : "written");
-    for (const std::string& field : w.not_updated)
-      r->tag_not_updated += (r->tag_not_updated.empty() ? "" : "; ") + field;
     return true;
+  } catch (const genre::tags::HardLinkError& e) {
+    r->tag_action = "failed";
+    r->tag_detail = std::string(e.what()) + " (--tag-hard-links writes such files in place)";
+    return false;
   } catch (const std::exception& e) {
     r->tag_action = "failed";
     r->tag_detail = e.what();
     return false;
   }
 }
-
-constexpr const char* kNotUpdated = "(genre field not updated)";  // counted beside the actions
 
 // "; tags: 2 written, 1 unchanged, 5 left alone (uncertain), 1 failed": what --write-tags
 // did to the classified files, every file counted once.
@@ -476,8 +496,6 @@ std::string tag_summary(const std::map<std::string, size_t>& actions, bool dry_r
     if (auto it = actions.find(action); it != actions.end() && it->second > 0)
       parts += (parts.empty() ? "" : ", ") + std::to_string(it->second) + " " + text;
   if (parts.empty()) parts = "none written";
-  if (auto it = actions.find(kNotUpdated); it != actions.end() && it->second > 0)
-    parts += "; " + std::to_string(it->second) + " with another genre field not updated (an APE tag: see their lines)";
   return std::string(dry_run ? "; tags (dry run, nothing written): " : "; tags: ") + parts;
 }
 
@@ -584,7 +602,6 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
         std::lock_guard<std::mutex> lock(failures_mutex);
         if (r.ok) ++classified;
         if (!r.tag_action.empty()) ++tag_actions[r.tag_action];
-        if (!r.tag_not_updated.empty()) ++tag_actions[kNotUpdated];
         if (failed) failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
       }
     } catch (const std::exception& e) {  // FatalError, or anything unexpected: stop cleanly
@@ -776,8 +793,13 @@ int main(int argc, char** argv) {
   app.add_option("--ema-alpha", o.ema_alpha, "Live, --smoothing ema: weight of the newest window")
       ->check(CLI::Range(0.001, 1.0))
       ->capture_default_str();
-  app.add_flag("--write-tags", o.write_tags, "Write each verdict into the file's own genre tag (MP3 ID3v2/ID3v1, "
-               "Ogg Vorbis/Opus and FLAC Vorbis comments, MP4); atomic, other tags and the audio untouched");
+  app.add_flag("--write-tags", o.write_tags, "Write each verdict into every genre field of the file's own tags (MP3 "
+               "ID3v2, ID3v1 and APE; Ogg Vorbis/Opus and FLAC Vorbis comments; MP4); atomic, other tags and the "
+               "audio untouched. A file with other hard links is refused (replacing it would leave the other names "
+               "with the old file): see --tag-hard-links");
+  app.add_flag("--tag-hard-links", o.tag_hard_links, "With --write-tags: write files that have other hard links in "
+               "place, so every name sees the new tag (not atomic: a crash mid-write can leave the file partly "
+               "written, its tagged copy kept beside it as .NAME.genre-tags-XXXXXX.in-place)");
   app.add_flag("--dry-run", o.dry_run, "With --write-tags: say what would be written, write nothing");
   app.add_option("--genre-format", o.genre_format, "What --write-tags writes: the fine genre, the macrogenre, or "
                  "\"Macro/Fine\"")
@@ -797,6 +819,7 @@ int main(int argc, char** argv) {
     if (o.live && !o.inputs.empty()) throw CLI::ValidationError("--live", "takes no other inputs");
     if (!o.source.empty() && !o.live) throw CLI::ValidationError("--source", "needs --live");
     if (o.dry_run && !o.write_tags) throw CLI::ValidationError("--dry-run", "needs --write-tags");
+    if (o.tag_hard_links && !o.write_tags) throw CLI::ValidationError("--tag-hard-links", "needs --write-tags");
     if (o.write_tags && o.live) throw CLI::ValidationError("--write-tags", "does not apply to --live");
   });
   if (status >= 0) return status;

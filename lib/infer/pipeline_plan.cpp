@@ -1,8 +1,8 @@
 #include "infer/pipeline_plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <set>
 
 #include "infer/infer_error.h"
 #include "infer/preprocessing_check.h"
@@ -10,15 +10,12 @@
 namespace genre::infer {
 
 using nlohmann::json;
+using namespace genre::dsp::melspec_param;
+using namespace genre::image::specresize_param;
 
 namespace {
 
-// Recorded, but not properties of the element that recorded them (derived
-// from upstream, or fixed), or chosen by the plan itself.
-const std::set<std::string> kMelspecNotSet = {"frames-per-buffer"};
 constexpr unsigned kLiveFramesPerBuffer = 4;
-const std::set<std::string> kSpecresizeNotSet = {"n-mels", "amin", "window-frames", "hop-frames", "max-frames",
-                                                 "mean", "std"};
 
 double number(const json& params, const char* key, const char* element) {
   if (!params.contains(key) || !params[key].is_number() || params[key].get<double>() <= 0)
@@ -26,14 +23,33 @@ double number(const json& params, const char* key, const char* element) {
   return params[key].get<double>();
 }
 
-PropertyList properties(const json& params, const std::set<std::string>& skip) {
+// The recorded parameters that change the images and that the element takes
+// as properties (not those it derives, such as specresize's n-mels, nor those
+// the plan chooses), but `later`. A name the table does not know is kept: the
+// element may have it, and genre-classify refuses a model whose preprocessing
+// it cannot set.
+PropertyList properties(const json& params, const params::TableDeclaration& table,
+                        std::initializer_list<const char*> later = {}) {
   PropertyList out;
-  for (const auto& [key, value] : params.items())
-    if (!skip.count(key) && !value.is_null()) out.emplace_back(key, property_text(value));
+  for (const auto& [key, value] : params.items()) {
+    const params::Declaration* d = table.find(key);
+    if (d && (!d->property || d->effect != params::Effect::Content)) continue;
+    if (std::find(later.begin(), later.end(), key) != later.end()) continue;
+    if (!value.is_null()) out.emplace_back(key, property_text(value));
+  }
   return out;
 }
 
 }  // namespace
+
+bool may_change_model_input(const std::string& element, const std::string& property) {
+  for (const params::TableDeclaration* t : parameter_tables())
+    if (element == t->element) {
+      const params::Declaration* d = t->find(property);
+      return !d || d->changes_model_input();
+    }
+  return true;
+}
 
 std::string property_text(const json& value) {
   if (value.is_string()) return value.get<std::string>();
@@ -55,19 +71,20 @@ PipelinePlan plan_pipeline(const json& preprocessing, const PlanOptions& options
   const json& mel = preprocessing[kMelspecParams];
   const json& spec = preprocessing[kSpecresizeParams];
   PipelinePlan plan;
-  plan.sample_rate = unsigned(number(mel, "sample-rate", "melspec"));
-  plan.frame_seconds = number(mel, "hop-length", "melspec") / plan.sample_rate;
-  plan.melspec = properties(mel, kMelspecNotSet);
+  plan.sample_rate = unsigned(number(mel, kSampleRate, "melspec"));
+  plan.frame_seconds = number(mel, kHopLength, "melspec") / plan.sample_rate;
+  plan.melspec = properties(mel, dsp::melspec_parameters());
   // Live: frames leave melspec in small buffers, so a window is not held back by a 0.7 s batch of frames.
-  if (options.live) plan.melspec.emplace_back("frames-per-buffer", std::to_string(kLiveFramesPerBuffer));
-  plan.specresize = properties(spec, kSpecresizeNotSet);
-  if (spec.value("normalization", "") == "mean-std") {
-    for (const char* key : {"mean", "std"})
+  if (options.live) plan.melspec.emplace_back(kFramesPerBuffer, std::to_string(kLiveFramesPerBuffer));
+  // mean and std only with mean-std: otherwise they record the normalisation's own statistics.
+  plan.specresize = properties(spec, image::specresize_parameters(), {kMean, kStd});
+  if (spec.value(kNormalization, "") == image::to_string(image::Normalization::MeanStd)) {
+    for (const char* key : {kMean, kStd})
       if (spec.contains(key)) plan.specresize.emplace_back(key, property_text(spec[key]));
   }
 
-  const unsigned trained_window = spec.contains("window-frames") ? unsigned(spec["window-frames"].get<double>()) : 0;
-  const unsigned trained_max = spec.contains("max-frames") ? unsigned(spec["max-frames"].get<double>()) : 0;
+  const unsigned trained_window = spec.contains(kWindowFrames) ? unsigned(spec[kWindowFrames].get<double>()) : 0;
+  const unsigned trained_max = spec.contains(kMaxFrames) ? unsigned(spec[kMaxFrames].get<double>()) : 0;
   const unsigned hop = unsigned(std::max(1.0, std::round(options.hop_seconds / plan.frame_seconds)));
   if (trained_window > 0) {
     plan.window_frames = trained_window;
@@ -86,10 +103,10 @@ PipelinePlan plan_pipeline(const json& preprocessing, const PlanOptions& options
   } else {
     plan.window_frames = 0;  // a bundle that records no clip length (made before genre-train recorded it)
     plan.hop_frames = 0;
-    plan.specresize.emplace_back("max-frames", "0");
+    plan.specresize.emplace_back(kMaxFrames, "0");
   }
-  plan.specresize.emplace_back("window-frames", std::to_string(plan.window_frames));
-  plan.specresize.emplace_back("hop-frames", std::to_string(plan.hop_frames));
+  plan.specresize.emplace_back(kWindowFrames, std::to_string(plan.window_frames));
+  plan.specresize.emplace_back(kHopFrames, std::to_string(plan.hop_frames));
   return plan;
 }
 

@@ -49,6 +49,13 @@ struct PipelinePlan {
 // asked of a bundle trained on whole clips of any length.
 PipelinePlan plan_pipeline(const nlohmann::json& preprocessing, const PlanOptions& options);
 
+// Whether the plan's `property` of `element` ("melspec", "specresize") can
+// change what the model is given: false only for what the element's parameter
+// table declares as delivery (how frames are batched, how often a window
+// starts), true for a name no table declares. Setting such a property is
+// required; one that cannot change the input may be left unset.
+bool may_change_model_input(const std::string& element, const std::string& property);
+
 // A recorded value as property text: strings as they are, booleans
 // "true"/"false", integers in full, other numbers with every digit a double keeps.
 std::string property_text(const nlohmann::json& value);

@@ -2,22 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <vector>
 
 namespace genre::infer {
 
 using nlohmann::json;
+using params::Effect;
+using namespace genre::image::specresize_param;
 
 namespace {
 
-const std::set<std::string> kExempt = {"frames-per-buffer", "hop-frames"};
-
-// Parameters others derive from come first: a wrong sample rate also moves fmax.
-const char* const kPriority[] = {"sample-rate", "n-fft", "hop-length", "win-length", "n-mels", "width", "height",
-                                 "channels"};
-
 std::string element_of(const std::string& params_name) {
+  if (const params::TableDeclaration* table = parameter_table(params_name)) return table->element;
   const auto slash = params_name.find('/');
   const auto dash = params_name.rfind("-params");
   if (slash == std::string::npos || dash == std::string::npos || dash <= slash) return params_name;
@@ -41,18 +37,30 @@ unsigned uint_field(const json& j, const char* key) {
 }
 
 std::string span_text(const json& params) {
-  const unsigned window = uint_field(params, "window-frames");
+  const unsigned window = uint_field(params, kWindowFrames);
   if (window > 0) return "sliding windows of window-frames=" + std::to_string(window);
-  const unsigned max = uint_field(params, "max-frames");
+  const unsigned max = uint_field(params, kMaxFrames);
   if (max > 0) return "one image per clip cut to max-frames=" + std::to_string(max);
   return "one image per whole clip (window-frames=0, max-frames=0)";
 }
 
 }  // namespace
 
+const std::vector<const params::TableDeclaration*>& parameter_tables() {
+  static const std::vector<const params::TableDeclaration*> tables = {&dsp::melspec_parameters(),
+                                                                      &image::specresize_parameters()};
+  return tables;
+}
+
+const params::TableDeclaration* parameter_table(const std::string& params_name) {
+  for (const params::TableDeclaration* t : parameter_tables())
+    if (params_name == t->record_name) return t;
+  return nullptr;
+}
+
 unsigned image_span_frames(const json& params) {
-  const unsigned window = uint_field(params, "window-frames");
-  return window > 0 ? window : uint_field(params, "max-frames");
+  const unsigned window = uint_field(params, kWindowFrames);
+  return window > 0 ? window : uint_field(params, kMaxFrames);
 }
 
 std::string check_preprocessing(const std::string& params_name, const json& upstream,
@@ -61,21 +69,26 @@ std::string check_preprocessing(const std::string& params_name, const json& upst
   const json& expected = bundle_preprocessing[params_name];
   if (!expected.is_object()) return "";
   const std::string element = element_of(params_name);
-  const bool specresize = params_name == kSpecresizeParams;
-  if (specresize && image_span_frames(upstream) != image_span_frames(expected))
+  const params::TableDeclaration* table = parameter_table(params_name);
+  auto declared = [&](const std::string& key) { return table ? table->find(key) : nullptr; };
+  const bool has_span = table && std::any_of(table->declarations.begin(), table->declarations.end(),
+                                             [](const params::Declaration* d) { return d->effect == Effect::Span; });
+  if (has_span && image_span_frames(upstream) != image_span_frames(expected))
     return element + " makes " + span_text(upstream) + ", but the model was trained on " + span_text(expected) +
            ": the images would cover a different stretch of time";
   // The first difference in full, the causes before their consequences
   // (sample-rate before the fmax it implies); the others listed after it.
   std::vector<std::string> keys;
-  for (const char* k : kPriority)
-    if (expected.contains(k)) keys.emplace_back(k);
+  if (table)
+    for (const params::Declaration* d : table->declarations)
+      if (d->named_first && expected.contains(d->name)) keys.emplace_back(d->name);
   for (const auto& item : expected.items())
     if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) keys.push_back(item.key());
   std::string first, others;
   for (const std::string& key : keys) {
-    if (kExempt.count(key)) continue;
-    if (specresize && (key == "window-frames" || key == "max-frames")) continue;  // compared as the span
+    const params::Declaration* d = declared(key);
+    if (d && !d->changes_model_input()) continue;
+    if (d && d->effect == Effect::Span) continue;  // compared as the span
     const json& want = expected[key];
     if (!upstream.contains(key)) {
       if (first.empty())

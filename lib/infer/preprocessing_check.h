@@ -2,20 +2,33 @@
 // images it was trained on were. Upstream elements announce their settings
 // (melspec's `genre/melspec-params`, specresize's `genre/specresize-params`);
 // the bundle's `preprocessing` holds the same structures from the training
-// dataset. Every parameter that changes an image's content must match.
-// Exempt: melspec's frames-per-buffer (how frames are batched) and
-// specresize's hop-frames (how often a window starts). An image spans
-// window-frames frames, or max-frames for one image per clip, so a clip cut to
-// N frames and a sliding window of N frames are the same image.
+// dataset. Every parameter that changes an image's content must match; the
+// elements' parameter tables (dsp/melspec_parameters.h,
+// image/specresize_parameters.h) say which do not (melspec's frames-per-buffer:
+// how frames are batched; specresize's hop-frames: how often a window starts).
+// An image spans window-frames frames, or max-frames for one image per clip, so
+// a clip cut to N frames and a sliding window of N frames are the same image.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "dsp/melspec_parameters.h"
+#include "image/specresize_parameters.h"
+#include "params/parameter_table.h"
 
 namespace genre::infer {
 
-constexpr const char* kMelspecParams = "genre/melspec-params";
-constexpr const char* kSpecresizeParams = "genre/specresize-params";
+constexpr const char* kMelspecParams = dsp::melspec_param::kRecordName;
+constexpr const char* kSpecresizeParams = image::specresize_param::kRecordName;
+
+// The parameter tables of melspec and specresize.
+const std::vector<const params::TableDeclaration*>& parameter_tables();
+
+// The parameter table of the element that sends `params_name`
+// ("genre/melspec-params"); nullptr for a structure no table declares.
+const params::TableDeclaration* parameter_table(const std::string& params_name);
 
 // `upstream` is the structure named `params_name` as an element sent it
 // (field name -> value). Returns "" when it matches the bundle's

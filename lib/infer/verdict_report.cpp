@@ -106,15 +106,13 @@ std::string format_file(const FileResult& r, OutputFormat format) {
                   {"old", r.tag_old},
                   {"new", r.tag_new},
                   {"detail", r.tag_detail},
-                  {"not_updated", r.tag_not_updated}};
+                  {"fields", r.tag_fields}};
     return j.dump();
   }
   if (format == OutputFormat::Csv) {
     std::string top;
     for (size_t i = 0; i < r.top.size(); ++i) top += (i ? ";" : "") + r.top[i].name + ":" + score_text(r.top[i].score);
-    const std::string tag = r.tag_action.empty() ? ""
-                            : r.tag_action + (r.tag_new.empty() ? "" : ": " + r.tag_new) +
-                                  (r.tag_not_updated.empty() ? "" : "; " + r.tag_not_updated);
+    const std::string tag = r.tag_action.empty() ? "" : r.tag_action + (r.tag_new.empty() ? "" : ": " + r.tag_new);
     return csv_field(r.input) + "," + (r.ok ? "ok" : "failed") + "," + (best ? csv_field(best->name) : "") + "," +
            (best ? score_text(best->score) : "") + "," + (best ? std::to_string(best->fma_genre_id) : "") + "," +
            (r.macro ? csv_field(r.macro->name) : "") + "," + (r.macro ? score_text(r.macro->score) : "") + "," +
@@ -138,7 +136,6 @@ std::string format_file(const FileResult& r, OutputFormat format) {
       line += ": " + (r.tag_old.empty() ? std::string("(none)") : escape_controls(r.tag_old)) + " -> " +
               escape_controls(r.tag_new);
     if (!r.tag_detail.empty()) line += " (" + escape_controls(r.tag_detail) + ")";
-    if (!r.tag_not_updated.empty()) line += "; " + escape_controls(r.tag_not_updated);
   }
   return line;
 }

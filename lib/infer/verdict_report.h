@@ -30,7 +30,7 @@ struct FileResult {
   // --write-tags: what happened to the file's tag ("" = not asked).
   std::string tag_action;  // "written", "unchanged", "dry run", "uncertain: left alone", "failed"
   std::string tag_old, tag_new, tag_detail;
-  std::string tag_not_updated;  // genre fields the file carries that were not updated ("" = none)
+  std::vector<std::string> tag_fields;  // the genre fields written: "ID3v2.4 TCON", "APE Genre", ...
 };
 
 struct WindowRecord {

@@ -22,6 +22,8 @@ namespace {
 constexpr std::size_t kCopyChunk = 64 * 1024;
 const char kTempMarker[] = ".genre-tags-";
 const char kTempSuffix[] = ".tmp";
+const char kInPlaceSuffix[] = ".in-place";
+const char kCopyName[] = "its temporary copy";
 constexpr std::size_t kRandomChars = 6;       // mkstemps' XXXXXX
 constexpr std::size_t kNameBytesKept = 100;  // of the original's name, so the temporary stays under NAME_MAX
 
@@ -36,15 +38,17 @@ std::string base_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::string& display) {
+// `what`: where the bytes go, for the message ("its temporary copy").
+void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::string& display, const char* what) {
   if (!write_budget_allows(size))
-    throw file_error(display, "cannot write its temporary copy: " + errno_text(ENOSPC) + " (injected fault)", ENOSPC);
+    throw file_error(display, std::string("cannot write ") + what + ": " + errno_text(ENOSPC) + " (injected fault)",
+                     ENOSPC);
   while (size > 0) {
     const ssize_t n = ::write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      throw file_error(display, "cannot write its temporary copy: " + errno_text(err), err);
+      throw file_error(display, std::string("cannot write ") + what + ": " + errno_text(err), err);
     }
     data += n;
     size -= static_cast<std::size_t>(n);
@@ -54,6 +58,13 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::st
 void fsync_dir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() >= 0) ::fsync(fd.get());  // best effort: some file systems refuse directory fsync
+}
+
+void fsync_or_throw(int fd, const std::string& display, const std::string& what) {
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    throw file_error(display, "cannot fsync " + what + ": " + errno_text(err), err);
+  }
 }
 
 bool same_file_state(const struct stat& a, const struct stat& b) {
@@ -112,11 +123,11 @@ AtomicReplacement::~AtomicReplacement() {
 }
 
 void AtomicReplacement::copy_from(FileReader& source, const std::string& head, std::uint64_t skip) {
-  write_all(fd_.get(), reinterpret_cast<const std::uint8_t*>(head.data()), head.size(), display_);
+  write_all(fd_.get(), reinterpret_cast<const std::uint8_t*>(head.data()), head.size(), display_, kCopyName);
   std::uint64_t copied = std::min(skip, source.size());
   while (copied < source.size()) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(source.size() - copied, kCopyChunk));
-    write_all(fd_.get(), source.read(copied, n), n, display_);
+    write_all(fd_.get(), source.read(copied, n), n, display_, kCopyName);
     copied += n;
     if (copied < source.size()) reached(WriteStep::kCopying);
   }
@@ -146,15 +157,16 @@ void AtomicReplacement::copy_attributes(int source_fd) {
   }
 }
 
-void AtomicReplacement::commit() {
-  if (::fsync(fd_.get()) != 0) {
-    const int err = errno;
-    throw file_error(display_, "cannot fsync its temporary copy: " + errno_text(err), err);
-  }
-  reached(WriteStep::kSynced);
+void AtomicReplacement::check_target_unchanged() const {
   struct stat now {};
   if (::stat(target_.c_str(), &now) != 0 || !same_file_state(now, original_))
     throw file_error(display_, "changed while its tag was being written; left as the other program made it");
+}
+
+void AtomicReplacement::commit() {
+  fsync_or_throw(fd_.get(), display_, "its temporary copy");
+  reached(WriteStep::kSynced);
+  check_target_unchanged();
   if (::rename(temp_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
     throw file_error(display_, "cannot rename its temporary copy over it: " + errno_text(err), err);
@@ -162,6 +174,41 @@ void AtomicReplacement::commit() {
   renamed_ = true;
   reached(WriteStep::kRenamed);
   fsync_dir(dir_);
+}
+
+void AtomicReplacement::commit_in_place() {
+  fsync_or_throw(fd_.get(), display_, "its temporary copy");
+  reached(WriteStep::kSynced);
+  check_target_unchanged();
+  UniqueFd target(::open(target_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (target.get() < 0) {
+    const int err = errno;
+    throw file_error(display_, "cannot open it for writing in place: " + errno_text(err), err);
+  }
+  const std::string kept = temp_.substr(0, temp_.size() - (sizeof kTempSuffix - 1)) + kInPlaceSuffix;
+  if (::rename(temp_.c_str(), kept.c_str()) != 0) {
+    const int err = errno;
+    throw file_error(display_, "cannot keep its tagged copy beside it: " + errno_text(err), err);
+  }
+  temp_ = kept;
+  renamed_ = true;  // from here on a failure leaves the copy for the user
+  struct stat copy {};
+  try {
+    if (::fstat(fd_.get(), &copy) != 0) throw file_error(display_, "cannot stat its tagged copy: " + errno_text(errno));
+    std::vector<std::uint8_t> chunk(kCopyChunk);
+    for (off_t at = 0; at < copy.st_size;) {
+      const ssize_t n = ::pread(fd_.get(), chunk.data(), chunk.size(), at);
+      if (n <= 0) throw file_error(display_, "cannot read its tagged copy: " + errno_text(n < 0 ? errno : EIO));
+      write_all(target.get(), chunk.data(), static_cast<std::size_t>(n), display_, "in place");
+      at += n;
+    }
+    if (::ftruncate(target.get(), copy.st_size) != 0) throw file_error(display_, "cannot truncate: " + errno_text(errno));
+    fsync_or_throw(target.get(), display_, "it");
+  } catch (const TagError& e) {
+    throw TagError(std::string(e.what()) + "; it may be partly written: its tagged copy is " + kept, e.error_number());
+  }
+  reached(WriteStep::kRenamed);
+  ::unlink(kept.c_str());
 }
 
 std::size_t remove_stale_temporaries(const std::string& dir) {

@@ -39,15 +39,26 @@ class AtomicReplacement {
   // fsyncs the copy, renames it over the target (unless the target changed
   // since it was copied) and fsyncs the directory.
   void commit();
+  // For a target with other hard links, which a rename would split from
+  // them: fsyncs the copy, then writes its bytes over the target (unless the
+  // target changed since it was copied), truncates and fsyncs it; inode,
+  // links, owner, permissions and attributes stay. Not atomic: while the
+  // target is being overwritten, the copy is kept beside it as
+  // ".<name>.genre-tags-XXXXXX.in-place" (which remove_stale_temporaries
+  // leaves alone); a failure there throws TagError naming it, and a process
+  // killed there leaves it for the user. Removed once the target is synced.
+  void commit_in_place();
 
  private:
   void copy_from(FileReader& source, const std::string& head, std::uint64_t skip);
   void copy_attributes(int source_fd);
 
+  void check_target_unchanged() const;
+
   std::string target_, display_, dir_, temp_;
   UniqueFd fd_;
   struct stat original_ {};
-  bool renamed_ = false;
+  bool renamed_ = false;  // or kept: the destructor leaves temp_ alone
 };
 
 // True for names AtomicReplacement gives its temporaries.

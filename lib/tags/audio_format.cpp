@@ -1,10 +1,14 @@
 #include "tags/audio_format.h"
 
+#include <taglib/id3v2framefactory.h>
+#include <taglib/mpegfile.h>
+#include <taglib/tfilestream.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "tags/file_reader.h"
-#include "tags/mpeg_audio.h"
+#include "tags/id3v2_genre.h"
 #include "tags/tag_error.h"
 
 namespace genre::tags {
@@ -41,6 +45,16 @@ bool looks_like_text(const std::uint8_t* head, std::size_t n) {
     if (c == 0x7f) return false;
   }
   return true;
+}
+
+// TagLib's test for MPEG audio (two consecutive frame headers that agree)
+// from `from` on, within the first MiB: a file of something else rarely
+// passes it there by chance.
+bool mpeg_frames_from(const std::string& path, std::uint64_t from) {
+  TagLib::FileStream stream(path.c_str(), true);
+  TagLib::MPEG::File mpeg(&stream, TagLib::ID3v2::FrameFactory::instance(), false);
+  const long first = mpeg.isValid() ? mpeg.nextFrameOffset(static_cast<long>(from)) : -1;
+  return first >= 0 && static_cast<std::uint64_t>(first) < from + kFrameSearch;
 }
 
 TagError unsupported(const std::string& path, const std::string& what) {
@@ -84,7 +98,7 @@ AudioFormat sniff_format(FileReader& file) {
   if (after_tags > 0) {
     if (file.size() - after_tags >= 4 && std::memcmp(file.read(after_tags, 4), "fLaC", 4) == 0)
       return AudioFormat::kFlac;
-    if (find_mpeg_frames(file, after_tags, kFrameSearch, file.size())) return AudioFormat::kMp3;
+    if (mpeg_frames_from(path, after_tags)) return AudioFormat::kMp3;
     throw file_error(path, "has an ID3v2 tag but neither MPEG audio frames nor a FLAC stream after it");
   }
 
@@ -97,8 +111,7 @@ AudioFormat sniff_format(FileReader& file) {
     if (starts_with(head, n, s)) throw unsupported(path, s.name);
   if (n >= 2 && head[0] == 0xff && (head[1] & 0xf6) == 0xf0) throw unsupported(path, "raw AAC (ADTS)");
 
-  if (find_mpeg_frames(file, 0, kFrameSearch, file.size())) return AudioFormat::kMp3;
-  head = file.read(0, n);
+  if (mpeg_frames_from(path, 0)) return AudioFormat::kMp3;
   if (looks_like_text(head, n)) throw file_error(path, "is a text file, not audio");
   throw file_error(path, "is not a recognised audio file");
 }

@@ -34,15 +34,19 @@ FileReader::FileReader(const std::string& path) : path_(path) {
 
 const std::uint8_t* FileReader::read(std::uint64_t offset, std::size_t length) {
   if (offset >= window_offset_ && offset + length <= window_offset_ + window_length_)
-    return window_.data() + (offset - window_offset_);
+    return window_.get() + (offset - window_offset_);
   if (offset > size_ || length > size_ - offset)
     throw file_error(path_, "unexpected end of file at byte " + std::to_string(offset + length));
   const std::size_t want = static_cast<std::size_t>(
       std::min<std::uint64_t>(std::max(length, kWindowBytes), size_ - offset));
-  if (window_.size() < want) window_.resize(want);
+  if (window_capacity_ < want) {
+    window_.reset(new std::uint8_t[want]);
+    window_capacity_ = want;
+    window_length_ = 0;
+  }
   std::size_t got = 0;
   while (got < want) {
-    const ssize_t n = ::pread(fd_.get(), window_.data() + got, want - got, static_cast<off_t>(offset + got));
+    const ssize_t n = ::pread(fd_.get(), window_.get() + got, want - got, static_cast<off_t>(offset + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -55,7 +59,7 @@ const std::uint8_t* FileReader::read(std::uint64_t offset, std::size_t length) {
   window_offset_ = offset;
   window_length_ = got;
   if (got < length) throw file_error(path_, "the file shrank while it was being read");
-  return window_.data();
+  return window_.get();
 }
 
 void FileReader::hash(std::uint64_t begin, std::uint64_t end, digest::Digest& digest) {

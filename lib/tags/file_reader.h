@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "digest/digest.h"
 #include "tags/unique_fd.h"
@@ -34,7 +34,8 @@ class FileReader {
   std::string path_;
   UniqueFd fd_;
   std::uint64_t size_ = 0;
-  std::vector<std::uint8_t> window_;
+  std::unique_ptr<std::uint8_t[]> window_;  // not a vector, which zero-fills what pread overwrites
+  std::size_t window_capacity_ = 0;
   std::uint64_t window_offset_ = 0;
   std::size_t window_length_ = 0;
 };

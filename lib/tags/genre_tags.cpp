@@ -15,7 +15,6 @@
 #include "tags/file_reader.h"
 #include "tags/id3v1_genre.h"
 #include "tags/id3v2_genre.h"
-#include "tags/preserved_bytes.h"
 #include "tags/tagged_file.h"
 #include "tags/unique_fd.h"
 #include "tags/write_hooks.h"
@@ -93,34 +92,66 @@ std::string disk_full_hint(const std::string& dir) {
 
 struct OriginalTags {
   AudioFormat format;
-  std::string preserved;
+  AudioBytes audio;
   std::string others;
-  std::vector<std::string> genres;
-  std::string field;
-  bool has_id3v1 = false;
-  std::vector<std::string> ape_genres;
+  std::vector<std::string> genres;      // the main tag's
+  std::vector<std::string> ape_genres;  // MP3's APE Genre
+  std::optional<std::uint8_t> id3v1_genre;  // MP3 with an ID3v1 tag
+  int id3v2_version = 0;
+  std::vector<std::string> fields;
+  nlink_t links = 1;
 };
 
-// The edited copy must read back as the same format, with the new genre,
-// the same other tags and the same preserved bytes, before it may replace
-// the original. TagLib ignores failed writes (a full disk, say): this catches them.
-void verify_copy(const std::string& display, const AtomicReplacement& copy, const OriginalTags& original,
-                 const std::string& genre, int id3v2_version_written) {
+OriginalTags read_original(const std::string& path, FileReader& reader) {
+  OriginalTags original;
+  original.format = sniff_format(reader);
+  TaggedFile tags = TaggedFile::open_read_only(path, original.format);
+  original.audio = tags.audio_bytes(reader);
+  original.genres = tags.genres();
+  original.others = tags.other_tags_snapshot();
+  original.ape_genres = tags.ape_genres();
+  original.id3v2_version = tags.id3v2_version();
+  original.fields = {tags.genre_field()};
+  if (tags.has_id3v1()) {
+    original.id3v1_genre = read_id3v1_genre_byte(reader.fd(), path);
+    original.fields.push_back("ID3v1 genre");
+  }
+  if (!original.ape_genres.empty()) original.fields.push_back("APE Genre");
+  struct stat st {};
+  if (::fstat(reader.fd(), &st) == 0) original.links = st.st_nlink;
+  return original;
+}
+
+std::string joined_fields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const auto& f : fields) out += (out.empty() ? "" : " + ") + f;
+  return out;
+}
+
+// The edited copy must read back as the same format, with the new genre in
+// every genre field, the same other tags and the same audio, before it may
+// replace the original. TagLib ignores failed writes (a full disk, say): this
+// catches them.
+void verify_copy(const std::string& display, const AtomicReplacement& copy, FileReader& original_bytes,
+                 const OriginalTags& original, const std::string& genre, int id3v2_version_written) {
   const auto fail = [&](const std::string& what) {
     throw file_error(display, "the edited copy failed verification (" + what + ")" +
                                   disk_full_hint(dir_of(copy.temp_path())) + "; the original is untouched");
   };
+  const std::vector<std::string> only_genre{genre};
   FileReader reader(copy.temp_path());
-  std::string preserved, others;
-  std::vector<std::string> genres;
+  AudioBytes audio;
+  std::string others;
+  std::vector<std::string> genres, ape_genres;
   int id3v2_version = 0;
   std::optional<AudioFormat> format;
   try {
     format = sniff_format(reader);
     if (format == original.format) {
-      preserved = preserved_digest(original.format, reader);
       TaggedFile edited = TaggedFile::open_read_only(copy.temp_path(), original.format);
+      audio = edited.audio_bytes(reader, false);  // equal to the whole original's or refused
       genres = edited.genres();
+      ape_genres = edited.ape_genres();
       others = edited.other_tags_snapshot();
       id3v2_version = edited.id3v2_version();
     }
@@ -128,59 +159,62 @@ void verify_copy(const std::string& display, const AtomicReplacement& copy, cons
     fail(e.what());
   }
   if (format != original.format) fail("its format changed");
-  if (preserved != original.preserved) fail("audio or other bytes changed");
-  if (genres != std::vector<std::string>{genre}) fail("the genre reads back as \"" + join(genres) + "\"");
+  if (!same_audio(original_bytes, original.audio, reader, audio)) fail("the audio changed");
+  if (genres != only_genre) fail("the genre reads back as \"" + join(genres) + "\"");
   if (others != original.others) fail("other tags changed");
   if (original.format == AudioFormat::kMp3) {
     if (id3v2_version != id3v2_version_written) fail("the ID3v2 version is not the one written");
-    if (original.has_id3v1 && read_id3v1_genre_byte(reader.fd(), copy.temp_path()) != id3v1_genre_number(genre))
+    if (original.id3v1_genre && read_id3v1_genre_byte(reader.fd(), copy.temp_path()) != id3v1_genre_number(genre))
       fail("the ID3v1 genre was not updated");
+    if (!original.ape_genres.empty() && ape_genres != only_genre)
+      fail("the APE Genre reads back as \"" + join(ape_genres) + "\"");
   }
 }
 
 }  // namespace
 
-TagWriteResult write_genre(const std::string& path, const std::string& genre, bool dry_run) {
+TagWriteResult write_genre(const std::string& path, const std::string& genre, bool dry_run, HardLinks hard_links) {
   check_genre_text(path, genre);
   FileReader reader(path);
   const std::string target = resolve(path);
-
-  OriginalTags original;
-  original.format = sniff_format(reader);
-  original.preserved = preserved_digest(original.format, reader);
-  {
-    TaggedFile tags = TaggedFile::open_read_only(path, original.format);
-    original.genres = tags.genres();
-    original.others = tags.other_tags_snapshot();
-    original.field = tags.genre_field();
-    original.has_id3v1 = tags.has_id3v1();
-    original.ape_genres = tags.ape_genres();
-  }
+  const OriginalTags original = read_original(path, reader);
+  const std::vector<std::string> only_genre{genre};
+  const bool main_differs = original.genres != only_genre;
+  const bool ape_differs = !original.ape_genres.empty() && original.ape_genres != only_genre;
+  const bool id3v1_differs = original.id3v1_genre && *original.id3v1_genre != id3v1_genre_number(genre);
 
   TagWriteResult result;
   result.path = path;
   result.format = format_name(original.format);
-  result.field = original.field + (original.has_id3v1 ? " + ID3v1 genre" : "");
+  result.fields = original.fields;
+  result.field = joined_fields(original.fields);
   result.old_genre = join(original.genres);
   result.new_genre = genre;
   result.dry_run = dry_run;
-  result.changed = original.genres != std::vector<std::string>{genre};
-  if (!original.ape_genres.empty() && original.ape_genres != std::vector<std::string>{genre})
-    result.not_updated.push_back("APE Genre \"" + join(original.ape_genres) + "\" not updated (APE tags are not written)");
+  result.changed = main_differs || ape_differs || id3v1_differs;
   if (!result.changed) return result;
 
   // MP3: the new ID3v2 tag, built now so a dry run meets its errors too.
+  const bool mp3 = original.format == AudioFormat::kMp3;
   std::optional<Id3v2Rewrite> id3v2;
-  if (original.format == AudioFormat::kMp3) id3v2 = rewrite_id3v2_genre(reader, genre);
+  if (mp3 && main_differs) id3v2 = rewrite_id3v2_genre(reader, genre);
   check_writable(path, target, false);
   check_writable(path, dir_of(target), true);
+  if (original.links > 1) {
+    if (hard_links == HardLinks::kRefuse)
+      throw HardLinkError(path + ": has " + std::to_string(original.links) +
+                          " hard links: replacing it would leave its other names with the old file; not tagged");
+    result.in_place = true;
+  }
   if (dry_run) return result;
 
   remove_stale_temporaries_once(dir_of(target));
   std::unique_ptr<AtomicReplacement> copy;
-  if (id3v2) {
-    copy = std::make_unique<AtomicReplacement>(reader, target, path, id3v2->tag, id3v2->replaces);
-    if (original.has_id3v1) write_id3v1_genre_byte(copy->fd(), path, id3v1_genre_number(genre));
+  if (mp3) {
+    copy = id3v2 ? std::make_unique<AtomicReplacement>(reader, target, path, id3v2->tag, id3v2->replaces)
+                 : std::make_unique<AtomicReplacement>(reader, target, path);
+    if (id3v1_differs) write_id3v1_genre_byte(copy->fd(), path, id3v1_genre_number(genre));
+    if (ape_differs) TaggedFile::open_for_edit(copy->fd(), path, original.format).write_ape_genre(genre);
   } else {
     copy = std::make_unique<AtomicReplacement>(reader, target, path);
     TaggedFile edit = TaggedFile::open_for_edit(copy->fd(), path, original.format);
@@ -188,8 +222,9 @@ TagWriteResult write_genre(const std::string& path, const std::string& genre, bo
     edit.save();
   }  // TagLib's FILE is flushed and closed here
   reached(WriteStep::kEdited);
-  verify_copy(path, *copy, original, genre, id3v2 ? id3v2->version : 0);
-  copy->commit();
+  verify_copy(path, *copy, reader, original, genre, id3v2 ? id3v2->version : original.id3v2_version);
+  if (result.in_place) copy->commit_in_place();
+  else copy->commit();
   return result;
 }
 

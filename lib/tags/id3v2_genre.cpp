@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "tags/file_reader.h"
-#include "tags/mpeg_audio.h"
 #include "tags/tag_error.h"
 
 namespace genre::tags {
@@ -94,6 +93,27 @@ std::string tag_header(const char* magic, int version, std::uint8_t revision, st
 }
 
 }  // namespace
+
+std::uint64_t id3v2_tag_size(const std::uint8_t* p) {
+  if (std::memcmp(p, "ID3", 3) != 0 || p[3] < 2 || p[3] > 4 || p[4] == 0xff) return 0;
+  for (int i = 6; i < 10; ++i)
+    if (p[i] & 0x80) return 0;
+  const bool footer = p[3] == 4 && (p[5] & 0x10);
+  return 10 + syncsafe(p + 6) + (footer ? 10 : 0);
+}
+
+std::uint64_t skip_id3v2_tags(FileReader& file, std::uint64_t offset) {
+  while (file.size() - offset >= 10) {
+    const std::uint64_t n = id3v2_tag_size(file.read(offset, 10));
+    if (n == 0) break;
+    if (n > file.size() - offset)
+      throw file_error(file.path(), "is truncated: its ID3v2 tag at byte " + std::to_string(offset) + " is " +
+                                        std::to_string(n) + " bytes but only " +
+                                        std::to_string(file.size() - offset) + " remain");
+    offset += n;
+  }
+  return offset;
+}
 
 Id3v2Rewrite rewrite_id3v2_genre(FileReader& file, const std::string& genre) {
   Id3v2Rewrite out;

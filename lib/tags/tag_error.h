@@ -18,6 +18,13 @@ class TagError : public std::runtime_error {
   int errno_;
 };
 
+// A file with other hard links, refused under HardLinks::kRefuse: a caller
+// may offer its own way to allow it.
+class HardLinkError : public TagError {
+ public:
+  using TagError::TagError;
+};
+
 // "<path>: <cause>", the shape of every message.
 inline TagError file_error(const std::string& path, const std::string& cause, int error_number = 0) {
   return TagError(path + ": " + cause, error_number);

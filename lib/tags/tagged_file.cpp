@@ -100,6 +100,15 @@ std::string mp4_number(const std::string& key, const TagLib::MP4::Item& item) {
   return "";
 }
 
+void put_ape(std::string& out, const TagLib::APE::Tag& tag) {
+  put(out, "ape");
+  for (const auto& entry : tag.itemListMap()) {
+    if (entry.first.upper() == "GENRE") continue;
+    put(out, utf8(entry.first));
+    put(out, entry.second.render());
+  }
+}
+
 void put_mp4(std::string& out, const TagLib::MP4::Tag& tag) {
   put(out, "mp4");
   for (const auto& entry : tag.itemMap()) {
@@ -197,6 +206,18 @@ std::vector<std::string> TaggedFile::ape_genres() {
   return to_strings(mpeg->APETag()->properties()["GENRE"]);
 }
 
+void TaggedFile::write_ape_genre(const std::string& genre) {
+  auto* mpeg = format_ == AudioFormat::kMp3 ? static_cast<TagLib::MPEG::File*>(file_.get()) : nullptr;
+  if (!mpeg || !mpeg->hasAPETag()) throw file_error(path_, "internal error: no APE tag to write a genre into");
+  // The item keeps the key's spelling it had ("Genre", "GENRE"): APE keys compare case-blind.
+  TagLib::String key("GENRE");
+  for (const auto& item : mpeg->APETag()->itemListMap())
+    if (item.first.upper() == key) key = item.second.key();
+  mpeg->APETag()->addValue(key, from_utf8(genre), true);
+  if (!mpeg->save(TagLib::MPEG::File::APE, TagLib::File::StripNone, TagLib::ID3v2::v4, TagLib::File::DoNotDuplicate))
+    throw file_error(path_, "TagLib could not save the APE tag");
+}
+
 void TaggedFile::set_genre(const std::string& genre) {
   const TagLib::String value = from_utf8(genre);
   switch (format_) {
@@ -225,9 +246,11 @@ std::string TaggedFile::other_tags_snapshot() {
   switch (format_) {
     case AudioFormat::kMp3: {
       // ID3v2Tag(true): a file without one compares as an empty one, which
-      // is what it gains besides the genre. ID3v1 and APE are compared byte
-      // for byte (preserved_bytes.h).
-      put_id3v2(out, *static_cast<TagLib::MPEG::File*>(file_.get())->ID3v2Tag(true));
+      // is what it gains besides the genre. ID3v1 is compared byte for byte
+      // (audio_bytes.h).
+      auto* mpeg = static_cast<TagLib::MPEG::File*>(file_.get());
+      put_id3v2(out, *mpeg->ID3v2Tag(true));
+      if (mpeg->hasAPETag()) put_ape(out, *mpeg->APETag());
       break;
     }
     case AudioFormat::kFlac: {

@@ -1,12 +1,14 @@
 // One audio file opened with TagLib's class for its format (never FileRef,
-// which goes by the file name's extension): its genre, its other tags as a
-// snapshot to compare, and saving that rewrites only the genre's tag.
+// which goes by the file name's extension): its genre fields, its other tags
+// as a snapshot to compare, where its audio is (audio_bytes.h), and
+// saving that rewrites only the genre's tag.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tags/audio_bytes.h"
 #include "tags/audio_format.h"
 
 namespace TagLib {
@@ -15,6 +17,8 @@ class FileStream;
 }  // namespace TagLib
 
 namespace genre::tags {
+
+class FileReader;
 
 class TaggedFile {
  public:
@@ -37,11 +41,16 @@ class TaggedFile {
   void set_genre(const std::string& genre);
   // Every tag but the genre, as canonical bytes: equal snapshots mean equal tags.
   std::string other_tags_snapshot();
+  // The audio a tag edit must not change (audio_bytes.h); `file` reads the
+  // same file's bytes. With `check_whole`, throws TagError for a truncated
+  // or damaged file.
+  AudioBytes audio_bytes(FileReader& file, bool check_whole = true);
 
   // MP3 only: the genre values of an APE tag (players read it beside ID3); empty without one.
-  // write_genre does not write APE tags: a value here that differs from the new genre is
-  // reported, never left silently.
   std::vector<std::string> ape_genres();
+  // MP3 only: makes `genre` the APE tag's one Genre value and saves the APE
+  // tag alone (TagLib leaves the ID3 tags and the audio before it as they are).
+  void write_ape_genre(const std::string& genre);
 
   // MP3 only: the ID3v2 major version on disk (2, 3 or 4), 0 when there is none.
   int id3v2_version() const;

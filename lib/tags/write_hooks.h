@@ -10,7 +10,8 @@
 namespace genre::tags {
 
 // The points between write_genre's steps, in order. kCopying is reached after
-// every copied chunk (64 KiB) but the last.
+// every copied chunk (64 KiB) but the last; kRenamed once the new file is in
+// place (renamed, or written in place for a hard-linked file).
 enum class WriteStep { kTempCreated, kCopying, kCopied, kEdited, kSynced, kRenamed };
 
 // "temp-created", "copying", "copied", "edited", "synced", "renamed".

@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dsp/mel_spectrogram_stream.h"
@@ -255,6 +257,102 @@ TEST(Melspec, FlushDropsTheSignal) {
   EXPECT_EQ(out.frames, lib_frames(y));
   ASSERT_FALSE(out.buffers.empty());
   EXPECT_EQ(GST_BUFFER_OFFSET(out.buffers[0]), 0u);
+  gst_harness_teardown(h);
+}
+
+namespace {
+
+GstEvent* caps_event(const char* text) {
+  GstCaps* caps = gst_caps_from_string(text);
+  GstEvent* event = gst_event_new_caps(caps);
+  gst_caps_unref(caps);
+  return event;
+}
+
+}  // namespace
+
+// An upstream element may send the same caps again mid-stream (a renegotiation
+// that changes nothing): the signal goes on, frame for frame as without it,
+// with no end padding, no new frame grid and no second DISCONT.
+TEST(Melspec, RepeatedIdenticalCapsKeepTheSignal) {
+  const auto y = make_signal(kRate);
+  const size_t half = 10000;  // mid-frame, mid-buffer of frames
+  Output plain, repeated;
+  for (Output* out : {&plain, &repeated}) {
+    GstHarness* h = gst_harness_new("melspec");
+    gst_harness_set_src_caps_str(h, kMonoCaps);
+    push_chunks(h, std::vector<float>(y.begin(), y.begin() + half), 1000);
+    if (out == &repeated) {
+      ASSERT_TRUE(gst_harness_push_event(h, caps_event(kMonoCaps)));
+    }
+    for (size_t at = half; at < y.size(); at += 1000) {
+      const size_t n = std::min<size_t>(1000, y.size() - at);
+      ASSERT_EQ(gst_harness_push(h, audio_buffer(y.data() + at, n, at)), GST_FLOW_OK);
+    }
+    gst_harness_push_event(h, gst_event_new_eos());
+    pull_all(h, out);
+    gst_harness_teardown(h);
+  }
+  EXPECT_EQ(repeated.frames, lib_frames(y));
+  ASSERT_EQ(repeated.buffers.size(), plain.buffers.size());
+  for (size_t i = 0; i < repeated.buffers.size(); ++i) {
+    EXPECT_EQ(GST_BUFFER_PTS(repeated.buffers[i]), GST_BUFFER_PTS(plain.buffers[i])) << i;
+    EXPECT_EQ(GST_BUFFER_OFFSET(repeated.buffers[i]), GST_BUFFER_OFFSET(plain.buffers[i])) << i;
+    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(repeated.buffers[i], GST_BUFFER_FLAG_DISCONT), i == 0) << i;
+  }
+}
+
+namespace {
+
+// What melspec adds to the LATENCY query (upstream answers 0): -1 when the query fails.
+gint64 added_latency(GstHarness* h) {
+  GstQuery* q = gst_query_new_latency();
+  gint64 out = -1;
+  if (gst_pad_peer_query(h->sinkpad, q)) {
+    GstClockTime min = 0;
+    gst_query_parse_latency(q, nullptr, &min, nullptr);
+    out = gint64(min);
+  }
+  gst_query_unref(q);
+  return out;
+}
+
+gint64 latency_at(int rate) { return gint64(gst_util_uint64_scale_int(7 * kHop + 2048 / 2, GST_SECOND, rate)); }
+
+}  // namespace
+
+// LATENCY is answered on whatever thread asks (a sink, the application), while
+// the streaming thread renegotiates: always the figure of a rate melspec ran
+// at, from the caps in effect, or from sample-rate before any caps.
+TEST(Melspec, LatencyIsAnsweredFromAnyThreadForTheRateInEffect) {
+  GstHarness* h = gst_harness_new_parse("melspec frames-per-buffer=8");
+  gst_harness_set_upstream_latency(h, 0);
+  EXPECT_EQ(added_latency(h), 0) << "no rate yet: nothing to add";
+  const char* caps44 = "audio/x-raw, format=F32LE, layout=interleaved, channels=1, rate=44100";
+  gst_harness_set_src_caps_str(h, kMonoCaps);
+  EXPECT_EQ(added_latency(h), latency_at(kRate));
+
+  std::atomic<bool> done{false};
+  std::vector<gint64> answers;
+  std::thread asker([&] {
+    while (!done.load()) answers.push_back(added_latency(h));
+  });
+  const auto y = make_signal(2048);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(gst_harness_push_event(h, caps_event(i % 2 ? kMonoCaps : caps44)));
+    ASSERT_EQ(gst_harness_push(h, audio_buffer(y.data(), y.size(), 0)), GST_FLOW_OK);
+  }
+  done.store(true);
+  asker.join();
+  ASSERT_FALSE(answers.empty());
+  for (gint64 a : answers) EXPECT_TRUE(a == latency_at(kRate) || a == latency_at(44100)) << a;
+  EXPECT_EQ(added_latency(h), latency_at(kRate));  // the last caps: 22050 Hz
+  gst_harness_teardown(h);
+
+  // Before caps, a required rate gives the figure already.
+  h = gst_harness_new_parse("melspec frames-per-buffer=8 sample-rate=44100");
+  gst_harness_set_upstream_latency(h, 0);
+  EXPECT_EQ(added_latency(h), latency_at(44100));
   gst_harness_teardown(h);
 }
 

@@ -6,6 +6,7 @@
 
 #include "image/frame_windower.h"
 #include "image/image_config.h"
+#include "image/specresize_parameters.h"
 
 using namespace genre::image;
 
@@ -106,4 +107,35 @@ TEST(WindowConfig, WindowLongerThanMaxFrames) {
   w.window_frames = 100;
   w.max_frames = 50;
   EXPECT_NE(error_of(w).find("max-frames=50"), std::string::npos);
+}
+
+// specresize's parameter table: the record holds what the element runs with
+// (the hop in effect, the statistics applied, the input scale resolved, n-mels
+// from the caps), and the parameters it derives are not properties.
+TEST(SpecresizeParameters, RecordHoldsTheValuesInEffect) {
+  const SpecresizeTable& table = specresize_parameters();
+  EXPECT_FALSE(table.find("n-mels")->property);
+  EXPECT_FALSE(table.find("amin")->property);
+  EXPECT_FALSE(table.find("hop-frames")->changes_model_input());
+  EXPECT_EQ(table.find("window-frames")->effect, genre::params::Effect::Span);
+  for (const auto& p : table.parameters()) {
+    if (p.name == std::string("input-scale")) {
+      EXPECT_EQ(p.get(SpecresizeSettings{}), int(InputScaleChoice::Auto));
+    }
+  }
+
+  SpecresizeInEffect r;
+  r.window.window_frames = 40;
+  r.image.channels = 3;
+  r.image.normalization = Normalization::ImageNet;
+  r.image.input_scale = InputScale::Power;
+  r.n_mels = 96;
+  const nlohmann::json j = table.record(r);
+  EXPECT_EQ(j.size(), table.parameters().size());
+  EXPECT_EQ(j["hop-frames"], 40) << "0 = window-frames, recorded as the hop in effect";
+  EXPECT_EQ(j["mean"], "0.485,0.456,0.406");
+  EXPECT_EQ(j["input-scale"], "power");
+  EXPECT_EQ(j["normalization"], "imagenet");
+  EXPECT_EQ(j["n-mels"], 96);
+  EXPECT_EQ(j["top-db"], 80.0);
 }

@@ -333,6 +333,22 @@ class GenreClassifyTest(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(model, r.stderr)
 
+    def test_a_preprocessing_parameter_the_elements_lack_is_an_error_naming_it(self):
+        # A bundle from a newer plugin: its specresize recorded 'crop', which this specresize
+        # lacks. Leaving it out would feed the model other images than it was trained on.
+        import torch
+        extra = {"genre/bundle.json": ""}
+        module = torch.jit.load(self.model, _extra_files=extra)
+        bundle = json.loads(extra["genre/bundle.json"])
+        bundle["preprocessing"]["genre/specresize-params"]["crop"] = "0,4"
+        newer = os.path.join(self.dir, "newer.pt")
+        torch.jit.save(module, newer, _extra_files={"genre/bundle.json": json.dumps(bundle)})
+        r = run(["-m", newer, "-j", "2", self.files[0], self.files[1]])
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("sets specresize crop=0,4, but this specresize has no 'crop' property", r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_gst_inspect_documents_every_property(self):
         out = subprocess.run(["gst-inspect-1.0", "genreclassify"], capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
@@ -462,21 +478,58 @@ class GenreClassifyTest(unittest.TestCase):
         self.assertEqual({rec["tag"]["action"] for rec in json_lines(again.stdout)}, {"unchanged"})
         self.assertIn("3 of 3 files classified; tags: 3 unchanged", again.stderr)
 
-    def test_a_stale_ape_genre_is_said_not_hidden(self):
+    def test_an_ape_genre_beside_id3_is_updated_too(self):
         from mutagen.apev2 import APEv2
         f = self.copy_of([self.files[0]], os.path.join(self.dir, "ape"))[0]
         ape = APEv2()
         ape["Genre"] = "Polka"
+        ape["Title"] = "Ape Title"
         ape.save(f)
+        audio = decoded_audio(f)
         r = run(["-m", self.model, "--format", "json", "--write-tags", f])
         self.assertEqual(r.returncode, 0, r.stderr)
         rec = json_lines(r.stdout)[0]
         self.assertEqual(rec["tag"]["action"], "written")
-        self.assertIn('APE Genre "Polka" not updated', rec["tag"]["not_updated"])
-        self.assertIn("1 written; 1 with another genre field not updated", r.stderr)
-        self.assertEqual(str(APEv2(f)["Genre"]), "Polka", "the APE tag is left as it was, as said")
-        text = run(["-m", self.model, "--write-tags", "--genre-format", "macro", f])
-        self.assertIn('APE Genre "Polka" not updated', text.stdout)
+        self.assertEqual(rec["tag"]["fields"], ["ID3v2.4 TCON", "APE Genre"])
+        self.assertIn("APE Genre", rec["tag"]["detail"])
+        self.assertIn("1 of 1 files classified; tags: 1 written\n", r.stderr)
+        tags = APEv2(f)
+        self.assertEqual(str(tags["Genre"]), rec["verdict"], "players that read APE see the new genre")
+        self.assertEqual(str(tags["Title"]), "Ape Title")
+        self.assertEqual(mutagen_tags(f)["genre"], rec["verdict"])
+        self.assertEqual(decoded_audio(f), audio)
+
+    def test_hard_linked_files_are_refused_unless_tag_hard_links(self):
+        files = self.copy_of(self.files[:2], os.path.join(self.dir, "library"))
+        seed = os.path.join(self.dir, "seed")
+        os.makedirs(seed, exist_ok=True)
+        links = [os.path.join(seed, os.path.basename(f)) for f in files]
+        for f, link in zip(files, links):
+            os.link(f, link)
+        digest = {f: file_digest(f) for f in files}
+        refused = run(["-m", self.model, "--write-tags"] + files)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        for f in files:
+            self.assertIn(f"{f}: tag not written: {f}: has 2 hard links: replacing it would leave its other names "
+                          "with the old file; not tagged (--tag-hard-links writes such files in place)\n",
+                          refused.stderr)
+            self.assertEqual(file_digest(f), digest[f], "a refused file is left as it was")
+        self.assertIn("tags: 2 failed", refused.stderr)
+        audio = {f: decoded_audio(f) for f in files}
+        r = run(["-m", self.model, "--format", "json", "--write-tags", "--tag-hard-links"] + files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for rec in json_lines(r.stdout):
+            f = rec["file"]
+            link = os.path.join(seed, os.path.basename(f))
+            self.assertEqual(rec["tag"]["action"], "written")
+            self.assertIn("in place (hard links)", rec["tag"]["detail"])
+            self.assertEqual(os.stat(f).st_nlink, 2)
+            self.assertEqual(os.stat(f).st_ino, os.stat(link).st_ino)
+            self.assertEqual(mutagen_tags(link)["genre"], rec["verdict"], "the other name sees the new tag")
+            self.assertEqual(decoded_audio(link), audio[f])
+        bad = run(["-m", self.model, "--tag-hard-links"] + files)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--tag-hard-links", bad.stderr)
 
     def test_dry_run_and_uncertain_verdicts_leave_files_alone(self):
         files = self.copy_of(self.files, os.path.join(self.dir, "dry"))

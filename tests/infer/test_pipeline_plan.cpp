@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
+#include "dsp/melspec_parameters.h"
+#include "image/specresize_parameters.h"
 #include "infer/infer_error.h"
 #include "infer/pipeline_plan.h"
 
@@ -123,4 +126,60 @@ TEST(PipelinePlan, PropertyTextKeepsEveryDigit) {
   EXPECT_EQ(property_text(json(2048)), "2048");
   EXPECT_EQ(property_text(json(false)), "false");
   EXPECT_EQ(property_text(json("slaney")), "slaney");
+}
+
+// What an element leaves unset is decided by its parameter table: only what it
+// declares as delivery (how frames are batched, how often a window starts).
+TEST(PipelinePlan, WhatMayChangeTheModelsInputComesFromTheParameterTables) {
+  using genre::infer::may_change_model_input;
+  EXPECT_FALSE(may_change_model_input("melspec", "frames-per-buffer"));
+  EXPECT_FALSE(may_change_model_input("specresize", "hop-frames"));
+  EXPECT_TRUE(may_change_model_input("melspec", "n-mels"));
+  EXPECT_TRUE(may_change_model_input("specresize", "window-frames"));
+  EXPECT_TRUE(may_change_model_input("specresize", "crop")) << "a name no table declares may";
+  EXPECT_TRUE(may_change_model_input("other", "frames-per-buffer"));
+}
+
+// A parameter the bundle records but no table declares (a newer plugin's) is
+// planned, not dropped, so genre-classify can refuse it by name.
+TEST(PipelinePlan, AParameterNoTableDeclaresIsPlanned) {
+  json p = preprocessing(129, 0);
+  p["genre/specresize-params"]["crop"] = "0,4";
+  EXPECT_EQ(value_of(plan_pipeline(p, PlanOptions{}).specresize, "crop"), "0,4");
+}
+
+// The elements' own records, planned back: every property that changes the
+// images, with the value recorded; nothing the element derives or the plan chooses.
+TEST(PipelinePlan, TheElementsRecordsPlanBackToEveryContentProperty) {
+  genre::dsp::MelspecSettings mel;
+  mel.config.sample_rate = 16000;
+  mel.config.n_mels = 64;
+  mel.config.window = genre::dsp::WindowType::Hamming;
+  genre::image::SpecresizeInEffect spec;
+  spec.window.window_frames = 100;
+  spec.image.width = 64;
+  spec.n_mels = 64;
+  const auto& mel_table = genre::dsp::melspec_parameters();
+  const auto& spec_table = genre::image::specresize_parameters();
+  const json pre = {{"genre/melspec-params", mel_table.record(mel)},
+                    {"genre/specresize-params", spec_table.record(spec)}};
+  const PipelinePlan plan = plan_pipeline(pre, PlanOptions{});
+  for (const auto& p : mel_table.parameters())
+    EXPECT_EQ(value_of(plan.melspec, p.name),
+              p.name == std::string("frames-per-buffer") ? "(unset)" : property_text(pre["genre/melspec-params"][p.name]))
+        << p.name;
+  EXPECT_EQ(value_of(plan.melspec, "window"), "hamming");
+  EXPECT_EQ(value_of(plan.melspec, "fmax"), "8000");
+  const std::set<std::string> content = {"short-policy", "width", "height", "channels", "interpolation",
+                                         "low-freq-at", "db-ref", "top-db", "input-scale", "normalization",
+                                         "colormap"};
+  for (const auto& p : spec_table.parameters()) {
+    const std::string name = p.name;
+    if (content.count(name)) {
+      EXPECT_EQ(value_of(plan.specresize, name), property_text(pre["genre/specresize-params"][name])) << name;
+    } else if (name != "window-frames" && name != "hop-frames") {  // the plan's own choice
+      EXPECT_EQ(value_of(plan.specresize, name), "(unset)") << name;
+    }
+  }
+  EXPECT_EQ(plan.specresize.size(), content.size() + 2);
 }

@@ -9,6 +9,7 @@
                                       MP4, the base tags GStreamer's mp4mux cannot
                                       write where mutagen/TagLib read them)
   tag_probe.py id3v23 FILE            rewrites the ID3v2 tag as v2.3 with an ID3v1 tag
+  tag_probe.py ape FILE KEY=VALUE...  adds an APEv2 tag (before any ID3v1 tag) with these items
 """
 import base64
 import hashlib
@@ -17,6 +18,7 @@ import struct
 import sys
 
 import mutagen
+from mutagen.apev2 import APEv2, APENoHeaderError
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import APIC, ID3, TDRC, TRCK, TXXX
 from mutagen.mp4 import MP4, MP4Cover, Atoms
@@ -38,9 +40,29 @@ def id3_end(data):
     return 10 + size + (10 if data[3] == 4 and data[5] & 0x10 else 0)
 
 
+def ape_size(data, end):
+    footer = data[end - 32:end]
+    if footer[:8] != b"APETAGEX":
+        return 0
+    size, flags = struct.unpack("<I", footer[12:16])[0], struct.unpack("<I", footer[20:24])[0]
+    return size + (32 if flags & 0x80000000 else 0)
+
+
+def has_id3v1(data):
+    # An APE tag's header can end 128 bytes before the end: "APE[TAG]EX".
+    return data[-128:-125] == b"TAG" and data[-131:-123] != b"APETAGEX"
+
+
 def mp3_audio(data):
-    end = len(data) - 128 if data[-128:-125] == b"TAG" else len(data)
-    return data[id3_end(data):end]
+    end = len(data) - 128 if has_id3v1(data) else len(data)
+    return data[id3_end(data):end - ape_size(data, end)]
+
+
+def ape_items(path):
+    try:
+        return {k: str(v) for k, v in APEv2(path).items()}
+    except APENoHeaderError:
+        return None
 
 
 def flac_audio(data):
@@ -96,8 +118,9 @@ def dump(path):
     if kind == "MP3":
         out["audio_sha256"] = sha(mp3_audio(data))
         out["id3_version"] = "2.%d" % tags.version[1] if tags is not None else None
-        v1 = data[-128:] if data[-128:-125] == b"TAG" else None
+        v1 = data[-128:] if has_id3v1(data) else None
         out["id3v1"] = None if v1 is None else {"genre_byte": v1[127], "other_bytes_sha256": sha(v1[:127])}
+        out["ape"] = ape_items(path)
         items = [] if tags is None else [(frame.HashKey, frame) for frame in tags.values()]
         for key, frame in items:
             if frame.FrameID == "APIC":
@@ -175,6 +198,21 @@ def decorate(path, image_path):
         raise SystemExit("cannot decorate " + kind)
 
 
+def ape(path, items):
+    # mutagen appends the APE tag; the usual place (TagLib's, foobar2000's) is before ID3v1.
+    data = open(path, "rb").read()
+    v1 = data[-128:] if has_id3v1(data) else b""
+    with open(path, "wb") as f:
+        f.write(data[:len(data) - len(v1)])
+    tags = APEv2()
+    for item in items:
+        key, value = item.split("=", 1)
+        tags[key] = value
+    tags.save(path)
+    with open(path, "ab") as f:
+        f.write(v1)
+
+
 def id3v23(path):
     # A full date: v2.3 keeps it in TYER + TDAT, which TagLib must write back.
     tags = ID3(path)
@@ -191,5 +229,7 @@ if __name__ == "__main__":
         decorate(sys.argv[2], sys.argv[3])
     elif command == "id3v23":
         id3v23(sys.argv[2])
+    elif command == "ape":
+        ape(sys.argv[2], sys.argv[3:])
     else:
         raise SystemExit("unknown command " + command)

@@ -251,6 +251,16 @@ inline std::pair<std::string, std::string> Fixtures::make(const std::string& nam
   return {out, ""};
 }
 
+// Every fixture of a writable format, as the tests over all formats take them.
+inline const std::vector<std::string> kWritableFixtures = {"mp3", "mp3-id3v23", "ogg", "opus", "flac", "m4a",
+                                                           "m4a-faststart"};
+
+// A fixture's name as a test name, which cannot hold '-'.
+inline std::string test_name_of(std::string fixture) {
+  std::replace(fixture.begin(), fixture.end(), '-', '_');
+  return fixture;
+}
+
 #define TAGS_FIXTURE(var, name, dir)                                      \
   std::string var##_why;                                                  \
   const std::string var = ::genre::tags::test::Fixtures::get().copy(name, dir, &var##_why); \

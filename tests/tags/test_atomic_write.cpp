@@ -215,3 +215,38 @@ TEST(AtomicWrite, ASymlinkStaysALinkToTheUpdatedFile) {
   EXPECT_EQ(dir_entries(tmp.path()), (std::vector<std::string>{"library", "link.mp3"}));
   EXPECT_EQ(dir_entries(tmp.sub("library")).size(), 1u);
 }
+
+TEST(AtomicWrite, ACopyWhoseAudioChangedIsRefused) {
+  HookReset reset;
+  for (const std::string& fixture : kWritableFixtures) {
+    SCOPED_TRACE(fixture);
+    TempDir tmp;
+    TAGS_FIXTURE(file, fixture, tmp.path());
+    const std::string original = read_bytes(file);
+    // A writer that damages the audio while editing the tags: one bit of the copy flipped.
+    genre::tags::testing::set_step_hook([&](WriteStep at) {
+      if (at != WriteStep::kEdited) return;
+      const std::vector<std::string> temps = temporaries(tmp.path());
+      ASSERT_EQ(temps.size(), 1u);
+      std::string copy = read_bytes(tmp.sub(temps[0]));
+      const std::size_t in_audio = copy.size() * 6 / 10;  // audio in every fixture (MP4: mdat before moov)
+      copy[in_audio] = static_cast<char>(copy[in_audio] ^ 0x10);
+      write_bytes(tmp.sub(temps[0]), copy);
+    });
+    std::string message;
+    try {
+      write_genre(file, "Hip-Hop");
+    } catch (const TagError& e) {
+      message = e.what();
+    }
+    genre::tags::testing::set_step_hook(nullptr);
+    EXPECT_EQ(message.find(file + ": the edited copy failed verification ("), 0u) << message;
+    // Ogg pages carry CRCs: libogg finds the page damaged before any comparison.
+    const bool ogg = fixture == "ogg" || fixture == "opus";
+    EXPECT_TRUE(message.find("(the audio changed)") != std::string::npos ||
+                (ogg && message.find("is damaged") != std::string::npos))
+        << message;
+    EXPECT_TRUE(read_bytes(file) == original) << "the original changed";
+    EXPECT_EQ(dir_entries(tmp.path()).size(), 1u) << "the temporary was not removed";
+  }
+}

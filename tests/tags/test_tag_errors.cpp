@@ -101,14 +101,8 @@ TEST_P(TruncatedFile, IsRefusedWhereverItIsCut) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, TruncatedFile, ::testing::Values("mp3", "mp3-id3v23", "ogg", "opus", "flac", "m4a",
-                                                                  "m4a-faststart"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name)
-                             if (c == '-') c = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Formats, TruncatedFile, ::testing::ValuesIn(kWritableFixtures),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return test_name_of(info.param); });
 
 TEST(TagErrors, ReadOnlyDirectory) {
   TempDir tmp;

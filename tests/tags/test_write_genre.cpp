@@ -36,12 +36,7 @@ const std::vector<Expected> kFormats = {
 
 void PrintTo(const Expected& e, std::ostream* os) { *os << e.fixture; }
 
-std::string fixture_name(const ::testing::TestParamInfo<Expected>& info) {
-  std::string name = info.param.fixture;
-  for (char& c : name)
-    if (c == '-') c = '_';
-  return name;
-}
+std::string fixture_name(const ::testing::TestParamInfo<Expected>& info) { return test_name_of(info.param.fixture); }
 
 #define REQUIRE_MUTAGEN() \
   if (!python_with_mutagen()) GTEST_SKIP() << "/usr/bin/python3 with mutagen (python3-mutagen) is not installed"
@@ -234,4 +229,77 @@ TEST(WriteGenreContent, EveryOldGenreValueIsReplaced) {
   const TagWriteResult r = write_genre(file, "Soul");
   EXPECT_EQ(r.old_genre, "Jazz; Blues");
   EXPECT_EQ(mutagen_dump(file)["genres"], nlohmann::json::array({"Soul"}));
+}
+
+// --- every genre field the file carries: APE beside ID3 ---------------------------------------
+
+namespace {
+
+// Adds an APEv2 tag (mutagen puts it before any ID3v1 tag) with `items`.
+void add_ape(const std::string& file, const std::string& items) {
+  int rc = 0;
+  const std::string log = run_command(python() + " " + probe_script() + " ape " + quote(file) + " " + items, &rc, true);
+  ASSERT_EQ(rc, 0) << log;
+}
+
+}  // namespace
+
+TEST(WriteGenreMp3, ApeGenreIsUpdatedBesideId3AndTheRestOfTheApeTagStays) {
+  REQUIRE_MUTAGEN();
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"mp3", {"ID3v2.4 TCON", "APE Genre"}},
+      {"mp3-id3v23", {"ID3v2.3 TCON", "ID3v1 genre", "APE Genre"}}};  // APE between the audio and ID3v1
+  for (const auto& [fixture, fields] : cases) {
+    SCOPED_TRACE(fixture);
+    TempDir tmp;
+    TAGS_FIXTURE(file, fixture, tmp.path());
+    add_ape(file, "Genre=Jazz 'Title=Ape Title' 'Album=Ape Album'");
+    const nlohmann::json before = mutagen_dump(file);
+    ASSERT_EQ(before["ape"]["Genre"], "Jazz");
+    const std::string pcm_before = decoded_pcm(file, tmp.sub("before.raw"));
+
+    const TagWriteResult r = write_genre(file, "Hip-Hop");
+    EXPECT_TRUE(r.changed);
+    EXPECT_EQ(r.fields, fields);
+    EXPECT_EQ(r.field, fields.size() == 2 ? fields[0] + " + " + fields[1]
+                                          : fields[0] + " + " + fields[1] + " + " + fields[2]);
+    const nlohmann::json after = mutagen_dump(file);
+    EXPECT_EQ(after["genres"], nlohmann::json::array({"Hip-Hop"}));
+    EXPECT_EQ(after["ape"], (nlohmann::json{{"Genre", "Hip-Hop"}, {"Title", "Ape Title"}, {"Album", "Ape Album"}}));
+    expect_all_but_genre_equal(before, after);
+    if (!before["id3v1"].is_null()) {
+      EXPECT_EQ(after["id3v1"]["genre_byte"], 7);  // Hip-Hop
+    }
+    // GStreamer reads ID3 and APE (id3demux, apedemux): every genre it sees is the new one.
+    const std::vector<std::string> seen = discoverer_genres(file);
+    ASSERT_FALSE(seen.empty());
+    for (const auto& g : seen) EXPECT_EQ(g, "Hip-Hop");
+    EXPECT_EQ(decoded_pcm(file, tmp.sub("after.raw")), pcm_before) << "decoded audio differs";
+  }
+}
+
+TEST(WriteGenreMp3, AStaleApeGenreAloneMakesAChange) {
+  REQUIRE_MUTAGEN();
+  TempDir tmp;
+  TAGS_FIXTURE(file, "mp3", tmp.path());
+  add_ape(file, "Genre=Rock");  // ID3v2 says Jazz already
+  const TagWriteResult r = write_genre(file, "Jazz");
+  EXPECT_TRUE(r.changed) << "the APE Genre differed";
+  EXPECT_EQ(r.old_genre, "Jazz");
+  EXPECT_EQ(mutagen_dump(file)["ape"]["Genre"], "Jazz");
+  EXPECT_FALSE(write_genre(file, "Jazz").changed) << "every field holds Jazz now";
+}
+
+TEST(WriteGenreMp3, AnApeTagWithoutGenreGetsNone) {
+  REQUIRE_MUTAGEN();
+  TempDir tmp;
+  TAGS_FIXTURE(file, "mp3", tmp.path());
+  add_ape(file, "'Title=Ape Title'");
+  const std::string bytes = read_bytes(file);
+  const std::string ape_tail = bytes.substr(bytes.rfind("APETAGEX") - 200);
+  const TagWriteResult r = write_genre(file, "Hip-Hop");
+  EXPECT_EQ(r.fields, std::vector<std::string>{"ID3v2.4 TCON"});
+  const std::string after = read_bytes(file);
+  EXPECT_EQ(after.substr(after.size() - ape_tail.size()), ape_tail) << "the APE tag changed";
+  EXPECT_EQ(mutagen_dump(file)["ape"], (nlohmann::json{{"Title", "Ape Title"}}));
 }
