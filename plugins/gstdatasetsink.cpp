@@ -331,10 +331,29 @@ static json class_json(GstDatasetSink* self, int index, bool macro) {
   return j;
 }
 
-// One label of a clip as given, and where it came from (for error messages).
+// Where a clip's label came from: tagged genres are treated differently (unknown ones are
+// skipped, blank ones carry nothing), and error messages name the origin.
+enum class LabelOrigin { kGenreTag, kLabel, kAllLabels, kMacroLabel };
+
+static const char* origin_text(LabelOrigin origin) {
+  switch (origin) {
+    case LabelOrigin::kGenreTag:
+      return "genre tag";
+    case LabelOrigin::kLabel:
+      return "label";
+    case LabelOrigin::kAllLabels:
+      return "all-labels entry";
+    case LabelOrigin::kMacroLabel:
+      return "macro-label";
+  }
+  return "label";
+}
+
+// One label of a clip as given, and where it came from.
 struct LabelText {
   std::string text;
-  const char* origin;
+  LabelOrigin origin;
+  const char* origin_name() const { return origin_text(origin); }
 };
 
 // The clip's fine labels (the label first) and its macro label, as texts.
@@ -342,9 +361,9 @@ static bool clip_label_texts(GstDatasetSink* self, const Settings& s, const std:
                              std::vector<LabelText>* fine, std::optional<LabelText>* macro) {
   State& st = *self->state;
   if (s.labels_from_tags && !st.tag_genres.empty()) {
-    for (const std::string& g : st.tag_genres) fine->push_back({g, "genre tag"});
+    for (const std::string& g : st.tag_genres) fine->push_back({g, LabelOrigin::kGenreTag});
   } else if (!s.label.empty()) {
-    fine->push_back({s.label, "label"});
+    fine->push_back({s.label, LabelOrigin::kLabel});
   } else {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
         ("No label for key '%s': set the label property%s", key.c_str(),
@@ -352,8 +371,8 @@ static bool clip_label_texts(GstDatasetSink* self, const Settings& s, const std:
         (nullptr));
     return false;
   }
-  for (const std::string& extra : split_list(s.all_labels)) fine->push_back({extra, "all-labels entry"});
-  if (!s.macro_label.empty()) *macro = LabelText{s.macro_label, "macro-label"};
+  for (const std::string& extra : split_list(s.all_labels)) fine->push_back({extra, LabelOrigin::kAllLabels});
+  if (!s.macro_label.empty()) *macro = LabelText{s.macro_label, LabelOrigin::kMacroLabel};
   return true;
 }
 
@@ -371,7 +390,7 @@ static bool labels_from_taxonomy(GstDatasetSink* self, const std::vector<LabelTe
   std::string unknown_tags;
   bool tag_known = false;
   for (const LabelText& l : fine) {
-    const bool tag = std::string(l.origin) == "genre tag";
+    const bool tag = l.origin == LabelOrigin::kGenreTag;
     const auto idx = t.fine_index(l.text);
     if (idx) {
       add_unique(fine_out, *idx);
@@ -380,11 +399,11 @@ static bool labels_from_taxonomy(GstDatasetSink* self, const std::vector<LabelTe
       unknown_tags += (unknown_tags.empty() ? "" : ", ") + l.text;
     } else {
       GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-          ("%s '%s' is not a fine class of taxonomy %s", l.origin, l.text.c_str(), tax), (nullptr));
+          ("%s '%s' is not a fine class of taxonomy %s", l.origin_name(), l.text.c_str(), tax), (nullptr));
       return false;
     }
   }
-  if (std::string(fine.front().origin) == "genre tag" && !tag_known) {
+  if (fine.front().origin == LabelOrigin::kGenreTag && !tag_known) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
         ("None of the genre tags (%s) is a class of %s", unknown_tags.c_str(), tax), (nullptr));
     return false;
@@ -393,7 +412,7 @@ static bool labels_from_taxonomy(GstDatasetSink* self, const std::vector<LabelTe
     const auto idx = t.macro_index(macro->text);
     if (!idx) {
       GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-          ("%s '%s' is not a macro class of taxonomy %s", macro->origin, macro->text.c_str(), tax), (nullptr));
+          ("%s '%s' is not a macro class of taxonomy %s", macro->origin_name(), macro->text.c_str(), tax), (nullptr));
       return false;
     }
     *macro_out = *idx;
@@ -414,7 +433,7 @@ static bool labels_without_taxonomy(GstDatasetSink* self, const std::vector<Labe
   std::vector<LabelText> all;
   for (const LabelText& l : fine) {
     const bool blank = l.text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
-    if (blank && std::string(l.origin) == "genre tag") continue;  // an empty tag carries no genre
+    if (blank && l.origin == LabelOrigin::kGenreTag) continue;  // an empty tag carries no genre
     all.push_back(l);
   }
   if (all.empty()) {
@@ -430,7 +449,7 @@ static bool labels_without_taxonomy(GstDatasetSink* self, const std::vector<Labe
     const std::string t = a == std::string::npos ? std::string() : l.text.substr(a, b - a + 1);
     if (!t.empty() && (t[0] == '-' || t[0] == '+') && genre::shard::is_class_index_text(t.substr(1))) {
       GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-          ("%s '%s' is not a class index: indices are 0, 1, 2, ...", l.origin, l.text.c_str()), (nullptr));
+          ("%s '%s' is not a class index: indices are 0, 1, 2, ...", l.origin_name(), l.text.c_str()), (nullptr));
       return false;
     }
     if (genre::shard::is_class_index_text(l.text)) {
@@ -442,7 +461,7 @@ static bool labels_without_taxonomy(GstDatasetSink* self, const std::vector<Labe
   if (an_index && a_name) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
         ("%s '%s' is a class index but %s '%s' is a name: without a taxonomy a clip is labelled with class "
-         "indices only or with names only", an_index->origin, an_index->text.c_str(), a_name->origin,
+         "indices only or with names only", an_index->origin_name(), an_index->text.c_str(), a_name->origin_name(),
          a_name->text.c_str()), (nullptr));
     return false;
   }
@@ -454,7 +473,7 @@ static bool labels_without_taxonomy(GstDatasetSink* self, const std::vector<Labe
         const long v = std::strtol(all[i].text.c_str(), nullptr, 10);
         if (errno == ERANGE || v > G_MAXINT) {
           GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-              ("%s '%s' is too large for a class index", all[i].origin, all[i].text.c_str()), (nullptr));
+              ("%s '%s' is too large for a class index", all[i].origin_name(), all[i].text.c_str()), (nullptr));
           return false;
         }
         if (i < n_fine) add_unique(fine_out, int(v));
@@ -605,7 +624,12 @@ static gboolean set_caps(GstBaseSink* sink, GstCaps* caps) {
 static GstFlowReturn render(GstBaseSink* sink, GstBuffer* buf) {
   GstDatasetSink* self = GST_DATASET_SINK(sink);
   State& st = *self->state;
-  if (!st.writer) return GST_FLOW_ERROR;
+  if (!st.writer) {  // opened at READY->PAUSED: only a pad activated outside a state change gets here
+    GST_ELEMENT_ERROR(self, CORE, STATE_CHANGE,
+        ("No dataset is open: datasetsink opens it when it goes from READY to PAUSED"),
+        ("a buffer arrived while the element was in %s", gst_element_state_get_name(GST_STATE(self))));
+    return GST_FLOW_ERROR;
+  }
   if (st.shape.empty()) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Buffer before caps"), (nullptr));
     return GST_FLOW_NOT_NEGOTIATED;

@@ -2,7 +2,6 @@
 // (checksums verified) and prints what a training run would see: splits,
 // sample shape and dtype, samples per macro and fine class, and the value
 // range of each split's first sample.
-#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>

@@ -1,6 +1,8 @@
 #include "fma-convert-worker.h"
 
 #include "fma/sha1.h"
+#include "pipeline/audio_pads.h"
+#include "pipeline/message_text.h"
 
 #include <gst/audio/audio.h>
 
@@ -19,23 +21,6 @@ namespace {
 
 constexpr const char* kTooShortMessage = "fma-convert-too-short";
 
-std::string element_error(GstMessage* msg) {
-  GError* err = nullptr;
-  gchar* debug = nullptr;
-  gst_message_parse_error(msg, &err, &debug);
-  std::string s = err ? err->message : "unknown error";
-  if (debug) {
-    std::string d = debug;
-    if (d.size() > 200) d = d.substr(0, 200) + "...";
-    s += " (" + d + ")";
-  }
-  g_clear_error(&err);
-  g_free(debug);
-  for (char& c : s)
-    if (c == '\n') c = ' ';
-  return s;
-}
-
 bool is_inside(GstObject* obj, GstElement* container) {
   for (GstObject* o = obj; o; o = GST_OBJECT_PARENT(o))
     if (o == GST_OBJECT(container)) return true;
@@ -44,26 +29,18 @@ bool is_inside(GstObject* obj, GstElement* container) {
 
 }  // namespace
 
-ConvertWorker::ConvertWorker(const WorkerConfig& config) : config_(config) {
-  try {
-    build();
-  } catch (...) {  // nothing half-built stays behind
-    if (bus_) gst_object_unref(bus_);
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
-    gst_object_unref(pipeline_);
-    pipeline_ = nullptr;
-    throw;
-  }
+ConvertWorker::ConvertWorker(const WorkerConfig& config)
+    : config_(config), runner_("conversion", [this](GstBin* pipeline) { build(pipeline); }) {
+  runner_.pipeline();  // a bad --pipeline fails here, before any track
 }
 
-void ConvertWorker::build() {
-  pipeline_ = gst_pipeline_new(nullptr);
+void ConvertWorker::build(GstBin* pipeline) {
   src_ = gst_element_factory_make("filesrc", nullptr);
   decode_ = gst_element_factory_make("decodebin", nullptr);
   const bool decode_only = config_.decode_only != DecodeOnly::kOff;
   sink_ = gst_element_factory_make(decode_only ? "fakesink" : "datasetsink", nullptr);
   for (GstElement* e : {src_, decode_, sink_})  // owned by the pipeline from here on
-    if (e) gst_bin_add(GST_BIN(pipeline_), e);
+    if (e) gst_bin_add(pipeline, e);
   if (config_.decode_only == DecodeOnly::kMelspecPcm)
     config_.middle = "audioconvert ! audioresample ! capsfilter caps=audio/x-raw,format=F32LE,channels=1,rate=22050";
   if (config_.decode_only == DecodeOnly::kPassthrough) config_.middle = "audioconvert ! audioresample";
@@ -85,12 +62,12 @@ void ConvertWorker::build() {
     gst_object_unref(gst_object_ref_sink(middle_));
     throw std::runtime_error("--pipeline \"" + config_.middle + "\": " + m);
   }
-  gst_bin_add(GST_BIN(pipeline_), middle_);
+  gst_bin_add(pipeline, middle_);
   if (!decode_only) configure_sink();
   if (!gst_element_link(src_, decode_) || !gst_element_link(middle_, sink_))
     throw std::runtime_error("cannot link the --pipeline part to datasetsink (does it end in specresize or "
                              "another element producing other/tensors?)");
-  g_signal_connect(decode_, "pad-added", G_CALLBACK(&ConvertWorker::on_pad_added), this);
+  genre::tools::link_audio_pads(decode_, middle_);  // cover art and the like stay unlinked
   // decodebin's own typefind names the file's type: a text or an image file is then reported as
   // not audio, not as a missing plug-in (decodebin's error for a type nothing decodes).
   if (GstElement* typefind = gst_bin_get_by_name(GST_BIN(decode_), "typefind")) {
@@ -102,15 +79,6 @@ void ConvertWorker::build() {
   gst_pad_add_probe(in, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                     &ConvertWorker::on_middle_input, this, nullptr);
   gst_object_unref(in);
-  bus_ = gst_element_get_bus(pipeline_);
-  if (gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
-    std::string detail;
-    if (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
-      detail = element_error(m);
-      gst_message_unref(m);
-    }
-    throw std::runtime_error("the conversion pipeline cannot start: " + detail);
-  }
 }
 
 void ConvertWorker::configure_sink() {
@@ -149,24 +117,9 @@ void ConvertWorker::configure_sink() {
   }
 }
 
-ConvertWorker::~ConvertWorker() {
-  if (pipeline_) {
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
-    gst_object_unref(bus_);
-    gst_object_unref(pipeline_);
-  }
-}
+ConvertWorker::~ConvertWorker() = default;
 
-std::string ConvertWorker::finish() {
-  std::string error;
-  if (!pipeline_) return error;
-  if (gst_element_set_state(pipeline_, GST_STATE_NULL) == GST_STATE_CHANGE_FAILURE) error = "datasetsink failed to close";
-  while (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR)) {
-    error = element_error(m);
-    gst_message_unref(m);
-  }
-  return error;
-}
+std::string ConvertWorker::finish() { return runner_.discard(); }
 
 void ConvertWorker::on_have_type(GstElement*, guint, GstCaps* caps, gpointer self_ptr) {
   auto* self = static_cast<ConvertWorker*>(self_ptr);
@@ -186,19 +139,6 @@ TrackResult ConvertWorker::not_audio_or(TrackResult failure) {
   const std::string type = found_type();
   if (genre::fma::media_type_may_hold_audio(type)) return failure;
   return {Outcome::kFailed, "not-audio", type + ": not an audio file"};
-}
-
-void ConvertWorker::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr) {
-  auto* self = static_cast<ConvertWorker*>(self_ptr);
-  GstCaps* caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const bool audio = caps && gst_caps_get_size(caps) > 0 &&
-                     g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
-  if (caps) gst_caps_unref(caps);
-  if (!audio) return;  // cover art and the like stay unlinked
-  GstPad* in = gst_element_get_static_pad(self->middle_, "sink");
-  if (!gst_pad_is_linked(in)) gst_pad_link(pad, in);
-  gst_object_unref(in);
 }
 
 GstPadProbeReturn ConvertWorker::on_middle_input(GstPad*, GstPadProbeInfo* info, gpointer self_ptr) {
@@ -222,7 +162,7 @@ GstPadProbeReturn ConvertWorker::on_middle_input(GstPad*, GstPadProbeInfo* info,
       // sees this message, fails the track and resets the pipeline.
       self->too_short_ = true;
       GstStructure* s = gst_structure_new(kTooShortMessage, "seconds", G_TYPE_DOUBLE, seconds, nullptr);
-      gst_element_post_message(self->pipeline_, gst_message_new_application(GST_OBJECT(self->pipeline_), s));
+      gst_element_post_message(self->middle_, gst_message_new_application(GST_OBJECT(self->middle_), s));
       return GST_PAD_PROBE_DROP;
     }
   }
@@ -251,64 +191,12 @@ TrackResult ConvertWorker::precheck(const genre::fma::WorkItem& item) const {
   return {Outcome::kConverted, "", ""};
 }
 
-// Every element must be back in READY before the next track, not only the
-// pipeline. A GstBin marks its state change FAILURE when a child posts an
-// ERROR, and stops changing its children at the first one that fails. A bad
-// file's streaming thread posts a last ERROR while it is being stopped (typefind:
-// "Internal data stream error" after "Could not determine type of stream"),
-// i.e. in the middle of this reset: decodebin then "failed" to go to READY and
-// the pipeline never reached filesrc, which stayed PAUSED with the bad file
-// open and refused the next track's location. Stopping joins those threads,
-// so a repeat finds nobody left to post and completes.
-bool ConvertWorker::reset_to_ready() {
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    gst_element_set_state(pipeline_, GST_STATE_READY);
-    if (every_element_in(GST_STATE_READY)) return true;
-  }
-  return false;
-}
-
-bool ConvertWorker::every_element_in(GstState state) const {
-  auto settled = [state](GstElement* e) {
-    GST_OBJECT_LOCK(e);
-    const bool ok = GST_STATE(e) == state && GST_STATE_PENDING(e) == GST_STATE_VOID_PENDING;
-    GST_OBJECT_UNLOCK(e);
-    return ok;
-  };
-  if (!settled(pipeline_)) return false;
-  bool all = true;
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline_));
-  GValue item = G_VALUE_INIT;
-  for (bool more = true; more && all;) {
-    switch (gst_iterator_next(it, &item)) {
-      case GST_ITERATOR_OK:
-        all = settled(GST_ELEMENT(g_value_get_object(&item)));
-        g_value_reset(&item);
-        break;
-      case GST_ITERATOR_RESYNC:  // decodebin added or removed elements meanwhile
-        gst_iterator_resync(it);
-        all = true;
-        break;
-      default:
-        more = false;
-        break;
-    }
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  return all;
-}
-
 bool ConvertWorker::source_is(const std::string& path) const {
   gchar* location = nullptr;
   g_object_get(src_, "location", &location, nullptr);
   const bool same = location && path == location;
   g_free(location);
   return same;
-}
-
-void ConvertWorker::drain_bus() {
-  while (GstMessage* m = gst_bus_pop(bus_)) gst_message_unref(m);
 }
 
 TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
@@ -344,50 +232,35 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   guint64 duplicates_before = 0;
   if (config_.decode_only == DecodeOnly::kOff) g_object_get(sink_, "duplicates-skipped", &duplicates_before, nullptr);
   TrackResult result{Outcome::kConverted, "", ""};
-  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    result = {Outcome::kFailed, "undecodable", "pipeline refused to start"};
-  }
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<long>(config_.track_timeout_s * 1000));
-  bool done = false;
-  while (!done) {
-    GstMessage* msg = gst_bus_timed_pop_filtered(
-        bus_, 200 * GST_MSECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_APPLICATION));
-    if (!msg) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        result = {Outcome::kFailed, "timeout",
-                  "no end of stream after " + std::to_string(static_cast<int>(config_.track_timeout_s)) + " s"};
-        done = true;
-      }
-      continue;
+  genre::tools::RunOptions run;
+  run.also = GST_MESSAGE_APPLICATION;
+  run.timeout = std::chrono::milliseconds(static_cast<long>(config_.track_timeout_s * 1000));
+  run.on_message = [&](GstMessage* msg) {
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR && is_inside(GST_MESSAGE_SRC(msg), sink_)) {
+      result = {Outcome::kFatal, "sink-error", genre::tools::message_text(msg)};
+    } else if (gst_message_has_name(msg, kTooShortMessage)) {
+      double secs = 0;
+      gst_structure_get_double(gst_message_get_structure(msg), "seconds", &secs);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "decoded %.2f s < --min-duration %.2f s", secs, config_.min_duration_s);
+      result = {Outcome::kFailed, "too-short", buf};
+      return true;
     }
-    switch (GST_MESSAGE_TYPE(msg)) {
-      case GST_MESSAGE_EOS:
-        done = true;
-        break;
-      case GST_MESSAGE_ERROR:
-        if (is_inside(GST_MESSAGE_SRC(msg), sink_)) {
-          result = {Outcome::kFatal, "sink-error", element_error(msg)};
-        } else if (result.reason.empty()) {
-          result = not_audio_or({Outcome::kFailed, "undecodable", element_error(msg)});
-        }
-        done = true;
-        break;
-      case GST_MESSAGE_APPLICATION:
-        if (gst_message_has_name(msg, kTooShortMessage)) {
-          double secs = 0;
-          gst_structure_get_double(gst_message_get_structure(msg), "seconds", &secs);
-          char buf[96];
-          std::snprintf(buf, sizeof buf, "decoded %.2f s < --min-duration %.2f s", secs, config_.min_duration_s);
-          result = {Outcome::kFailed, "too-short", buf};
-          done = true;
-        }
-        break;
-      default:
-        break;
-    }
-    gst_message_unref(msg);
+    return false;
+  };
+  const genre::tools::RunEnd end = runner_.run(run);
+  switch (end.kind) {
+    case genre::tools::RunEnd::Kind::kError:
+      if (result.outcome != Outcome::kFatal) result = not_audio_or({Outcome::kFailed, "undecodable", end.error});
+      break;
+    case genre::tools::RunEnd::Kind::kStartFailed:
+      result = {Outcome::kFailed, "undecodable", "pipeline refused to start"};
+      break;
+    case genre::tools::RunEnd::Kind::kTimeout:
+      result = {Outcome::kFailed, "timeout", end.error};
+      break;
+    default:  // EOS, or too short (set above)
+      break;
   }
   if (result.outcome == Outcome::kConverted && frames_ == 0)
     result = not_audio_or({Outcome::kFailed, "no-audio", "the file decoded to no audio samples"});
@@ -398,9 +271,8 @@ TrackResult ConvertWorker::convert(const genre::fma::WorkItem& item) {
   }
   // READY keeps the sink's open shard; a clip that did not reach EOS (error,
   // timeout, too short) is dropped by the sink at PAUSED->READY.
-  if (!reset_to_ready() && result.outcome != Outcome::kFatal)
+  if (!runner_.reset() && result.outcome != Outcome::kFatal)
     result = {Outcome::kFatal, "reset", "the pipeline failed to reset to READY"};
-  drain_bus();
   return result;
 }
 

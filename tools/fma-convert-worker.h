@@ -1,4 +1,4 @@
-// One conversion worker: owns ONE reused GStreamer pipeline
+// One conversion worker: owns ONE reused GStreamer pipeline (pipeline/runner.h)
 //   filesrc ! decodebin ! <middle> ! datasetsink
 // and converts tracks one after the other by setting it to READY,
 // re-pointing filesrc and the sink (key, labels, split) and playing it to
@@ -6,6 +6,7 @@
 #pragma once
 
 #include "fma/conversion.h"
+#include "pipeline/runner.h"
 
 #include <gst/gst.h>
 
@@ -67,26 +68,21 @@ class ConvertWorker {
   std::string finish();
 
  private:
-  static void on_pad_added(GstElement* decodebin, GstPad* pad, gpointer self);
   static void on_have_type(GstElement* typefind, guint probability, GstCaps* caps, gpointer self);
   std::string found_type();
   TrackResult not_audio_or(TrackResult failure);
   static GstPadProbeReturn on_middle_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   TrackResult precheck(const genre::fma::WorkItem& item) const;
-  void drain_bus();
-  bool reset_to_ready();
-  bool every_element_in(GstState state) const;
   bool source_is(const std::string& path) const;
   void configure_sink();
-  void build();
+  void build(GstBin* pipeline);
 
   WorkerConfig config_;
-  GstElement* pipeline_ = nullptr;
+  // Owned by the runner's pipeline.
   GstElement* src_ = nullptr;
   GstElement* decode_ = nullptr;
   GstElement* middle_ = nullptr;
   GstElement* sink_ = nullptr;
-  GstBus* bus_ = nullptr;
   // Written by the streaming thread (probe), read after EOS by the worker.
   std::atomic<guint64> frames_{0};
   std::atomic<int> rate_{0};
@@ -94,6 +90,8 @@ class ConvertWorker {
   // What decodebin's typefind found in the current file ("" before it has).
   std::mutex type_mu_;
   std::string found_type_;
+  // Last: destroyed first, so the pipeline's threads stop before what they use goes.
+  genre::tools::PipelineRunner runner_;
 };
 
 }  // namespace fma_convert

@@ -14,7 +14,6 @@
 #include "command_line.h"
 #include "text/terminal_text.h"
 
-#include <CLI/CLI.hpp>
 #include <gst/gst.h>
 #include <nlohmann/json.hpp>
 #include <fcntl.h>

@@ -11,7 +11,6 @@
 #include "command_line.h"
 #include "text/terminal_text.h"
 
-#include <CLI/CLI.hpp>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/tag/tag.h>

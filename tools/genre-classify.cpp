@@ -14,7 +14,6 @@
 #include <gst/gst.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,6 +38,9 @@
 #include "tags/genre_tags.h"
 #include "text/terminal_text.h"
 #include "passive_openmp.h"
+#include "pipeline/audio_pads.h"
+#include "pipeline/message_text.h"
+#include "pipeline/runner.h"
 #include "command_line.h"
 
 namespace fs = std::filesystem;
@@ -221,14 +223,6 @@ std::optional<GenreMessage> genre_message(GstMessage* msg, GstElement* classify)
   return GenreMessage::parse(gst_message_get_structure(msg));
 }
 
-std::string error_text(GstMessage* msg) {
-  GError* err = nullptr;
-  gst_message_parse_error(msg, &err, nullptr);
-  std::string text = err ? err->message : "unknown error";
-  if (err) g_error_free(err);
-  return text;
-}
-
 // ---- pipelines -------------------------------------------------------------------------------
 
 GstElement* make(const char* factory, const char* name = nullptr) {
@@ -314,26 +308,13 @@ GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan
   return convert;
 }
 
-// uridecodebin's audio pad goes to audioconvert (once per run).
-void on_pad_added(GstElement*, GstPad* pad, gpointer data) {
-  GstElement* convert = GST_ELEMENT(data);
-  GstPad* sink = gst_element_get_static_pad(convert, "sink");
-  GstCaps* caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const bool audio = caps && gst_caps_get_size(caps) > 0 &&
-                     g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
-  if (audio && !gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
-  if (caps) gst_caps_unref(caps);
-  gst_object_unref(sink);
-}
-
 GstElement* add_uri_source(GstBin* bin, GstElement* convert, const std::string& uri) {
   GstElement* src = make("uridecodebin", "source");
   GstCaps* audio = gst_caps_from_string("audio/x-raw");
   g_object_set(src, "caps", audio, nullptr);
   gst_caps_unref(audio);
   if (!uri.empty()) g_object_set(src, "uri", uri.c_str(), nullptr);
-  g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), convert);
+  genre::tools::link_audio_pads(src, convert);
   gst_bin_add(bin, src);
   return src;
 }
@@ -341,8 +322,11 @@ GstElement* add_uri_source(GstBin* bin, GstElement* convert, const std::string& 
 // One pipeline for many files, reused through READY; rebuilt after an error.
 class FilePipeline {
  public:
-  FilePipeline(const Options& o, const PipelinePlan& plan) : options_(o), plan_(plan) {}
-  ~FilePipeline() { destroy(); }
+  FilePipeline(const Options& o, const PipelinePlan& plan)
+      : runner_("genre-classify", [this, &o, &plan](GstBin* pipeline) {
+          GstElement* convert = add_analysis_chain(pipeline, o, plan, false, &classify_);
+          source_ = add_uri_source(pipeline, convert, "");
+        }) {}
 
   using WindowSink = std::function<void(const WindowRecord&)>;
 
@@ -353,47 +337,32 @@ class FilePipeline {
       r.error = in.error;
       return r;
     }
-    if (!pipeline_) build();
+    runner_.pipeline();  // builds source_ and classify_ when there is no pipeline
     g_object_set(source_, "uri", in.uri.c_str(), nullptr);
-    GstBus* bus = gst_element_get_bus(pipeline_);
-    bool failed = gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE;
     bool have_final = false;
-    for (;;) {
-      if (g_interrupts.load() > 0) {
-        r.error = "interrupted";
-        failed = true;
-        break;
+    genre::tools::RunOptions run;
+    run.also = GST_MESSAGE_ELEMENT;
+    run.max_debug = 0;  // the element's message: the debug text names GStreamer's source lines
+    run.stop = [] { return g_interrupts.load() > 0; };
+    run.on_message = [&](GstMessage* msg) {
+      const std::optional<GenreMessage> m = genre_message(msg, classify_);
+      if (!m) return false;
+      if (m->final) {
+        fill_verdict(&r, *m);
+        have_final = true;
+      } else if (on_window) {
+        on_window(window_from(*m, in.display));
       }
-      GstMessage* msg = gst_bus_timed_pop_filtered(bus, 100 * GST_MSECOND,
-          GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT));
-      if (!msg) {
-        if (failed) break;  // a failed state change without an error message
-        continue;
-      }
-      const GstMessageType type = GST_MESSAGE_TYPE(msg);
-      if (const std::optional<GenreMessage> m = genre_message(msg, classify_)) {
-        if (m->final) {
-          fill_verdict(&r, *m);
-          have_final = true;
-        } else if (on_window) {
-          on_window(window_from(*m, in.display));
-        }
-      } else if (type == GST_MESSAGE_ERROR) {
-        r.error = error_text(msg);
-        failed = true;
-      }
-      gst_message_unref(msg);
-      if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS) break;
-    }
-    gst_object_unref(bus);
-    if (failed) {
+      return false;
+    };
+    const genre::tools::RunEnd end = runner_.run(run);
+    if (!end.ok()) {
       r.ok = false;
-      if (r.error.empty()) r.error = "the pipeline did not start";
-      destroy();  // a fresh pipeline for the next file
+      r.error = end.kind == genre::tools::RunEnd::Kind::kStopped ? "interrupted" : end.error;
+      runner_.discard();  // a fresh pipeline for the next file
       return r;
     }
-    gst_element_set_state(pipeline_, GST_STATE_READY);
-    drain_bus();
+    if (!runner_.reset()) runner_.discard();
     if (!have_final) {
       r.ok = false;
       r.error = "no audio to classify (the file decoded to nothing)";
@@ -402,30 +371,11 @@ class FilePipeline {
   }
 
  private:
-  void build() {
-    pipeline_ = gst_pipeline_new("genre-classify");
-    GstElement* convert = add_analysis_chain(GST_BIN(pipeline_), options_, plan_, false, &classify_);
-    source_ = add_uri_source(GST_BIN(pipeline_), convert, "");
-  }
-
-  void drain_bus() {
-    GstBus* bus = gst_element_get_bus(pipeline_);
-    while (GstMessage* m = gst_bus_pop(bus)) gst_message_unref(m);
-    gst_object_unref(bus);
-  }
-
-  void destroy() {
-    if (!pipeline_) return;
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
-    gst_object_unref(pipeline_);
-    pipeline_ = source_ = classify_ = nullptr;
-  }
-
-  const Options& options_;
-  const PipelinePlan& plan_;
-  GstElement* pipeline_ = nullptr;
+  // Owned by the runner's pipeline; set by each build.
   GstElement* source_ = nullptr;
   GstElement* classify_ = nullptr;
+  // Last: destroyed first, so the pipeline's threads stop before what they use goes.
+  genre::tools::PipelineRunner runner_;
 };
 
 // ---- output --------------------------------------------------------------------------------
@@ -752,7 +702,7 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
         std::fflush(stdout);
       }
     } else if (type == GST_MESSAGE_ERROR) {
-      result.error = error_text(msg);
+      result.error = genre::tools::message_text(msg, 0);
       std::fprintf(stderr, "genre-classify: %s: %s\n", genre::text::escape_controls(display).c_str(),
                    genre::text::escape_controls(result.error).c_str());
       status = kExitFailed;

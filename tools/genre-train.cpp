@@ -2,7 +2,6 @@
 // (shards + manifest.json) and exports the TorchScript bundle that
 // genreclassify, genre-classify and Python's torch.jit.load run.
 // Exit status: 0 success, 1 training failed (one-line message), 2 usage.
-#include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <unistd.h>
 

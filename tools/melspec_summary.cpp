@@ -2,7 +2,6 @@
 // With no argument the input is a generated 440 Hz tone with a 1 kHz
 // overtone (10 s at 44.1 kHz, resampled to 22050 Hz); with a file path the
 // file is decoded instead.
-#include <CLI/CLI.hpp>
 #include <gst/gst.h>
 
 #include <algorithm>

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "gst_test_util.h"
+#include "temp_dir.h"
 #include "shard/dataset_reader.h"
 #include "shard/sample_key.h"
 #include "shard/dataset_writer.h"
@@ -37,20 +38,7 @@ using genre::shard::ReaderOptions;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "dsink-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string sub(const std::string& n) const { return path + "/" + n; }
-  std::string path;
-};
+using genre::test::TempDir;
 
 const char* kTaxonomy = R"({"fine": [
   {"index": 0, "name": "Punk", "fma_genre_id": 25, "macro": 0},
@@ -582,6 +570,81 @@ TEST(DatasetSink, CapsChangeInsideAClipIsAnError) {
   gst_harness_teardown(h);
 }
 
+// Every GST_FLOW_ERROR comes with an ERROR message saying why. A buffer that reaches the
+// sink while no dataset is open (its pad activated without READY->PAUSED, which opens it)
+// used to stop the stream with no message at all.
+TEST(DatasetSink, BufferWithoutAnOpenDatasetIsAnErrorMessage) {
+  TempDir t;
+  GstElement* sink = gst_element_factory_make("datasetsink", nullptr);
+  ASSERT_NE(sink, nullptr);
+  gst_object_ref_sink(sink);
+  g_object_set(sink, "location", t.sub("ds").c_str(), "key", "1", "label", "0", nullptr);
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  {
+    genre::test::ErrorBus bus(sink);
+    ASSERT_TRUE(gst_pad_set_active(pad, TRUE));
+    gst_pad_send_event(pad, gst_event_new_stream_start("no-dataset"));
+    GstCaps* caps = gst_caps_from_string(kCaps8x4);
+    gst_pad_send_event(pad, gst_event_new_caps(caps));
+    gst_caps_unref(caps);
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    gst_pad_send_event(pad, gst_event_new_segment(&segment));
+    EXPECT_EQ(gst_pad_chain(pad, tensor_buffer(std::vector<float>(32, 1.f))), GST_FLOW_ERROR);
+    const std::string error = bus.errors();
+    EXPECT_NE(error.find("No dataset is open"), std::string::npos) << error;
+    gst_pad_set_active(pad, FALSE);
+  }
+  gst_object_unref(pad);
+  // basesink lets go of the negotiated caps at PAUSED->READY: a state cycle frees them.
+  gst_element_set_state(sink, GST_STATE_PAUSED);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_object_unref(sink);
+  EXPECT_FALSE(fs::exists(t.sub("ds/train-000000.tar")));
+}
+
+// Error messages name where a refused label came from: the label property, an all-labels
+// entry, the macro-label property or a genre tag.
+TEST(DatasetSink, RefusedLabelsNameTheirOrigin) {
+  TempDir t;
+  const std::string tax = write_taxonomy(t);
+  auto first_error = [&](const std::string& properties, GstTagList* tags) {
+    GstHarness* h = gst_harness_new_parse(("datasetsink key=7 taxonomy=" + tax + " location=" + t.sub("ds") + " " +
+                                           properties).c_str());
+    std::string error;
+    {
+      genre::test::ErrorBus bus(h->element);
+      gst_harness_set_src_caps_str(h, kCaps8x4);
+      if (tags) gst_harness_push_event(h, gst_event_new_tag(tags));
+      EXPECT_EQ(gst_harness_push(h, tensor_buffer(std::vector<float>(32, 1.f))), GST_FLOW_ERROR) << properties;
+      error = bus.errors();
+    }
+    gst_harness_teardown(h);
+    return error;
+  };
+  EXPECT_NE(first_error("label=Polka", nullptr).find("label 'Polka' is not a fine class"), std::string::npos);
+  EXPECT_NE(first_error("label=Punk all-labels=Polka", nullptr).find("all-labels entry 'Polka' is not a fine class"),
+            std::string::npos);
+  EXPECT_NE(first_error("label=Punk macro-label=Jazz", nullptr).find("macro-label 'Jazz' is not a macro class"),
+            std::string::npos);
+  // Unknown tagged genres are skipped, not refused one by one: none known is the error.
+  const std::string tagged =
+      first_error("labels-from-tags=true", gst_tag_list_new(GST_TAG_GENRE, "Polka", nullptr));
+  EXPECT_NE(tagged.find("None of the genre tags (Polka) is a class of"), std::string::npos) << tagged;
+  // A known tag among unknown ones labels the clip.
+  GstHarness* h = gst_harness_new_parse(("datasetsink key=8 labels-from-tags=true taxonomy=" + tax + " location=" +
+                                         t.sub("ds")).c_str());
+  gst_harness_set_src_caps_str(h, kCaps8x4);
+  gst_harness_push_event(h, gst_event_new_tag(gst_tag_list_new(GST_TAG_GENRE, "Polka", GST_TAG_GENRE, "Techno",
+                                                                nullptr)));
+  EXPECT_EQ(gst_harness_push(h, tensor_buffer(std::vector<float>(32, 1.f))), GST_FLOW_OK);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  gst_harness_teardown(h);
+  DatasetReader r(t.sub("ds"));
+  ASSERT_EQ(r.size("train"), 1u);
+  EXPECT_EQ(r.sample("train", 0).fine, 2);
+}
+
 TEST(DatasetSink, RerunSkipsSamplesAlreadyPresent) {
   TempDir t;
   const std::string desc = frontend(3.0, "specresize width=16 height=16 window-frames=30") + " ! datasetsink name=s "
@@ -766,7 +829,7 @@ TEST(DatasetSink, MissingOrMalformedTaxonomyIsAClearError) {
   TempDir t;
   std::ofstream(t.sub("bad.json")) << R"({"fine": [{"index": 0, "name": "Punk"}], "macro": )";
   std::ofstream(t.sub("gaps.json")) << R"({"fine": [{"index": 1, "name": "Punk", "macro": -1}], "macro": []})";
-  for (const std::string& tax : {t.sub("missing.json"), t.sub("bad.json"), t.sub("gaps.json"), t.path}) {
+  for (const std::string& tax : {t.sub("missing.json"), t.sub("bad.json"), t.sub("gaps.json"), t.path()}) {
     const PipelineError e = run_for_error(frontend(1.0) + " ! datasetsink name=sink key=1 label=Punk taxonomy=" + tax +
                                           " location=" + t.sub("ds"));
     EXPECT_EQ(e.domain, GST_RESOURCE_ERROR) << tax << ": " << e.message;
