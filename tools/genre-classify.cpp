@@ -689,7 +689,7 @@ int classify_live(const Options& o, const PipelinePlan& plan) {
         fill_verdict(&result, *m);
       } else {
         if (m->silent && !said_silent) {
-            said_silent = true;
+          said_silent = true;
           std::fprintf(stderr, "genre-classify: %s: the input is silent (no signal above the silence floor): "
                        "no verdicts while it lasts%s\n", genre::text::escape_controls(display).c_str(),
                        o.source.empty() && o.live_uri.empty()
