@@ -138,6 +138,8 @@ def main():
             new = statistics.median(results[(label, 'new')])
             print(f"  {label:24} {old:9.3f} {new:9.3f} {new / old:8.3f}")
         bench = os.path.join(a.new, "tests", "infer", "bench_classify")
+        if a.live_seconds > 0 and not os.access(bench, os.X_OK):
+            print(f"  (no live latency: build it first, `ninja -C {a.new} tests/infer/bench_classify`)")
         if a.live_seconds > 0 and os.access(bench, os.X_OK):
             live = {b.name: [] for b in builds}
             for _ in range(a.repeats):
