@@ -17,10 +17,28 @@ namespace {
 
 constexpr unsigned kLiveFramesPerBuffer = 4;
 
-double number(const json& params, const char* key, const char* element) {
-  if (!params.contains(key) || !params[key].is_number() || params[key].get<double>() <= 0)
-    throw InferError(std::string("the bundle's preprocessing has no usable ") + element + " " + key);
+// The largest value the element's table declares for `key`: a recorded value above it could
+// not be set as a property, and casting it to unsigned would overflow.
+double declared_maximum(const params::TableDeclaration& table, const char* key) {
+  const params::Declaration* d = table.find(key);
+  return d ? d->maximum : 0;
+}
+
+double number(const json& params, const char* key, const params::TableDeclaration& table) {
+  if (!params.contains(key) || !params[key].is_number() || !(params[key].get<double>() > 0) ||
+      params[key].get<double>() > declared_maximum(table, key))
+    throw InferError(std::string("the bundle's preprocessing has no usable ") + table.element + " " + key);
   return params[key].get<double>();
+}
+
+// A recorded frame count, 0 when absent.
+unsigned frames(const json& params, const char* key) {
+  if (!params.contains(key)) return 0;
+  const json& v = params[key];
+  if (!v.is_number() || !(v.get<double>() >= 0) ||
+      v.get<double>() > declared_maximum(image::specresize_parameters(), key))
+    throw InferError(std::string("the bundle's preprocessing has no usable specresize ") + key);
+  return unsigned(v.get<double>());
 }
 
 // The recorded parameters that change the images and that the element takes
@@ -71,8 +89,8 @@ PipelinePlan plan_pipeline(const json& preprocessing, const PlanOptions& options
   const json& mel = preprocessing[kMelspecParams];
   const json& spec = preprocessing[kSpecresizeParams];
   PipelinePlan plan;
-  plan.sample_rate = unsigned(number(mel, kSampleRate, "melspec"));
-  plan.frame_seconds = number(mel, kHopLength, "melspec") / plan.sample_rate;
+  plan.sample_rate = unsigned(number(mel, kSampleRate, dsp::melspec_parameters()));
+  plan.frame_seconds = number(mel, kHopLength, dsp::melspec_parameters()) / plan.sample_rate;
   plan.melspec = properties(mel, dsp::melspec_parameters());
   // Live: frames leave melspec in small buffers, so a window is not held back by a 0.7 s batch of frames.
   if (options.live) plan.melspec.emplace_back(kFramesPerBuffer, std::to_string(kLiveFramesPerBuffer));
@@ -83,9 +101,13 @@ PipelinePlan plan_pipeline(const json& preprocessing, const PlanOptions& options
       if (spec.contains(key)) plan.specresize.emplace_back(key, property_text(spec[key]));
   }
 
-  const unsigned trained_window = spec.contains(kWindowFrames) ? unsigned(spec[kWindowFrames].get<double>()) : 0;
-  const unsigned trained_max = spec.contains(kMaxFrames) ? unsigned(spec[kMaxFrames].get<double>()) : 0;
-  const unsigned hop = unsigned(std::max(1.0, std::round(options.hop_seconds / plan.frame_seconds)));
+  const unsigned trained_window = frames(spec, kWindowFrames);
+  const unsigned trained_max = frames(spec, kMaxFrames);
+  const double hop_frames = std::max(1.0, std::round(options.hop_seconds / plan.frame_seconds));
+  if (!(hop_frames <= declared_maximum(image::specresize_parameters(), kHopFrames)))
+    throw InferError("a hop of " + property_text(options.hop_seconds) + " s is " + property_text(hop_frames) +
+                     " frames, more than specresize's hop-frames allows");
+  const unsigned hop = unsigned(hop_frames);
   if (trained_window > 0) {
     plan.window_frames = trained_window;
     plan.hop_frames = hop;

@@ -121,6 +121,33 @@ TEST(PipelinePlan, MissingPreprocessingIsAnError) {
   }
 }
 
+// Values no element could take (found by the fuzzer: 2.7e91 window frames were cast to unsigned,
+// which is undefined behaviour) are InferErrors naming the parameter.
+TEST(PipelinePlan, ValuesBeyondWhatTheElementsDeclareAreErrorsNamingThem) {
+  const std::pair<const char*, const char*> cases[] = {{"genre/melspec-params", "sample-rate"},
+                                                       {"genre/melspec-params", "hop-length"},
+                                                       {"genre/specresize-params", "window-frames"},
+                                                       {"genre/specresize-params", "max-frames"}};
+  for (const auto& [record, key] : cases) {
+    for (const json& bad : {json(2.7e91), json(-3), json("129")}) {
+      json p = preprocessing(129, 0);
+      p[record][key] = bad;
+      try {
+        plan_pipeline(p, PlanOptions{});
+        ADD_FAILURE() << key << "=" << bad.dump() << " was planned";
+      } catch (const InferError& e) {
+        EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+      }
+    }
+  }
+  try {
+    plan_pipeline(preprocessing(129, 0), PlanOptions{1e300, false});
+    ADD_FAILURE() << "a hop of 1e300 s was planned";
+  } catch (const InferError& e) {
+    EXPECT_NE(std::string(e.what()).find("hop-frames"), std::string::npos) << e.what();
+  }
+}
+
 TEST(PipelinePlan, PropertyTextKeepsEveryDigit) {
   EXPECT_EQ(property_text(json(0.1)), "0.10000000000000001");
   EXPECT_EQ(property_text(json(2048)), "2048");
