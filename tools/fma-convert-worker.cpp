@@ -1,5 +1,6 @@
 #include "fma-convert-worker.h"
 
+#include "base/errno_text.h"
 #include "fma/sha1.h"
 #include "pipeline/audio_pads.h"
 #include "pipeline/message_text.h"
@@ -172,7 +173,7 @@ GstPadProbeReturn ConvertWorker::on_middle_input(GstPad*, GstPadProbeInfo* info,
 TrackResult ConvertWorker::precheck(const genre::fma::WorkItem& item) const {
   struct stat st {};
   if (::stat(item.path.c_str(), &st) != 0)
-    return {Outcome::kFailed, "missing", std::string("cannot open audio file: ") + std::strerror(errno)};
+    return {Outcome::kFailed, "missing", "cannot open audio file: " + genre::errno_text(errno)};
   if (!S_ISREG(st.st_mode)) return {Outcome::kFailed, "missing", "not a regular file"};
   if (st.st_size == 0) return {Outcome::kFailed, "zero-byte", "the audio file is empty"};
   if (config_.checksums) {

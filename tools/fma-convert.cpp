@@ -4,6 +4,7 @@
 // splittable over cluster jobs that share one dataset directory.
 #include "fma-convert-worker.h"
 #include "base/atomic_file.h"
+#include "base/errno_text.h"
 #include "fma/conversion.h"
 #include "fma/dataset_plan.h"
 #include "fma/folder_plan.h"
@@ -22,7 +23,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -322,7 +322,7 @@ void check_output_dir(const std::string& out) {
   if (ec) throw std::runtime_error("cannot create --out " + out + ": " + ec.message());
   const std::string probe = (fs::path(out) / (".write-test." + std::to_string(::getpid()))).string();
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write in --out " + out + ": " + std::strerror(errno));
+  if (fd < 0) throw std::runtime_error("cannot write in --out " + out + ": " + genre::errno_text(errno));
   ::close(fd);
   ::unlink(probe.c_str());
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/errno_text.h"
+#include "base/file_sync.h"
 #include "tags/file_reader.h"
 #include "tags/tag_error.h"
 #include "tags/write_hooks.h"
@@ -54,11 +55,6 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::st
     data += n;
     size -= static_cast<std::size_t>(n);
   }
-}
-
-void fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() >= 0) ::fsync(fd.get());  // best effort: some file systems refuse directory fsync
 }
 
 void fsync_or_throw(int fd, const std::string& display, const std::string& what) {
