@@ -44,6 +44,7 @@ json BundleInfo::to_json() const {
           {"manifest_sha256", manifest_sha256},
           {"training", training}};
   if (inference_hop_seconds > 0) j["inference"] = {{"hop_seconds", inference_hop_seconds}};
+  if (tree.fine_classes() > 0) j["genre_tree"] = tree.to_json();
   return j;
 }
 
@@ -86,6 +87,14 @@ BundleInfo BundleInfo::from_json(const json& j, const std::string& origin) {
     throw BundleError(e.what());
   }
   if (info.target_classes().empty()) throw BundleError(origin + ": bundle has no " + info.target + " classes");
+  std::vector<int> fine_to_macro;
+  for (const shard::ClassEntry& c : info.classes.fine) fine_to_macro.push_back(c.macro);
+  try {
+    info.tree = taxonomy::GenreTree::from_json(j.value("genre_tree", json()), fine_to_macro,
+                                               static_cast<int>(info.classes.macro.size()), origin);
+  } catch (const std::invalid_argument& e) {
+    throw BundleError(e.what());
+  }
   info.preprocessing = require(j, "preprocessing", origin);
   if (!info.preprocessing.is_object()) throw BundleError(origin + ": bundle 'preprocessing' is not an object");
   const json digest = j.value("manifest_sha256", json(""));

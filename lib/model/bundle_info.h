@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "shard/manifest.h"
+#include "taxonomy/genre_tree.h"
 
 namespace genre::model {
 
@@ -36,6 +37,9 @@ struct BundleInfo {
   // Sliding-window models: seconds between window starts when classifying (the track verdict is
   // the mean over overlapping windows); genre-classify's default. 0 = not recorded (1 s).
   double inference_hop_seconds = 0;
+  // The fine classes' tree (bundle.json "genre_tree": {"fine_parent": [...]}; a bundle without it
+  // gets the two-level tree of its class lists): the costs of --decode crm.
+  taxonomy::GenreTree tree;
 
   const std::vector<shard::ClassEntry>& target_classes() const;
   nlohmann::json to_json() const;

@@ -14,6 +14,7 @@
 #include "report/confusion_csv.h"
 #include "report/confusion_png.h"
 #include "report/grouping.h"
+#include "report/hierarchy_metrics.h"
 #include "report/learning_curves_png.h"
 #include "report/markdown.h"
 #include "report/metrics.h"
@@ -74,6 +75,31 @@ json level_report(const std::vector<float>& probs, const std::vector<int64_t>& l
   if (windowed) markdown += "Per window: top-1 " + report::format_percent(m.top1) + ", " + std::to_string(n) + " windows.\n\n";
   j["confusion_png"] = stem + ".png";
   j["confusion_csv"] = stem + ".csv";
+  return j;
+}
+
+// The genre tree's view of the fine verdicts (arg max and CRM), at the headline level: per track
+// (mean of its windows' probabilities) when windowed. The macro verdict is the macro head's where
+// the model has one, else the fine probabilities summed per macrogenre.
+json hierarchy_block(const Evaluation& ev, bool macro_head, const std::vector<int64_t>& labels,
+                     const std::vector<std::string>& tracks, bool windowed, const taxonomy::GenreTree& tree,
+                     const std::string& title, std::string& markdown) {
+  const int64_t n = static_cast<int64_t>(labels.size()), fine = tree.fine_classes(), macro = tree.macro_classes();
+  std::vector<float> fine_probs = ev.probs.back(), macro_probs = macro_head ? ev.probs.front() : std::vector<float>();
+  std::vector<int64_t> level_labels = labels;
+  if (windowed) {
+    report::Grouped g = report::mean_by_group(fine_probs.data(), n, fine, labels.data(), tracks);
+    if (macro_head) macro_probs = report::mean_by_group(macro_probs.data(), n, macro, labels.data(), tracks).probs;
+    fine_probs = std::move(g.probs);
+    level_labels = std::move(g.labels);
+  }
+  const report::HierarchyReport r =
+      report::hierarchy_report(fine_probs.data(), macro_head ? macro_probs.data() : nullptr,
+                               static_cast<int64_t>(level_labels.size()), tree, level_labels.data());
+  markdown += report::markdown_hierarchy(r, title + (windowed ? " (per track)" : ""));
+  json j = report::to_json(r);
+  j["level"] = windowed ? "track" : "sample";
+  j["macro_verdict"] = macro_head ? "macro head" : "fine probabilities summed per macrogenre";
   return j;
 }
 
@@ -224,6 +250,7 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
                                 macro_stem, title + ": macrogenres", md, writes_files_);
       j["macro"]["source"] = target == "multitask" ? "macro head" : "fine probabilities summed per macrogenre";
     }
+    j["hierarchy"] = hierarchy_block(ev, target == "multitask", fine, tracks, windowed, data_.tree, title, md);
   }
   j["loss"] = ev.loss;
   j["markdown"] = md;
@@ -260,6 +287,7 @@ void RegimeRunner::save_model_bundle(model::BuiltModel& built, const std::string
                                              {"mean", values("band_mean")}, {"std", values("band_std")}};
   }
   info.inference_hop_seconds = data_.window_hop_seconds;
+  info.tree = data_.tree;
   model::save_bundle(module, info, path);
 }
 

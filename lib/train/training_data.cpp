@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "digest/digest.h"
+#include "fma/genres.h"
 #include "infer/preprocessing_check.h"
 #include "shard/shard_error.h"
 #include "train/clip_length.h"
@@ -20,6 +21,19 @@ double window_hop_seconds(const nlohmann::json& preprocessing) {
   const double rate = mel.value("sample-rate", 0.0), hop_length = mel.value("hop-length", 0.0);
   if (window <= 0 || rate <= 0 || hop_length <= 0) return 0;
   return (hop > 0 ? hop : window) * hop_length / rate;
+}
+
+taxonomy::GenreTree tree_of(const shard::ClassLists& classes) {
+  std::vector<int> fma_ids, fine_to_macro;
+  for (const shard::ClassEntry& c : classes.fine) {
+    fma_ids.push_back(c.fma_genre_id);
+    fine_to_macro.push_back(c.macro);
+  }
+  std::vector<std::pair<int, int>> fma_parent;
+  const fma::GenreTable fma_genres = fma::GenreTable::builtin();
+  for (const auto& [id, g] : fma_genres.all()) fma_parent.emplace_back(id, g.parent);
+  return taxonomy::GenreTree(fine_to_macro, taxonomy::fine_parents_from_fma(fma_ids, fine_to_macro, fma_parent),
+                             static_cast<int>(classes.macro.size()));
 }
 
 }  // namespace
@@ -39,6 +53,11 @@ TrainingData open_training_data(const std::string& dir, const std::vector<std::s
   const shard::Manifest& m = data.reader->manifest();
   if (!m.has_classes) throw std::runtime_error(manifest_path + ": the dataset has no class lists (no taxonomy)");
   data.classes = m.classes;
+  try {
+    data.tree = tree_of(data.classes);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(manifest_path + ": " + e.what());
+  }
   if (m.sample_shape.size() != 3)
     throw std::runtime_error(manifest_path + ": samples must be [C, H, W] images (specresize output), not a tensor of " +
                              std::to_string(m.sample_shape.size()) + " dimensions");

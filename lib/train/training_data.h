@@ -11,6 +11,7 @@
 
 #include "loader/sample_table.h"
 #include "shard/dataset_reader.h"
+#include "taxonomy/genre_tree.h"
 
 namespace genre::train {
 
@@ -19,6 +20,10 @@ struct TrainingData {
   std::unique_ptr<shard::DatasetReader> reader;
   std::unique_ptr<loader::SampleTable> table;
   shard::ClassLists classes;
+  // The fine classes' tree: macrogenres, and FMA's parent links between fine classes of one
+  // macrogenre (FMA's official genres.csv, built in): the costs of the hierarchy-aware loss,
+  // the reports' mistake distance and CRM decoding.
+  taxonomy::GenreTree tree;
   std::vector<int64_t> input_shape;  // [C, H, W]
   nlohmann::json preprocessing;      // the one parameter set every sample was made with
   double window_hop_seconds = 0;     // sliding windows: seconds between window starts; 0 = whole clips

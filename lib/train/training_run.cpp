@@ -89,6 +89,43 @@ json mean_std(const std::vector<double>& values) {
 
 std::string pct(double v) { return std::isfinite(v) ? report::format_percent(v) : "n/a"; }
 
+// mean_std over the folds where the figure is defined (a fold without mistakes has no mistake distance).
+json mean_std_defined(const std::vector<double>& values) {
+  std::vector<double> defined;
+  for (double v : values)
+    if (std::isfinite(v)) defined.push_back(v);
+  return defined.empty() ? json{{"mean", nullptr}, {"std", nullptr}, {"values", values}} : mean_std(defined);
+}
+
+// The folds' "hierarchy" blocks (regime_runner's test report) as mean ± std per decoding.
+json cv_hierarchy(const json& fold_reports) {
+  json out;
+  std::vector<double> changed;
+  for (const json& r : fold_reports) changed.push_back(number_at(r, {"held_out", "hierarchy", "crm_changed"}));
+  out["crm_changed"] = mean_std_defined(changed);
+  for (const char* decoding : {"argmax", "crm"})
+    for (const char* key : {"top1", "mean_mistake_distance", "mean_distance", "level_agreement"}) {
+      std::vector<double> values;
+      for (const json& r : fold_reports) values.push_back(number_at(r, {"held_out", "hierarchy", decoding, key}));
+      out[decoding][key] = mean_std_defined(values);
+    }
+  return out;
+}
+
+std::string cv_hierarchy_markdown(const json& h) {
+  auto ms = [](const json& j, bool percent) {
+    if (!j["mean"].is_number()) return std::string("n/a");
+    const double mean = j["mean"].get<double>(), sd = j["std"].get<double>();
+    return percent ? pct(mean) + " ± " + pct(sd) : report::format_fixed(mean, 2) + " ± " + report::format_fixed(sd, 2);
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, key] : {std::pair<const char*, const char*>{"arg max", "argmax"}, {"CRM", "crm"}})
+    rows.push_back({name, ms(h[key]["top1"], true), ms(h[key]["mean_mistake_distance"], false),
+                    ms(h[key]["level_agreement"], true)});
+  return "Genre tree (mean ± std over folds; CRM changed " + ms(h["crm_changed"], true) + " of the verdicts):\n\n" +
+         report::markdown_table({"decoding", "fine top-1", "mean distance of mistakes", "levels agree"}, rows);
+}
+
 json run_compare(const TrainConfig& c, const TrainingData& data, RegimeRunner& runner, const SampleSplits& splits,
                  const std::string& dir, const std::string& label, std::string& md, json& history) {
   json out;
@@ -218,6 +255,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
                     {"group", loader::fold_group_name(group)},
                     {"fine", {{"top1", mean_std(top1)}, {"track_top1", mean_std(track_top1)}, {"macro_f1", mean_std(f1)}}},
                     {"macro", {{"top1", mean_std(macro_top1)}}},
+                    {"hierarchy", cv_hierarchy(fold_reports)},
                     {"per_fold", fold_reports}};
     std::vector<std::vector<std::string>> rows;
     for (size_t k = 0; k < folds.size(); ++k)
@@ -230,6 +268,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
     md += "## " + std::to_string(c.cv) + "-fold cross-validation (train+val, " + grouping +
           ", stratified; test untouched)\n\n" +
           report::markdown_table({"fold", "fine top-1", "fine top-1 per track", "fine macro-F1", "macro top-1"}, rows) +
+          "\n" + cv_hierarchy_markdown(report["cv"]["hierarchy"]) +
           "\nEach fold: [folds/fold-N/report.md](folds/fold-1/report.md).\n";
   } else {
     const json r = run_one(splits_for_run(data, c, progress), c.out, "", "test");
