@@ -135,6 +135,13 @@ DatasetPlan build_folder_plan(const std::vector<LabelledFile>& files, const Genr
 
   std::set<std::string> labels;
   for (const auto& f : files) labels.insert(f.label);
+  // One label is a dataset no classifier can learn from, and almost always a root one level too
+  // high (gtzan/ instead of gtzan/genres_original/): refused, not converted into a model that
+  // answers that one genre with 100 % accuracy.
+  if (labels.size() < 2)
+    throw std::runtime_error("every file has the label \"" + *labels.begin() + "\": a genre dataset needs two or more "
+                             "labels (with --folders the labels are the first folder level under the root: if the "
+                             "genre folders are inside \"" + *labels.begin() + "\", pass that folder)");
   if (map) {
     std::string missing;
     for (const auto& l : labels)

@@ -53,6 +53,9 @@ TrainingData open_training_data(const std::string& dir, const std::vector<std::s
   const shard::Manifest& m = data.reader->manifest();
   if (!m.has_classes) throw std::runtime_error(manifest_path + ": the dataset has no class lists (no taxonomy)");
   data.classes = m.classes;
+  if (data.classes.fine.size() < 2)
+    throw std::runtime_error(manifest_path + ": the dataset has " + std::to_string(data.classes.fine.size()) +
+                             " genre; a classifier needs two or more");
   try {
     data.tree = tree_of(data.classes);
   } catch (const std::invalid_argument& e) {

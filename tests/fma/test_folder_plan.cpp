@@ -226,3 +226,14 @@ TEST(FolderPlan, ArtistGroupsNeverSpanTwoSplits) {
   o.split_group = SplitGroup::Album;
   EXPECT_THROW(build_folder_plan(files, nullptr, nullptr, o), std::invalid_argument);
 }
+
+TEST(FolderPlan, OneLabelIsAnErrorNamingTheFolderToPass) {
+  // gtzan/ instead of gtzan/genres_original/: every file under the one folder "genres_original".
+  const std::string e = error_of([&] {
+    build_folder_plan(files_of({{"genres_original/rock/a.wav", "genres_original"},
+                                {"genres_original/jazz/b.wav", "genres_original"}}),
+                      nullptr, nullptr, {});
+  });
+  EXPECT_NE(e.find("every file has the label \"genres_original\""), std::string::npos) << e;
+  EXPECT_NE(e.find("pass that folder"), std::string::npos) << e;
+}

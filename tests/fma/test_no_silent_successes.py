@@ -158,6 +158,22 @@ class NoSilentSuccesses(unittest.TestCase):
         for line in lines:
             self.assertTrue(line.startswith(tool + ": "), line)
 
+    def test_a_root_one_level_too_high_is_refused_not_a_one_genre_dataset(self):
+        # gtzan/ instead of gtzan/genres_original/: every file would get the label
+        # "genres_original", and a one-class model scores 100 %.
+        root = os.path.join(self.tmp.name, "gtzan")
+        for genre in ("blues", "rock"):
+            for i in range(3):
+                write_wav(os.path.join(root, "genres_original", genre, f"{genre}{i}.wav"), 0.3, 300 + 40 * i)
+        out = os.path.join(self.tmp.name, "one-label-out")
+        p = run(CONVERT, "--folders", root, "--out", out)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn('every file has the label "genres_original"', p.stderr)
+        self.assertIn("pass that folder", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "manifest.json")))
+        p = run(CONVERT, "--folders", os.path.join(root, "genres_original"), "--out", out, "--dry-run")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_control_characters_in_names_are_escaped_in_text_output(self):  # item 12
         root = os.path.join(self.tmp.name, "ctl-tree")
         for i in range(12):
