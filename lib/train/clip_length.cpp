@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "image/specresize_parameters.h"
 #include "infer/preprocessing_check.h"
 
 namespace genre::train {
@@ -35,9 +36,9 @@ void record_trained_clip_length(nlohmann::json& preprocessing, const shard::Data
   if (!preprocessing.is_object() || !preprocessing.contains(infer::kSpecresizeParams)) return;
   nlohmann::json& spec = preprocessing[infer::kSpecresizeParams];
   if (!spec.is_object()) return;
-  for (const char* span : {"window-frames", "max-frames"})  // windows, or clips already cut to a length
+  for (const char* span : {image::specresize_param::kWindowFrames, image::specresize_param::kMaxFrames})  // windows, or clips already cut to a length
     if (spec.contains(span) && spec[span].is_number() && spec[span].get<double>() > 0) return;
-  if (const unsigned clip = median_clip_frames(reader, "train"); clip > 0) spec["max-frames"] = clip;
+  if (const unsigned clip = median_clip_frames(reader, "train"); clip > 0) spec[image::specresize_param::kMaxFrames] = clip;
 }
 
 }  // namespace genre::train

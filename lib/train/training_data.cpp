@@ -4,7 +4,9 @@
 #include <stdexcept>
 
 #include "digest/digest.h"
+#include "dsp/melspec_parameters.h"
 #include "fma/genres.h"
+#include "image/specresize_parameters.h"
 #include "infer/preprocessing_check.h"
 #include "shard/shard_error.h"
 #include "train/clip_length.h"
@@ -17,8 +19,10 @@ namespace {
 double window_hop_seconds(const nlohmann::json& preprocessing) {
   const nlohmann::json mel = preprocessing.value(infer::kMelspecParams, nlohmann::json::object());
   const nlohmann::json spec = preprocessing.value(infer::kSpecresizeParams, nlohmann::json::object());
-  const double window = spec.value("window-frames", 0.0), hop = spec.value("hop-frames", 0.0);
-  const double rate = mel.value("sample-rate", 0.0), hop_length = mel.value("hop-length", 0.0);
+  const double window = spec.value(image::specresize_param::kWindowFrames, 0.0);
+  const double hop = spec.value(image::specresize_param::kHopFrames, 0.0);
+  const double rate = mel.value(dsp::melspec_param::kSampleRate, 0.0);
+  const double hop_length = mel.value(dsp::melspec_param::kHopLength, 0.0);
   if (window <= 0 || rate <= 0 || hop_length <= 0) return 0;
   return (hop > 0 ? hop : window) * hop_length / rate;
 }
