@@ -8,7 +8,10 @@ namespace genre::taxonomy {
 
 namespace {
 
-// Node ids: fine classes 0..F-1, macro classes F..F+M-1, the root F+M.
+// Node ids: fine classes 0..F-1, macro classes F..F+M-1, the root F+M, then a group of its own
+// for each top fine class without a macrogenre (F+M+1+f): such a class is as far from every other
+// macrogenre's genres as they are from each other, not nearer to all of them (which would make it
+// conditional-risk decoding's safe answer whenever a model is unsure).
 struct Nodes {
   std::vector<int> parent, depth;
 };
@@ -16,12 +19,12 @@ struct Nodes {
 Nodes build_nodes(const std::vector<int>& fine_to_macro, const std::vector<int>& fine_parent, int macro_classes) {
   const int fine = static_cast<int>(fine_to_macro.size()), root = fine + macro_classes;
   Nodes n;
-  n.parent.assign(static_cast<size_t>(root) + 1, -1);
-  for (int m = 0; m < macro_classes; ++m) n.parent[static_cast<size_t>(fine + m)] = root;
+  n.parent.assign(static_cast<size_t>(root + 1 + fine), root);
+  n.parent[static_cast<size_t>(root)] = -1;
   for (int f = 0; f < fine; ++f) {
     const int p = fine_parent.empty() ? -1 : fine_parent[static_cast<size_t>(f)];
     const int macro = fine_to_macro[static_cast<size_t>(f)];
-    n.parent[static_cast<size_t>(f)] = p >= 0 ? p : macro >= 0 ? fine + macro : root;
+    n.parent[static_cast<size_t>(f)] = p >= 0 ? p : macro >= 0 ? fine + macro : root + 1 + f;
   }
   n.depth.assign(n.parent.size(), -1);
   n.depth[static_cast<size_t>(root)] = 0;

@@ -3,8 +3,8 @@
 //   root -> macrogenre -> fine genre [-> fine genre ...]
 //
 // A fine class hangs under another fine class when that class is its nearest FMA ancestor in the
-// same macrogenre (Indie-Rock under Rock), else under its macrogenre, else (no macrogenre) under
-// the root. The cost of answering b for a track of class a is the number of edges between them:
+// same macrogenre (Indie-Rock under Rock), else under its macrogenre; a class without a
+// macrogenre is a group of its own under the root. The cost of answering b for a track of class a is the number of edges between them:
 // 0 for the right class, 1 for a parent or child, 2 for siblings, ... and the most for genres of
 // different macrogenres. Used by the hierarchy-aware loss (genre-train --loss tree), the
 // conditional-risk decoding (genre-classify --decode crm, genreclassify decoding=crm) and the

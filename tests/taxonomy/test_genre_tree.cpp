@@ -21,7 +21,8 @@ TEST(GenreTree, DistancesCountTheEdgesBetweenTwoGenres) {
   EXPECT_EQ(t.distance(0, 3), 2);  // siblings under the macrogenre
   EXPECT_EQ(t.distance(1, 3), 3);  // cousins in one macrogenre
   EXPECT_EQ(t.distance(1, 4), 5);  // other macrogenres: up to the root and down
-  EXPECT_EQ(t.distance(4, 5), 3);  // a genre without a macrogenre hangs under the root
+  EXPECT_EQ(t.distance(4, 5), 4);  // a genre without a macrogenre is a group of its own
+  EXPECT_EQ(t.distance(1, 5), 5);
   EXPECT_EQ(t.distance(4, 1), t.distance(1, 4));
   EXPECT_EQ(t.max_distance(), 5);
 }

@@ -169,6 +169,19 @@ class GenreTrainTest(unittest.TestCase):
             self.assertGreaterEqual(cv["fine"][key]["mean"], 0.0)
             self.assertLessEqual(cv["fine"][key]["mean"], 1.0)
             self.assertGreaterEqual(cv["fine"][key]["std"], 0.0)
+        # The genre tree's figures: per track (windows), so the arg max's top-1 is the track top-1;
+        # CRM's macro verdict is its fine verdict's, so its levels always agree.
+        tree = cv["hierarchy"]
+        self.assertEqual(tree["argmax"]["top1"]["values"], cv["fine"]["track_top1"]["values"])
+        for k in range(3):
+            fold = cv["per_fold"][k]["held_out"]["hierarchy"]
+            self.assertEqual(fold["level"], "track")
+            self.assertIn(fold["crm"]["level_agreement"], (1.0, None))  # None: no verdict has a macrogenre
+            self.assertEqual(sum(fold["crm"]["distance_histogram"]), fold["crm"]["samples"])
+            self.assertGreaterEqual(fold["crm_changed"], 0.0)
+        self.assertIn("Genre tree (mean ± std over folds", open(os.path.join(out, "report.md")).read())
+        bundle = json.loads(torch.jit.load(os.path.join(out, "folds", "fold-1", "model.pt")).bundle_json)
+        self.assertEqual(len(bundle["genre_tree"]["fine_parent"]), len(bundle["classes"]["fine"]))
         # Held-out tracks: disjoint, together exactly train+val, never test; each fold's
         # train/val/held-out disjoint; per class the folds differ by at most one track.
         table = {}
