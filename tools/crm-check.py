@@ -73,16 +73,33 @@ def crm(p, dist):
     return best, second - risks[best]
 
 
-def track_means(predictions, classes):
-    sums, counts, labels = defaultdict(lambda: [0.0] * len(classes)), defaultdict(int), {}
+def read_predictions(predictions, classes):
+    """[(track id, label, probabilities)] per window (sample)."""
     with open(predictions, newline="") as f:
-        for row in csv.DictReader(f):
-            t = row["track_id"]
-            for k, name in enumerate(classes):
-                sums[t][k] += float(row[name])
-            counts[t] += 1
-            labels[t] = int(row["label"])
+        return [(row["track_id"], int(row["label"]), [float(row[name]) for name in classes])
+                for row in csv.DictReader(f)]
+
+
+def track_means(windows, classes):
+    sums, counts, labels = defaultdict(lambda: [0.0] * len(classes)), defaultdict(int), {}
+    for t, label, p in windows:
+        sums[t] = [a + b for a, b in zip(sums[t], p)]
+        counts[t] += 1
+        labels[t] = label
     return {t: [v / counts[t] for v in s] for t, s in sums.items()}, labels
+
+
+def figures(items, dist):
+    """argmax vs crm over [(label, probabilities)]: top-1, crm_changed, mean mistake distances."""
+    out = {"samples": len(items)}
+    verdicts = {"argmax": [max(range(len(p)), key=lambda k: (p[k], -k)) for _, p in items],
+                "crm": [crm(p, dist)[0] for _, p in items]}
+    for name, v in verdicts.items():
+        wrong = [dist[label][x] for (label, _), x in zip(items, v) if x != label]
+        out[name + "_top1"] = sum(x == label for (label, _), x in zip(items, v)) / len(items)
+        out[name + "_mean_mistake_distance"] = sum(wrong) / len(wrong) if wrong else None
+    out["crm_changed"] = sum(a != c for a, c in zip(verdicts["argmax"], verdicts["crm"])) / len(items)
+    return out
 
 
 def track_sources(dataset, tracks):
@@ -121,25 +138,16 @@ def main():
     bundle = bundle_json(model)
     classes = [c["name"] for c in bundle["classes"]["fine"]]
     dist = tree_distances(bundle)
-    means, labels = track_means(os.path.join(a.run, "predictions.csv"), classes)
+    windows = read_predictions(os.path.join(a.run, "predictions.csv"), classes)
+    means, labels = track_means(windows, classes)
     tracks = sorted(means)
     argmax = {t: max(range(len(classes)), key=lambda k: (means[t][k], -k)) for t in tracks}
     decoded = {t: crm(means[t], dist) for t in tracks}
     ok = True
-
-    def rate(hits):
-        return sum(hits) / len(hits)
-
-    figures = {"tracks": len(tracks),
-               "argmax_top1": rate([argmax[t] == labels[t] for t in tracks]),
-               "crm_top1": rate([decoded[t][0] == labels[t] for t in tracks]),
-               "crm_changed": rate([decoded[t][0] != argmax[t] for t in tracks])}
-    for name in ("argmax", "crm"):
-        wrong = [t for t in tracks if (argmax[t] if name == "argmax" else decoded[t][0]) != labels[t]]
-        figures[name + "_mean_mistake_distance"] = (
-            sum(dist[labels[t]][argmax[t] if name == "argmax" else decoded[t][0]] for t in wrong) / len(wrong)
-            if wrong else None)
-    print("from predictions.csv:", json.dumps(figures))
+    track_figures = figures([(labels[t], means[t]) for t in tracks], dist)
+    print("per track, from predictions.csv:", json.dumps(track_figures))
+    print("per window (decoded alone, as smoothing=none does live):",
+          json.dumps(figures([(label, p) for _, label, p in windows], dist)))
     report = json.load(open(os.path.join(a.run, "report.json")))
     block = next((report[k]["hierarchy"] for k in ("test", "held_out") if "hierarchy" in report.get(k, {})), None)
     if block is None:
@@ -150,9 +158,9 @@ def main():
                              ("crm_changed", block["crm_changed"]),
                              ("argmax_mean_mistake_distance", block["argmax"]["mean_mistake_distance"]),
                              ("crm_mean_mistake_distance", block["crm"]["mean_mistake_distance"])]:
-            same = (theirs is None and figures[mine] is None) or (
-                theirs is not None and figures[mine] is not None and abs(theirs - figures[mine]) < 1e-6)
-            print(f"report {mine}: {theirs} {'==' if same else '!='} {figures[mine]}")
+            own = track_figures[mine]
+            same = (theirs is None and own is None) or (theirs is not None and own is not None and abs(theirs - own) < 1e-6)
+            print(f"report {mine}: {theirs} {'==' if same else '!='} {own}")
             ok &= same
 
     chosen = tracks[: a.limit] if a.limit else tracks
