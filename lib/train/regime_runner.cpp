@@ -370,7 +370,6 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
   md += fine_report["markdown"].get<std::string>();
   test["fine"] = fine_report["fine"];
   if (fine_report.contains("macro")) test[two_stage ? "macro_from_fine" : "macro"] = fine_report["macro"];
-  if (fine_report.contains("hierarchy")) test["hierarchy"] = fine_report["hierarchy"];
   out.report = {{test_split, test}, {"regime", regime}, {"model", config_.model}, {"bundle", "model.pt"}};
   if (!writes_files_) return out;
   save_model_bundle(final_model, regime, out.history, dir + "/model.pt");
