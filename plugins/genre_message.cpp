@@ -114,7 +114,8 @@ bool read_macro(const GstStructure* s, const char* name_field, const char* score
 // top, macro, verdict, verdict_macro, decoding, confident, skipped.
 GenreMessage GenreMessage::for_window(const infer::WindowResult& r, const MessageTimes& t, guint64 window,
                                       guint64 skipped) {
-  return {t, false, false, window, 0, 0, r.top, r.macro, r.verdict, r.verdict_macro, r.decoding, r.confident, skipped};
+  return {t, false, false, window, 0, 0, r.top, r.macro, r.verdict, r.verdict_macro,
+          r.decoding, r.confident, skipped};
 }
 
 GenreMessage GenreMessage::for_silent_window(const MessageTimes& t, guint64 window, guint64 skipped,
@@ -161,7 +162,8 @@ std::optional<GenreMessage> GenreMessage::parse(const GstStructure* s) {
                   read_ranked(s, &m.top) && read_macro(s, "macrogenre", "macrogenre-score", &m.macro) &&
                   read(s, "verdict", &m.verdict.name) && read(s, "verdict-score", &m.verdict.score) &&
                   read_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", &m.verdict_macro) &&
-                  read(s, "decoding", &m.decoding) && read(s, "confident", &m.confident) && read(s, "skipped", &m.skipped);
+                  read(s, "decoding", &m.decoding) && read(s, "confident", &m.confident) &&
+                  read(s, "skipped", &m.skipped);
   if (!ok) return std::nullopt;
   return m;
 }

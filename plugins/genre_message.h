@@ -38,7 +38,7 @@ struct GenreMessage {
   std::optional<infer::RankedClass> macro;
   infer::RankedClass verdict;  // name and score; "" and 0 when silent
   std::optional<infer::RankedClass> verdict_macro;
-  infer::Decoding decoding = infer::Decoding::Argmax;  // how the verdicts and macrogenres were made
+  infer::Decoding decoding = infer::Decoding::Argmax;  // how verdict and verdict_macro were made
   bool confident = false;
   guint64 skipped = 0;  // windows lost in front of the element (gaps in the window index)
 

@@ -16,8 +16,8 @@
  * spectrum's): timestamp, stream-time, running-time, duration, window, the
  * top-k labels, scores and fma-ids (arrays), macrogenre and macrogenre-score,
  * the smoothed running verdict (verdict, verdict-score, verdict-macrogenre,
- * verdict-macrogenre-score, decoding, confident), skipped, silent=FALSE, final=FALSE. At
- * EOS a final `genre` message holds the whole-stream verdict (the mean of every
+ * verdict-macrogenre-score, decoding, confident), skipped, silent=FALSE,
+ * final=FALSE. At EOS a final `genre` message holds the whole-stream verdict (the mean of every
  * window's probabilities), final=TRUE, windows and silent-windows. A
  * GST_TAG_GENRE tag event goes downstream whenever the confident verdict
  * changes and at EOS. Applications read the message with genre::GenreMessage
@@ -33,9 +33,9 @@
  * decodes the messages' verdict and verdict-macrogenre (running and
  * whole-stream) and the tags; labels, scores and macrogenre stay the
  * probability ranking, the GenreScoresMeta too, and the verdict's score is
- * its probability. A multi-label bundle
- * (independent sigmoid scores, no distribution over exclusive genres) refuses
- * crm with an error; on a macro-target bundle crm is the arg max.
+ * its probability. A multi-label bundle (independent sigmoid scores, no
+ * distribution over exclusive genres) refuses crm with an error; on a
+ * macro-target bundle crm is the arg max.
  *
  * Silence is not a genre: a window whose loudest mel value (GenreWindowMeta
  * level_db, measured by specresize before any normalisation) is below
@@ -490,7 +490,8 @@ static GstFlowReturn finish_window(GstGenreClassify* self, const Settings& s, He
   if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && GST_CLOCK_TIME_IS_VALID(t.duration)) st.last_end = t.timestamp + t.duration;
   if (h.silent) {
     st.tracker->add_silent();
-    if (s.post_messages) post(self, GenreMessage::for_silent_window(t, window, skipped_count(self), st.tracker->options().decoding));
+    if (s.post_messages)
+      post(self, GenreMessage::for_silent_window(t, window, skipped_count(self), st.tracker->options().decoding));
     *out = buf;
     return GST_FLOW_OK;
   }
@@ -558,7 +559,8 @@ static void finish_stream(GstGenreClassify* self) {
     t.duration = st.last_end - st.first_pts;
   if (s.post_messages)
     post(self, verdict ? GenreMessage::for_stream(*verdict, t, skipped_count(self))
-                       : GenreMessage::for_silent_stream(silent, t, skipped_count(self), st.tracker->options().decoding));
+                       : GenreMessage::for_silent_stream(silent, t, skipped_count(self),
+                                                         st.tracker->options().decoding));
   if (s.emit_tags && verdict && verdict->confident)
     gst_pad_push_event(src_pad(self), genre_tag_event(verdict->verdict.name));
 }

@@ -159,7 +159,8 @@ def main():
                              ("argmax_mean_mistake_distance", block["argmax"]["mean_mistake_distance"]),
                              ("crm_mean_mistake_distance", block["crm"]["mean_mistake_distance"])]:
             own = track_figures[mine]
-            same = (theirs is None and own is None) or (theirs is not None and own is not None and abs(theirs - own) < 1e-6)
+            same = (theirs is None and own is None) or (
+                theirs is not None and own is not None and abs(theirs - own) < 1e-6)
             print(f"report {mine}: {theirs} {'==' if same else '!='} {own}")
             ok &= same
 

@@ -74,7 +74,8 @@ std::string time_text(double seconds) {
 std::string others_text(const std::vector<RankedClass>& top, const RankedClass& verdict) {
   std::string out;
   for (const RankedClass& c : top)
-    if (c.name != verdict.name) out += (out.empty() ? "" : ", ") + text::escape_controls(c.name) + " " + percent(c.score);
+    if (c.name != verdict.name)
+      out += (out.empty() ? "" : ", ") + text::escape_controls(c.name) + " " + percent(c.score);
   return out;
 }
 
