@@ -63,6 +63,14 @@ bool read(const GstStructure* s, const char* field, float* out) {
   return true;
 }
 
+bool read(const GstStructure* s, const char* field, infer::Decoding* out) {
+  std::string text;
+  if (!read(s, field, &text)) return false;
+  const std::optional<infer::Decoding> d = infer::decoding_from_string(text);
+  if (d) *out = *d;
+  return d.has_value();
+}
+
 // The values of an array field, each of `type`; nullptr when absent or mistyped.
 const GValue* array_of(const GstStructure* s, const char* field, GType type, guint size) {
   const GValue* a = gst_structure_get_value(s, field);
@@ -103,23 +111,26 @@ bool read_macro(const GstStructure* s, const char* name_field, const char* score
 }  // namespace
 
 // Each in the field order of GenreMessage: times, final, silent, window, windows, silent_windows,
-// top, macro, verdict, verdict_macro, confident, skipped.
+// top, macro, verdict, verdict_macro, decoding, confident, skipped.
 GenreMessage GenreMessage::for_window(const infer::WindowResult& r, const MessageTimes& t, guint64 window,
                                       guint64 skipped) {
-  return {t, false, false, window, 0, 0, r.top, r.macro, r.verdict, r.verdict_macro, r.confident, skipped};
+  return {t, false, false, window, 0, 0, r.top, r.macro, r.verdict, r.verdict_macro,
+          r.decoding, r.confident, skipped};
 }
 
-GenreMessage GenreMessage::for_silent_window(const MessageTimes& t, guint64 window, guint64 skipped) {
-  return {t, false, true, window, 0, 0, {}, std::nullopt, {}, std::nullopt, false, skipped};
+GenreMessage GenreMessage::for_silent_window(const MessageTimes& t, guint64 window, guint64 skipped,
+                                             infer::Decoding decoding) {
+  return {t, false, true, window, 0, 0, {}, std::nullopt, {}, std::nullopt, decoding, false, skipped};
 }
 
 GenreMessage GenreMessage::for_stream(const infer::StreamVerdict& v, const MessageTimes& t, guint64 skipped) {
-  return {t, true, false, 0, v.windows, v.silent_windows, v.top, v.macro, v.top.front(), v.macro, v.confident,
-          skipped};
+  return {t, true, false, 0, v.windows, v.silent_windows, v.top, v.macro, v.verdict, v.verdict_macro, v.decoding,
+          v.confident, skipped};
 }
 
-GenreMessage GenreMessage::for_silent_stream(guint64 silent_windows, const MessageTimes& t, guint64 skipped) {
-  return {t, true, true, 0, 0, silent_windows, {}, std::nullopt, {}, std::nullopt, false, skipped};
+GenreMessage GenreMessage::for_silent_stream(guint64 silent_windows, const MessageTimes& t, guint64 skipped,
+                                             infer::Decoding decoding) {
+  return {t, true, true, 0, 0, silent_windows, {}, std::nullopt, {}, std::nullopt, decoding, false, skipped};
 }
 
 GstStructure* GenreMessage::to_structure() const {
@@ -133,6 +144,7 @@ GstStructure* GenreMessage::to_structure() const {
   gst_structure_set(s, "verdict", G_TYPE_STRING, verdict.name.c_str(), "verdict-score", G_TYPE_DOUBLE,
                     double(verdict.score), nullptr);
   set_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", verdict_macro);
+  gst_structure_set(s, "decoding", G_TYPE_STRING, infer::to_string(decoding), nullptr);
   gst_structure_set(s, "confident", G_TYPE_BOOLEAN, gboolean(confident), "skipped", G_TYPE_UINT64, skipped, nullptr);
   if (final) gst_structure_set(s, "silent-windows", G_TYPE_UINT64, silent_windows, nullptr);
   gst_structure_set(s, "silent", G_TYPE_BOOLEAN, gboolean(silent), "final", G_TYPE_BOOLEAN, gboolean(final), nullptr);
@@ -150,7 +162,8 @@ std::optional<GenreMessage> GenreMessage::parse(const GstStructure* s) {
                   read_ranked(s, &m.top) && read_macro(s, "macrogenre", "macrogenre-score", &m.macro) &&
                   read(s, "verdict", &m.verdict.name) && read(s, "verdict-score", &m.verdict.score) &&
                   read_macro(s, "verdict-macrogenre", "verdict-macrogenre-score", &m.verdict_macro) &&
-                  read(s, "confident", &m.confident) && read(s, "skipped", &m.skipped);
+                  read(s, "decoding", &m.decoding) && read(s, "confident", &m.confident) &&
+                  read(s, "skipped", &m.skipped);
   if (!ok) return std::nullopt;
   return m;
 }

@@ -21,9 +21,12 @@ struct MessageTimes {
 };
 
 // One `genre` message. Per window: timestamps, window, the top-k labels/scores/fma-ids,
-// macrogenre, the running verdict, confident, skipped, silent, final=FALSE. At EOS
+// macrogenre, the running verdict, decoding, confident, skipped, silent, final=FALSE. At EOS
 // (final=TRUE): the whole-stream verdict, windows (classified) and silent-windows instead
 // of window. A silent message (no signal above silence-floor) has no labels and "" verdicts.
+// labels, scores and macrogenre describe the probabilities (the window's, or at EOS the mean);
+// verdict and verdict-macrogenre are decoded as `decoding` ("argmax" or "crm",
+// genreclassify's property) says.
 struct GenreMessage {
   MessageTimes times;
   bool final = false;
@@ -35,14 +38,17 @@ struct GenreMessage {
   std::optional<infer::RankedClass> macro;
   infer::RankedClass verdict;  // name and score; "" and 0 when silent
   std::optional<infer::RankedClass> verdict_macro;
+  infer::Decoding decoding = infer::Decoding::Argmax;  // how verdict and verdict_macro were made
   bool confident = false;
   guint64 skipped = 0;  // windows lost in front of the element (gaps in the window index)
 
   static GenreMessage for_window(const infer::WindowResult& r, const MessageTimes& t, guint64 window,
                                  guint64 skipped);
-  static GenreMessage for_silent_window(const MessageTimes& t, guint64 window, guint64 skipped);
+  static GenreMessage for_silent_window(const MessageTimes& t, guint64 window, guint64 skipped,
+                                        infer::Decoding decoding);
   static GenreMessage for_stream(const infer::StreamVerdict& v, const MessageTimes& t, guint64 skipped);
-  static GenreMessage for_silent_stream(guint64 silent_windows, const MessageTimes& t, guint64 skipped);
+  static GenreMessage for_silent_stream(guint64 silent_windows, const MessageTimes& t, guint64 skipped,
+                                        infer::Decoding decoding);
 
   // A "genre" structure; a macrogenre that is absent is "" and 0, so every message has the same fields.
   GstStructure* to_structure() const;

@@ -16,12 +16,26 @@
  * spectrum's): timestamp, stream-time, running-time, duration, window, the
  * top-k labels, scores and fma-ids (arrays), macrogenre and macrogenre-score,
  * the smoothed running verdict (verdict, verdict-score, verdict-macrogenre,
- * verdict-macrogenre-score, confident), skipped, silent=FALSE, final=FALSE. At
- * EOS a final `genre` message holds the whole-stream verdict (the mean of every
+ * verdict-macrogenre-score, decoding, confident), skipped, silent=FALSE,
+ * final=FALSE. At EOS a final `genre` message holds the whole-stream verdict (the mean of every
  * window's probabilities), final=TRUE, windows and silent-windows. A
  * GST_TAG_GENRE tag event goes downstream whenever the confident verdict
  * changes and at EOS. Applications read the message with genre::GenreMessage
  * (plugins/genre_message.h).
+ *
+ * Decoding (the `decoding` property; every message names it in a `decoding`
+ * field): argmax, the default, gives the most probable genre and, apart, the
+ * most probable macrogenre, which need not contain it. crm (conditional risk
+ * minimisation) gives the genre of least expected distance in the bundle's
+ * genre tree (edges between genres: siblings 2, other macrogenres the most),
+ * argmin_j sum_i p_i d(i, j), and that genre's own macrogenre: macro and fine
+ * verdicts always agree, and a wrong verdict tends to be a near miss. It
+ * decodes the messages' verdict and verdict-macrogenre (running and
+ * whole-stream) and the tags; labels, scores and macrogenre stay the
+ * probability ranking, the GenreScoresMeta too, and the verdict's score is
+ * its probability. A multi-label bundle (independent sigmoid scores, no
+ * distribution over exclusive genres) refuses crm with an error; on a
+ * macro-target bundle crm is the arg max.
  *
  * Silence is not a genre: a window whose loudest mel value (GenreWindowMeta
  * level_db, measured by specresize before any normalisation) is below
@@ -88,6 +102,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_genre_classify_debug);
 using genre::GenreMessage;
 using genre::infer::Classifier;
 using genre::infer::ClassifierOptions;
+using genre::infer::Decoding;
 using genre::infer::Device;
 using genre::infer::HeadProbabilities;
 using genre::infer::InferError;
@@ -196,6 +211,7 @@ enum {
   PROP_EMA_ALPHA,
   PROP_MIN_CONFIDENCE,
   PROP_SILENCE_FLOOR,
+  PROP_DECODING,
   PROP_POST_MESSAGES,
   PROP_EMIT_TAGS,
   PROP_BATCH,
@@ -218,6 +234,11 @@ GENRE_DEFINE_ENUM_TYPE(genreclassify_smoothing_get_type, "GstGenreClassifySmooth
     {int(Smoothing::None), "The verdict is the latest window's", "none"},
     {int(Smoothing::Mean), "Running mean of every window since the last reset", "mean"},
     {int(Smoothing::Ema), "Exponential moving average with ema-alpha", "ema"})
+GENRE_DEFINE_ENUM_TYPE(genreclassify_decoding_get_type, "GstGenreClassifyDecoding",
+    {int(Decoding::Argmax), "The most probable genre; the macrogenre verdict is the most probable macrogenre",
+     "argmax"},
+    {int(Decoding::Crm), "Conditional risk minimisation: the genre of least expected distance in the bundle's "
+     "genre tree, and its own macrogenre (single-label bundles only)", "crm"})
 
 // ---- helpers ---------------------------------------------------------------------
 
@@ -363,8 +384,9 @@ static GstFlowReturn classify_held(GstGenreClassify* self) {
   const Settings s = snapshot(self);
   try {
     st.tracker->set_options(s.tracker);
-  } catch (const InferError& e) {
-    GST_WARNING_OBJECT(self, "%s", e.what());  // ranges of the properties keep this from happening
+  } catch (const InferError& e) {  // decoding=crm set on a multi-label bundle while playing
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", e.what()), (nullptr));
+    return GST_FLOW_ERROR;
   }
   const size_t floats = description(self).image_floats();
   std::vector<GstMapInfo> maps;
@@ -468,7 +490,8 @@ static GstFlowReturn finish_window(GstGenreClassify* self, const Settings& s, He
   if (GST_CLOCK_TIME_IS_VALID(t.timestamp) && GST_CLOCK_TIME_IS_VALID(t.duration)) st.last_end = t.timestamp + t.duration;
   if (h.silent) {
     st.tracker->add_silent();
-    if (s.post_messages) post(self, GenreMessage::for_silent_window(t, window, skipped_count(self)));
+    if (s.post_messages)
+      post(self, GenreMessage::for_silent_window(t, window, skipped_count(self), st.tracker->options().decoding));
     *out = buf;
     return GST_FLOW_OK;
   }
@@ -536,9 +559,10 @@ static void finish_stream(GstGenreClassify* self) {
     t.duration = st.last_end - st.first_pts;
   if (s.post_messages)
     post(self, verdict ? GenreMessage::for_stream(*verdict, t, skipped_count(self))
-                       : GenreMessage::for_silent_stream(silent, t, skipped_count(self)));
+                       : GenreMessage::for_silent_stream(silent, t, skipped_count(self),
+                                                         st.tracker->options().decoding));
   if (s.emit_tags && verdict && verdict->confident)
-    gst_pad_push_event(src_pad(self), genre_tag_event(verdict->top.front().name));
+    gst_pad_push_event(src_pad(self), genre_tag_event(verdict->verdict.name));
 }
 
 // ---- GstBaseTransform ------------------------------------------------------------------------
@@ -696,6 +720,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
     case PROP_EMA_ALPHA: s.tracker.ema_alpha = g_value_get_double(value); break;
     case PROP_MIN_CONFIDENCE: s.tracker.min_confidence = g_value_get_double(value); break;
     case PROP_SILENCE_FLOOR: s.tracker.silence_floor_db = g_value_get_double(value); break;
+    case PROP_DECODING: s.tracker.decoding = Decoding(g_value_get_enum(value)); break;
     case PROP_POST_MESSAGES: s.post_messages = g_value_get_boolean(value); break;
     case PROP_EMIT_TAGS: s.emit_tags = g_value_get_boolean(value); break;
     case PROP_BATCH: s.batch = g_value_get_uint(value); break;
@@ -719,6 +744,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     case PROP_EMA_ALPHA: g_value_set_double(value, s.tracker.ema_alpha); break;
     case PROP_MIN_CONFIDENCE: g_value_set_double(value, s.tracker.min_confidence); break;
     case PROP_SILENCE_FLOOR: g_value_set_double(value, s.tracker.silence_floor_db); break;
+    case PROP_DECODING: g_value_set_enum(value, int(s.tracker.decoding)); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
     case PROP_EMIT_TAGS: g_value_set_boolean(value, s.emit_tags); break;
     case PROP_BATCH: g_value_set_uint(value, s.batch); break;
@@ -801,6 +827,13 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
           "Its message says silent=true with no labels or verdict, it is not classified and it is left out of "
           "the running and whole-stream verdicts; -1000 = never silent",
           -1000.0, 0.0, dt.silence_floor_db, playing));
+  g_object_class_install_property(gobject_class, PROP_DECODING,
+      g_param_spec_enum("decoding", "Decoding", "How verdicts are made from the probabilities: argmax (the most "
+          "probable genre and, apart, the most probable macrogenre) or crm (the genre of least expected distance "
+          "in the bundle's genre tree and its own macrogenre, so both levels agree; a multi-label bundle refuses "
+          "it with an error). Decodes the messages' verdict and verdict-macrogenre (running and whole-stream) and "
+          "the tags; labels, scores and macrogenre stay the probability ranking; messages name it in their decoding "
+          "field", genreclassify_decoding_get_type(), int(dt.decoding), playing));
   g_object_class_install_property(gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages", "Post a `genre` element message per classified "
           "window and one with the whole-stream verdict at EOS", TRUE, playing));
@@ -837,5 +870,6 @@ static void gst_genre_classify_class_init(GstGenreClassifyClass* klass) {
 
   gst_type_mark_as_plugin_api(genreclassify_device_get_type(), GstPluginAPIFlags(0));
   gst_type_mark_as_plugin_api(genreclassify_smoothing_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(genreclassify_decoding_get_type(), GstPluginAPIFlags(0));
   GST_DEBUG_CATEGORY_INIT(gst_genre_classify_debug, "genreclassify", 0, "music genre classification");
 }

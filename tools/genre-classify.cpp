@@ -72,6 +72,7 @@ struct Options {
   std::string live_uri;             // "" = autoaudiosrc
   std::string source;               // live: a gst-launch source description instead
   std::string smoothing = "ema";
+  std::string decode = "argmax";
   double ema_alpha = 0.3;
   bool write_tags = false, dry_run = false, tag_hard_links = false;
   std::string genre_format = "fine";
@@ -196,6 +197,7 @@ WindowRecord window_from(const GenreMessage& m, const std::string& input) {
   w.top = m.top;
   w.macro = m.macro;
   w.verdict = m.verdict;
+  w.decoding = m.decoding;
   w.confident = m.confident;
   w.skipped = m.skipped;
   w.silent = m.silent;
@@ -213,7 +215,9 @@ void fill_verdict(FileResult* r, const GenreMessage& m) {
     return;
   }
   r->top = m.top;
-  r->macro = m.macro;
+  r->verdict = m.verdict;
+  r->macro = m.verdict_macro;
+  r->decoding = m.decoding;
   r->confident = m.confident;
 }
 
@@ -291,6 +295,7 @@ GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan
                o.min_confidence, "emit-tags", FALSE, "batch", live ? 1u : o.batch, nullptr);
   gst_util_set_object_arg(G_OBJECT(c), "device", o.device.c_str());
   gst_util_set_object_arg(G_OBJECT(c), "smoothing", o.smoothing.c_str());
+  gst_util_set_object_arg(G_OBJECT(c), "decoding", o.decode.c_str());
   g_object_set(c, "ema-alpha", o.ema_alpha, "silence-floor", o.silence_floor, nullptr);
   g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
   GstElement* before_classify = specresize;
@@ -525,6 +530,7 @@ std::string pipeline_text(const Options& o, const PipelinePlan& plan, const std:
   if (o.live) classify = std::string(kLiveQueue) + " ! " + classify + " smoothing=" + o.smoothing;
   else if (o.batch > 1) classify += " batch=" + std::to_string(o.batch);
   if (o.min_confidence > 0) classify += " min-confidence=" + genre::infer::property_text(o.min_confidence);
+  if (o.decode != "argmax") classify += " decoding=" + o.decode;
   if (o.silence_floor != genre::infer::TrackerOptions::kDefaultSilenceFloorDb)
     classify += " silence-floor=" + genre::infer::property_text(o.silence_floor);
   return "gst-launch-1.0 -m " + source + " ! audioconvert ! audioresample ! melspec" +
@@ -769,6 +775,12 @@ int main(int argc, char** argv) {
       ->expected(0, 1);
   app.add_option("--source", o.source, "With --live: a gst-launch-1.0 source description instead, e.g. "
                  "\"pulsesrc device=...\" or \"audiotestsrc is-live=true\"");
+  app.add_option("--decode", o.decode, "How a verdict is made from the probabilities: argmax (the most probable "
+                 "genre; the macrogenre apart, the most probable one) or crm (conditional risk minimisation: the "
+                 "genre of least expected distance in the bundle's genre tree, and its own macrogenre, so the two "
+                 "always agree; single-label bundles only). The top-k list stays the probability ranking")
+      ->check(CLI::IsMember({"argmax", "crm"}))
+      ->capture_default_str();
   app.add_option("--smoothing", o.smoothing, "Live: how the running verdict follows the windows")
       ->check(CLI::IsMember({"none", "mean", "ema"}))
       ->capture_default_str();
@@ -828,6 +840,7 @@ int main(int argc, char** argv) {
     po.hop_seconds = o.hop > 0 ? o.hop : bundle_hop > 0 ? bundle_hop : 1.0;
     po.live = o.live;
     plan = genre::infer::plan_pipeline(model.description().preprocessing, po);
+    genre::infer::check_decoding(model.description(), *genre::infer::decoding_from_string(o.decode));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "genre-classify: %s\n", genre::text::escape_controls(e.what()).c_str());
     return kExitUsage;

@@ -211,6 +211,7 @@ Classifier::Classifier(const ClassifierOptions& options) : impl_(std::make_uniqu
   m.desc.classes = info.classes;
   m.desc.preprocessing = info.preprocessing;
   m.desc.inference_hop_seconds = info.inference_hop_seconds;
+  m.desc.tree = info.tree;
   const auto target_at = std::find(info.heads.begin(), info.heads.end(), info.target);
   const auto macro_at = std::find(info.heads.begin(), info.heads.end(), "macro");
   m.desc.has_macro_head = info.target != "macro" && target_at != info.heads.end() && macro_at != info.heads.end() &&

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "shard/manifest.h"
+#include "taxonomy/genre_tree.h"
 
 namespace genre::infer {
 
@@ -22,6 +23,7 @@ struct ModelDescription {
   shard::ClassLists classes;
   nlohmann::json preprocessing;      // {"genre/melspec-params": {...}, "genre/specresize-params": {...}}
   double inference_hop_seconds = 0;  // sliding-window bundles: the hop they were evaluated with (0 = none recorded)
+  taxonomy::GenreTree tree;          // the fine classes' tree: decoding=crm's costs (empty: the class lists' 2 levels)
 
   const std::vector<shard::ClassEntry>& target_classes() const {
     return target == "macro" ? classes.macro : classes.fine;

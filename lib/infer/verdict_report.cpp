@@ -27,7 +27,7 @@ GenreFormat genre_format_from_string(const std::string& text) {
 
 std::string tag_genre(const FileResult& r, GenreFormat format) {
   if (r.top.empty()) return "";
-  const std::string& fine = r.top.front().name;
+  const std::string& fine = r.verdict.name;
   if (!r.macro || format == GenreFormat::Fine) return fine;
   if (format == GenreFormat::Macro || r.macro->name == fine) return r.macro->name;
   return r.macro->name + "/" + fine;
@@ -70,21 +70,24 @@ std::string time_text(double seconds) {
   return buf;
 }
 
-std::string others_text(const std::vector<RankedClass>& top) {
+// The top-k but the verdict (under crm it need not be the first).
+std::string others_text(const std::vector<RankedClass>& top, const RankedClass& verdict) {
   std::string out;
-  for (size_t i = 1; i < top.size(); ++i)
-    out += (i > 1 ? ", " : "") + text::escape_controls(top[i].name) + " " + percent(top[i].score);
+  for (const RankedClass& c : top)
+    if (c.name != verdict.name)
+      out += (out.empty() ? "" : ", ") + text::escape_controls(c.name) + " " + percent(c.score);
   return out;
 }
 
 }  // namespace
 
 std::string csv_header() {
-  return "file,status,verdict,score,fma_id,macrogenre,macrogenre_score,confident,windows,skipped,top,tag,error";
+  return "file,status,verdict,score,fma_id,macrogenre,macrogenre_score,confident,windows,skipped,top,tag,error,"
+         "decoding";
 }
 
 std::string format_file(const FileResult& r, OutputFormat format) {
-  const RankedClass* best = r.top.empty() ? nullptr : &r.top.front();
+  const RankedClass* best = r.top.empty() ? nullptr : &r.verdict;
   if (format == OutputFormat::Json) {
     json j = {{"type", "file"}, {"file", r.input}};
     if (!r.ok) {
@@ -96,6 +99,7 @@ std::string format_file(const FileResult& r, OutputFormat format) {
     j["fma_id"] = best ? json(best->fma_genre_id) : json(nullptr);
     j["macrogenre"] = r.macro ? json(r.macro->name) : json(nullptr);
     j["macrogenre_score"] = r.macro ? json(rounded(r.macro->score)) : json(nullptr);
+    j["decoding"] = to_string(r.decoding);
     j["confident"] = r.confident;
     j["windows"] = r.windows;
     j["skipped"] = r.skipped;
@@ -118,7 +122,7 @@ std::string format_file(const FileResult& r, OutputFormat format) {
            (r.macro ? csv_field(r.macro->name) : "") + "," + (r.macro ? score_text(r.macro->score) : "") + "," +
            (r.ok ? (r.confident ? "true" : "false") : "") + "," + (r.ok ? std::to_string(r.windows) : "") + "," +
            (r.ok ? std::to_string(r.skipped) : "") + "," + csv_field(top) + "," + csv_field(tag) + "," +
-           csv_field(r.error);
+           csv_field(r.error) + "," + (r.ok ? to_string(r.decoding) : "");
   }
   // Text goes to a terminal: names from files and bundles are escaped, one record stays one line.
   using text::escape_controls;
@@ -126,8 +130,9 @@ std::string format_file(const FileResult& r, OutputFormat format) {
   std::string line = escape_controls(r.input) + ": " +
                      (best ? escape_controls(best->name) + " " + percent(best->score) : std::string("(no verdict)"));
   if (r.macro) line += " [" + escape_controls(r.macro->name) + " " + percent(r.macro->score) + "]";
+  if (r.decoding != Decoding::Argmax) line += std::string(" (") + to_string(r.decoding) + ")";
   if (!r.confident) line += " (uncertain)";
-  const std::string others = others_text(r.top);
+  const std::string others = best ? others_text(r.top, *best) : "";
   if (!others.empty()) line += "; then " + others;
   if (r.silent_windows > 0) line += "; " + std::to_string(r.silent_windows) + " silent windows left out";
   if (!r.tag_action.empty()) {
@@ -150,6 +155,7 @@ std::string format_window(const WindowRecord& w, OutputFormat format) {
                                       : escape_controls(w.top.front().name) + " " + percent(w.top.front().score));
     if (w.macro) line += " [" + escape_controls(w.macro->name) + "]";
     line += "  verdict " + escape_controls(w.verdict.name) + " " + percent(w.verdict.score) +
+            (w.decoding != Decoding::Argmax ? std::string(" (") + to_string(w.decoding) + ")" : "") +
             (w.confident ? "" : " (uncertain)");
     if (w.skipped) line += "  skipped " + std::to_string(w.skipped);
     return line;
@@ -164,6 +170,7 @@ std::string format_window(const WindowRecord& w, OutputFormat format) {
             {"macrogenre_score", w.macro ? json(rounded(w.macro->score)) : json(nullptr)},
             {"verdict", w.verdict.name},
             {"verdict_score", rounded(w.verdict.score)},
+            {"decoding", to_string(w.decoding)},
             {"confident", w.confident},
             {"skipped", w.skipped},
             {"silent", w.silent}};

@@ -24,8 +24,10 @@ struct FileResult {
   std::string error;  // why it failed
   uint64_t windows = 0, skipped = 0;
   uint64_t silent_windows = 0;   // left out as silent (no signal above the silence floor)
-  std::vector<RankedClass> top;  // whole-stream verdict, best first
-  std::optional<RankedClass> macro;
+  std::vector<RankedClass> top;  // the mean probabilities' top-k, best first
+  RankedClass verdict;           // the whole-stream verdict, decoded (argmax: top.front())
+  std::optional<RankedClass> macro;  // the macrogenre verdict, decoded the same way
+  Decoding decoding = Decoding::Argmax;
   bool confident = true;
   // --write-tags: what happened to the file's tag ("" = not asked).
   std::string tag_action;  // "written", "unchanged", "dry run", "uncertain: left alone", "failed"
@@ -39,7 +41,8 @@ struct WindowRecord {
   uint64_t window = 0;
   std::vector<RankedClass> top;
   std::optional<RankedClass> macro;
-  RankedClass verdict;  // the smoothed running verdict
+  RankedClass verdict;  // the smoothed running verdict, decoded
+  Decoding decoding = Decoding::Argmax;
   bool confident = true;
   uint64_t skipped = 0;
   bool silent = false;  // no signal: no scores, no verdict

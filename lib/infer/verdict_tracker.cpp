@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 
 #include "infer/infer_error.h"
 
@@ -16,6 +17,40 @@ const char* to_string(Smoothing s) {
   }
   return "?";
 }
+
+const char* to_string(Decoding d) {
+  switch (d) {
+    case Decoding::Argmax: return "argmax";
+    case Decoding::Crm: return "crm";
+  }
+  return "?";
+}
+
+std::optional<Decoding> decoding_from_string(const std::string& text) {
+  if (text == "argmax") return Decoding::Argmax;
+  if (text == "crm") return Decoding::Crm;
+  return std::nullopt;
+}
+
+namespace {
+
+void check_decoding(bool multi_label, const std::string& path, Decoding d) {
+  if (d == Decoding::Crm && multi_label)
+    throw InferError("decoding crm needs a single-label model: " + path + " is multi-label, and its independent "
+                     "sigmoid scores are no distribution over exclusive genres to take an expected cost over "
+                     "(use decoding argmax)");
+}
+
+// The two-level tree of the class lists, for a description that carries none.
+taxonomy::GenreTree class_list_tree(const ModelDescription& model) {
+  std::vector<int> fine_to_macro;
+  for (const shard::ClassEntry& c : model.classes.fine) fine_to_macro.push_back(c.macro);
+  return taxonomy::GenreTree(std::move(fine_to_macro), {}, int(model.classes.macro.size()));
+}
+
+}  // namespace
+
+void check_decoding(const ModelDescription& model, Decoding d) { check_decoding(model.multi_label, model.path, d); }
 
 void TrackerOptions::validate() const {
   if (top_k < 1) throw InferError("top-k must be at least 1, not " + std::to_string(top_k));
@@ -32,17 +67,28 @@ bool VerdictTracker::is_silent(double level_db) const {
 }
 
 VerdictTracker::VerdictTracker(const ModelDescription& model, const TrackerOptions& options)
-    : target_classes_(model.target_classes()),
+    : model_path_(model.path),
+      target_classes_(model.target_classes()),
       macro_classes_(model.classes.macro),
       target_is_macro_(model.target == "macro"),
       multi_label_(model.multi_label),
       options_(options) {
   options_.validate();
   if (target_classes_.empty()) throw InferError(model.path + ": the model has no " + model.target + " classes");
+  check_decoding(multi_label_, model_path_, options_.decoding);
+  try {
+    tree_ = model.tree.fine_classes() > 0 ? model.tree : class_list_tree(model);
+  } catch (const std::invalid_argument& e) {
+    throw InferError(model.path + ": " + e.what());
+  }
+  if (tree_.fine_classes() != int(model.classes.fine.size()))
+    throw InferError(model.path + ": the genre tree has " + std::to_string(tree_.fine_classes()) +
+                     " fine classes, the model lists " + std::to_string(model.classes.fine.size()));
 }
 
 void VerdictTracker::set_options(const TrackerOptions& options) {
   options.validate();
+  check_decoding(multi_label_, model_path_, options.decoding);
   const bool restart = options.smoothing != options_.smoothing;
   options_ = options;
   if (restart) reset_running();
@@ -95,6 +141,26 @@ std::optional<RankedClass> VerdictTracker::best_macro(const std::vector<float>& 
   return ranked(scores, macro_classes_, 1).front();
 }
 
+void VerdictTracker::decode(const std::vector<float>& target, const std::vector<float>& macro, RankedClass* verdict,
+                            std::optional<RankedClass>* verdict_macro) const {
+  // A macro target's classes are the tree's top level, a flat tree: there crm is the arg max.
+  if (options_.decoding == Decoding::Argmax || target_is_macro_) {
+    *verdict = ranked(target, target_classes_, 1).front();
+    *verdict_macro = best_macro(macro);
+    return;
+  }
+  const size_t fine = size_t(tree_.min_risk_class(target.data()));
+  verdict->index = int(fine);
+  verdict->name = target_classes_[fine].name;
+  verdict->fma_genre_id = target_classes_[fine].fma_genre_id;
+  verdict->score = target[fine];
+  const int m = target_classes_[fine].macro;
+  verdict_macro->reset();
+  if (m >= 0 && size_t(m) < macro.size() && size_t(m) < macro_classes_.size())
+    *verdict_macro = RankedClass{m, macro_classes_[size_t(m)].name, macro_classes_[size_t(m)].fma_genre_id,
+                                 macro[size_t(m)]};
+}
+
 namespace {
 
 std::vector<float> to_floats(const std::vector<double>& v, double scale = 1.0) {
@@ -137,8 +203,8 @@ WindowResult VerdictTracker::add(const HeadProbabilities& window) {
 
   r.top = ranked(r.target, target_classes_, options_.top_k);
   r.macro = best_macro(r.macro_scores);
-  r.verdict = ranked(to_floats(smoothed_target_), target_classes_, 1).front();
-  r.verdict_macro = best_macro(to_floats(smoothed_macro_));
+  decode(to_floats(smoothed_target_), to_floats(smoothed_macro_), &r.verdict, &r.verdict_macro);
+  r.decoding = options_.decoding;
   r.confident = double(r.verdict.score) >= options_.min_confidence;
   if (r.confident && r.verdict.name != last_confident_) {
     r.verdict_changed = true;
@@ -156,7 +222,9 @@ std::optional<StreamVerdict> VerdictTracker::stream_verdict() const {
   v.macro_scores = to_floats(sum_macro_, 1.0 / double(windows_));
   v.top = ranked(v.target, target_classes_, options_.top_k);
   v.macro = best_macro(v.macro_scores);
-  v.confident = double(v.top.front().score) >= options_.min_confidence;
+  decode(v.target, v.macro_scores, &v.verdict, &v.verdict_macro);
+  v.decoding = options_.decoding;
+  v.confident = double(v.verdict.score) >= options_.min_confidence;
   return v;
 }
 

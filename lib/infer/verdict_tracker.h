@@ -9,6 +9,15 @@
 // contribute to none), noisy-OR (1 - prod(1 - p)) for multi-label models,
 // whose sigmoid outputs do not add up. A macro-target model's classes are the
 // macrogenres themselves.
+//
+// A verdict is decoded from probabilities in one of two ways (TrackerOptions::decoding):
+// argmax, the most probable fine class and, apart, the most probable macrogenre; or crm,
+// conditional risk minimisation over the genre tree (taxonomy::GenreTree::min_risk_class): the
+// fine class of least expected tree distance, and its own macrogenre, so the two levels always
+// agree and a wrong verdict tends to be a near miss. The top-k lists and the best macrogenre
+// (`macro`) describe the probabilities and are the same under both; only the verdicts are decoded. crm needs probabilities of exclusive classes: a multi-label model is
+// refused (check_decoding). On a macro-target model the classes form a flat tree, where crm is
+// the arg max.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +36,15 @@ enum class Smoothing {
 };
 const char* to_string(Smoothing s);
 
+enum class Decoding {
+  Argmax,  // the most probable class; the macrogenre verdict: the most probable macrogenre
+  Crm      // the class of least expected tree distance; the macrogenre verdict: its macrogenre
+};
+const char* to_string(Decoding d);  // "argmax", "crm"
+std::optional<Decoding> decoding_from_string(const std::string& text);
+// Throws InferError when `model` cannot be decoded so (crm on a multi-label model).
+void check_decoding(const ModelDescription& model, Decoding d);
+
 struct TrackerOptions {
   int top_k = 5;
   Smoothing smoothing = Smoothing::Ema;
@@ -37,6 +55,7 @@ struct TrackerOptions {
   // out of the running and the whole-stream verdicts (see is_silent). -inf = never silent.
   double silence_floor_db = kDefaultSilenceFloorDb;
   static constexpr double kDefaultSilenceFloorDb = -50.0;
+  Decoding decoding = Decoding::Argmax;  // how the running and whole-stream verdicts are made
 
   // Throws InferError naming the offending setting.
   void validate() const;
@@ -52,9 +71,10 @@ struct RankedClass {
 struct WindowResult {
   uint64_t window = 0;                  // windows seen since the last full reset, this one included (1-based)
   std::vector<RankedClass> top;         // this window's top-k target classes, best first
-  std::optional<RankedClass> macro;     // this window's best macrogenre; none without macrogenres
-  RankedClass verdict;                  // best class of the smoothed probabilities
-  std::optional<RankedClass> verdict_macro;
+  std::optional<RankedClass> macro;     // this window's most probable macrogenre; none without macrogenres
+  RankedClass verdict;                  // the decoded verdict of the smoothed probabilities, its score its probability
+  std::optional<RankedClass> verdict_macro;  // crm: the verdict's macrogenre (none when it has none)
+  Decoding decoding = Decoding::Argmax;
   bool confident = false;               // verdict.score >= min_confidence
   bool verdict_changed = false;         // confident, and not the last confident verdict's class
   std::vector<float> target;            // this window's full distributions
@@ -65,8 +85,11 @@ struct StreamVerdict {
   uint64_t windows = 0;         // classified windows (silent ones not counted)
   uint64_t silent_windows = 0;  // windows left out as silent
   std::vector<RankedClass> top;  // top-k of the mean probabilities
-  std::optional<RankedClass> macro;
-  bool confident = false;
+  std::optional<RankedClass> macro;  // the most probable macrogenre of the mean probabilities
+  RankedClass verdict;           // decoded from the mean probabilities (argmax: top.front())
+  std::optional<RankedClass> verdict_macro;  // the macrogenre verdict, decoded the same way
+  Decoding decoding = Decoding::Argmax;
+  bool confident = false;        // verdict.score >= min_confidence
   std::vector<float> target;  // the mean distributions
   std::vector<float> macro_scores;
 };
@@ -105,7 +128,12 @@ class VerdictTracker {
   std::vector<RankedClass> ranked(const std::vector<float>& scores, const std::vector<shard::ClassEntry>& classes,
                                   int k) const;
   std::optional<RankedClass> best_macro(const std::vector<float>& scores) const;
+  // The verdict and macrogenre verdict of `target` / `macro` probabilities under options_.decoding.
+  void decode(const std::vector<float>& target, const std::vector<float>& macro, RankedClass* verdict,
+              std::optional<RankedClass>* verdict_macro) const;
 
+  std::string model_path_;
+  taxonomy::GenreTree tree_;  // the description's, or the two levels of its class lists
   std::vector<shard::ClassEntry> target_classes_;
   std::vector<shard::ClassEntry> macro_classes_;
   bool target_is_macro_ = false;

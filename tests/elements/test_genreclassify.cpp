@@ -7,12 +7,15 @@
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "genre_message.h"
@@ -1263,7 +1266,7 @@ TEST(GenreMessageTest, TheStructureHasTheDocumentedFieldsInOrder) {
   const std::vector<std::string> head = {"timestamp", "stream-time", "running-time", "duration"};
   const std::vector<std::string> middle = {"labels", "scores", "fma-ids", "macrogenre", "macrogenre-score", "verdict",
                                            "verdict-score", "verdict-macrogenre", "verdict-macrogenre-score",
-                                           "confident", "skipped"};
+                                           "decoding", "confident", "skipped"};
   std::vector<std::string> window = head;
   window.push_back("window");
   window.insert(window.end(), middle.begin(), middle.end());
@@ -1273,12 +1276,12 @@ TEST(GenreMessageTest, TheStructureHasTheDocumentedFieldsInOrder) {
   final.insert(final.end(), middle.begin(), middle.end());
   final.insert(final.end(), {"silent-windows", "silent", "final"});
   EXPECT_EQ(field_names(GenreMessage::for_window(r, t, 3, 1).to_structure()), window);
-  EXPECT_EQ(field_names(GenreMessage::for_silent_window(t, 3, 1).to_structure()), window);
+  EXPECT_EQ(field_names(GenreMessage::for_silent_window(t, 3, 1, genre::infer::Decoding::Crm).to_structure()), window);
   genre::infer::StreamVerdict v;
   v.windows = 2;
   v.top = r.top;
   EXPECT_EQ(field_names(GenreMessage::for_stream(v, t, 0).to_structure()), final);
-  EXPECT_EQ(field_names(GenreMessage::for_silent_stream(4, t, 0).to_structure()), final);
+  EXPECT_EQ(field_names(GenreMessage::for_silent_stream(4, t, 0, genre::infer::Decoding::Argmax).to_structure()), final);
 }
 
 TEST(GenreMessageTest, ParseGivesBackWhatWasBuilt) {
@@ -1288,6 +1291,7 @@ TEST(GenreMessageTest, ParseGivesBackWhatWasBuilt) {
   r.macro = genre::infer::RankedClass{0, "Band", -1, 0.8f};
   r.verdict = r.top[1];
   r.verdict_macro = genre::infer::RankedClass{1, "Roots", -1, 0.6f};
+  r.decoding = genre::infer::Decoding::Crm;
   r.confident = true;
   GstStructure* s = GenreMessage::for_window(r, t, 7, 2).to_structure();
   const std::optional<GenreMessage> m = GenreMessage::parse(s);
@@ -1307,9 +1311,10 @@ TEST(GenreMessageTest, ParseGivesBackWhatWasBuilt) {
   EXPECT_EQ(m->verdict.name, "Jazz");
   EXPECT_EQ(name_of(m->verdict_macro), "Roots");
   EXPECT_FLOAT_EQ(m->verdict_macro->score, 0.6f);
+  EXPECT_EQ(m->decoding, genre::infer::Decoding::Crm);
   EXPECT_TRUE(m->confident);
 
-  GstStructure* silent = GenreMessage::for_silent_stream(5, t, 1).to_structure();
+  GstStructure* silent = GenreMessage::for_silent_stream(5, t, 1, genre::infer::Decoding::Crm).to_structure();
   const std::optional<GenreMessage> f = GenreMessage::parse(silent);
   gst_structure_free(silent);
   ASSERT_TRUE(f);
@@ -1320,6 +1325,7 @@ TEST(GenreMessageTest, ParseGivesBackWhatWasBuilt) {
   EXPECT_TRUE(f->top.empty());
   EXPECT_FALSE(f->macro);
   EXPECT_EQ(f->verdict.name, "");
+  EXPECT_EQ(f->decoding, genre::infer::Decoding::Crm);
 }
 
 // Not a genre message, or one missing or mistyping a field: nullopt, never a half-read message.
@@ -1332,7 +1338,7 @@ TEST(GenreMessageTest, ParseRefusesOtherStructures) {
   GstStructure* renamed = gst_structure_copy(good);
   gst_structure_set_name(renamed, "level");
   EXPECT_FALSE(GenreMessage::parse(renamed));
-  for (const char* field : {"windows", "silent-windows", "labels", "verdict", "skipped", "final"}) {
+  for (const char* field : {"windows", "silent-windows", "labels", "verdict", "decoding", "skipped", "final"}) {
     GstStructure* missing = gst_structure_copy(good);
     gst_structure_remove_field(missing, field);
     EXPECT_FALSE(GenreMessage::parse(missing)) << field;
@@ -1341,6 +1347,10 @@ TEST(GenreMessageTest, ParseRefusesOtherStructures) {
   GstStructure* mistyped = gst_structure_copy(good);
   gst_structure_set(mistyped, "windows", G_TYPE_INT, 3, nullptr);
   EXPECT_FALSE(GenreMessage::parse(mistyped));
+  GstStructure* unknown_decoding = gst_structure_copy(good);
+  gst_structure_set(unknown_decoding, "decoding", G_TYPE_STRING, "beam", nullptr);
+  EXPECT_FALSE(GenreMessage::parse(unknown_decoding));
+  gst_structure_free(unknown_decoding);
   GstStructure* short_scores = gst_structure_copy(good);
   GValue empty = G_VALUE_INIT;
   gst_value_array_init(&empty, 0);
@@ -1368,4 +1378,173 @@ TEST_F(GenreClassifyTest, AFlushKeepsHeldStickyEventsAndDropsHeldWindows) {
   EXPECT_TRUE(params);
   EXPECT_EQ(gst_harness_buffers_received(h), 0u);
   EXPECT_FALSE(bus_->next_genre(GST_SECOND / 2)) << "the flushed window is not classified";
+}
+
+// ---- decoding=crm -------------------------------------------------------------------------------
+
+namespace {
+
+// The probe bundle's tree without genre_tree: the class lists' two levels. Rock and Pop are Band,
+// Jazz and Blues Roots: siblings 2 apart, other macrogenres 4.
+const int kDistance[4][4] = {{0, 4, 2, 4}, {4, 0, 4, 2}, {2, 4, 0, 4}, {4, 2, 4, 0}};
+const std::vector<std::string> kMacroOf = {"Band", "Roots", "Band", "Roots"};
+
+// The class of least expected distance, worked out here: argmin_j sum_i p_i d(i, j).
+size_t least_expected_distance(const std::vector<double>& p) {
+  size_t best = 0;
+  double best_risk = 1e300;
+  for (size_t j = 0; j < 4; ++j) {
+    double risk = 0;
+    for (size_t i = 0; i < 4; ++i) risk += p[i] * kDistance[i][j];
+    if (risk < best_risk) best = j, best_risk = risk;
+  }
+  return best;
+}
+
+// Logits whose softmax is `p` (0 becomes a logit of -30, e^-30 of the rest).
+std::vector<float> logits_of(const std::vector<double>& p) {
+  std::vector<float> z;
+  for (double v : p) z.push_back(v > 0 ? float(std::log(v)) : -30.0f);
+  return z;
+}
+
+}  // namespace
+
+// Four windows: the arg max says Jazz, Jazz, Rock, Blues. crm (the most of macro probability plus
+// own probability on this tree) changes windows 0 (Jazz 0.40 -> Rock: Band 0.60 + 0.32) and 3
+// (Blues 0.38 -> Rock: Band 0.62 + 0.34), no other; the labels stay the probability ranking.
+TEST_F(GenreClassifyTest, CrmChangesTheVerdictExactlyWhereExpected) {
+  const std::vector<std::vector<double>> windows = {
+      {0.32, 0.40, 0.28, 0.0}, {0.1, 0.7, 0.1, 0.1}, {0.5, 0.1, 0.3, 0.1}, {0.34, 0.0, 0.28, 0.38}};
+  const std::string model = bundle("probe.pt");
+  std::vector<std::string> argmax_verdicts;
+  for (const char* how : {"argmax", "crm"}) {
+    if (h_) {
+      gst_harness_teardown(h_);
+      bus_.reset();
+    }
+    GstHarness* h = harness(model, std::string("smoothing=none top-k=4 decoding=") + how);
+    std::vector<std::string> expected_tags;
+    for (size_t w = 0; w < windows.size(); ++w) {
+      ASSERT_EQ(gst_harness_push(h, window_buffer(logits_of(windows[w]), w * GST_SECOND)), GST_FLOW_OK);
+      auto m = bus_->next_genre();
+      ASSERT_TRUE(m) << how << " window " << w << ": " << bus_->errors();
+      EXPECT_EQ(genre::infer::to_string(m->decoding), std::string(how));
+      const auto p = softmax(logits_of(windows[w]));
+      EXPECT_EQ(m->top.front().name, kFine[argmax(p)]) << "the labels are the probability ranking";
+      const size_t expected = std::string(how) == "crm" ? least_expected_distance(p) : argmax(p);
+      EXPECT_EQ(m->verdict.name, kFine[expected]) << how << " window " << w;
+      EXPECT_NEAR(m->verdict.score, p[expected], 1e-5) << "the verdict's score is its probability";
+      if (std::string(how) == "argmax") {
+        argmax_verdicts.push_back(m->verdict.name);
+      } else {
+        EXPECT_EQ(name_of(m->verdict_macro), kMacroOf[expected]) << "window " << w;
+        const bool changed = m->verdict.name != argmax_verdicts[w];
+        EXPECT_EQ(changed, w == 0 || w == 3) << "window " << w << ": crm " << m->verdict.name;
+      }
+      if (expected_tags.empty() || expected_tags.back() != kFine[expected]) expected_tags.push_back(kFine[expected]);
+    }
+    gst_harness_push_event(h, gst_event_new_eos());
+    std::vector<double> mean(4, 0.0);  // (1.26, 1.2, 0.96, 0.58) / 4: Rock by both
+    for (const auto& w : windows)
+      for (size_t k = 0; k < 4; ++k) mean[k] += softmax(logits_of(w))[k] / double(windows.size());
+    std::optional<GenreMessage> final;
+    while (auto m = bus_->next_genre(10 * GST_SECOND))
+      if (m->final) {
+        final = m;
+        break;
+      }
+    ASSERT_TRUE(final) << bus_->errors();
+    const size_t expected = std::string(how) == "crm" ? least_expected_distance(mean) : argmax(mean);
+    EXPECT_EQ(final->verdict.name, kFine[expected]) << how;
+    EXPECT_EQ(genre::infer::to_string(final->decoding), std::string(how));
+    expected_tags.push_back(kFine[expected]);
+    EXPECT_EQ(genre_tags_until_eos(h), expected_tags) << how << ": tags carry the decoded verdict";
+  }
+}
+
+// Whatever the windows, under crm the macrogenre verdict is the fine verdict's macrogenre, in the
+// running and the whole-stream verdicts; the arg max's are not always (window 0 here).
+TEST_F(GenreClassifyTest, CrmMacroVerdictIsAlwaysTheFineVerdictsMacrogenre) {
+  std::mt19937 rng(16);
+  std::uniform_real_distribution<float> logit(-3.0f, 3.0f);
+  std::vector<std::vector<float>> windows = {logits_of({0.32, 0.40, 0.28, 0.0})};
+  for (int w = 0; w < 40; ++w) windows.push_back({logit(rng), logit(rng), logit(rng), logit(rng)});
+  const std::string model = bundle("probe.pt");
+  for (const char* how : {"argmax", "crm"}) {
+    if (h_) {
+      gst_harness_teardown(h_);
+      bus_.reset();
+    }
+    GstHarness* h = harness(model, std::string("smoothing=ema ema-alpha=0.4 decoding=") + how);
+    for (size_t w = 0; w < windows.size(); ++w) gst_harness_push(h, window_buffer(windows[w], w * GST_SECOND));
+    gst_harness_push_event(h, gst_event_new_eos());
+    int messages = 0, disagree = 0;
+    bool final = false;
+    while (auto m = bus_->next_genre(10 * GST_SECOND)) {
+      ++messages;
+      const auto fine = std::find(kFine.begin(), kFine.end(), m->verdict.name);
+      ASSERT_NE(fine, kFine.end()) << m->verdict.name;
+      if (name_of(m->verdict_macro) != kMacroOf[size_t(fine - kFine.begin())]) ++disagree;
+      if ((final = m->final)) break;
+    }
+    EXPECT_TRUE(final) << bus_->errors();
+    EXPECT_EQ(messages, int(windows.size()) + 1);
+    if (std::string(how) == "crm")
+      EXPECT_EQ(disagree, 0);
+    else
+      EXPECT_GT(disagree, 0) << "the arg max's levels disagree at least in window 0";
+  }
+}
+
+// The bundle's genre_tree decides, not only its class lists: with Pop under Rock, Jazz 0.45 |
+// Pop 0.30 | Rock 0.25 is Rock (expected distance 2.10 against Jazz's 2.50); with the two-level
+// tree it stays Jazz (2.20 against Rock's 2.40).
+TEST_F(GenreClassifyTest, CrmUsesTheBundlesGenreTree) {
+  ProbeBundleSpec deep;
+  deep.fine_parent = {-1, -1, 0, -1};
+  const std::vector<float> z = logits_of({0.25, 0.45, 0.30, 0.0});
+  for (const auto& [name, spec, verdict] : {std::tuple{"flat.pt", ProbeBundleSpec{}, "Jazz"},
+                                            std::tuple{"deep.pt", deep, "Rock"}}) {
+    if (h_) {
+      gst_harness_teardown(h_);
+      bus_.reset();
+    }
+    GstHarness* h = harness(bundle(name, spec), "decoding=crm");
+    gst_harness_push(h, window_buffer(z, 0));
+    auto m = bus_->next_genre();
+    ASSERT_TRUE(m) << name << ": " << bus_->errors();
+    EXPECT_EQ(m->verdict.name, verdict) << name;
+    EXPECT_EQ(name_of(m->verdict_macro), verdict == std::string("Rock") ? "Band" : "Roots") << name;
+  }
+}
+
+// A multi-label bundle's sigmoid scores are no distribution to take an expected cost over:
+// decoding=crm fails at start, or at the next window when set while playing.
+TEST_F(GenreClassifyTest, CrmOnAMultiLabelBundleIsAnError) {
+  ProbeBundleSpec spec;
+  spec.multi_label = true;
+  const std::string model = bundle("multi.pt", spec);
+  GstElement* e = gst_element_factory_make("genreclassify", nullptr);
+  g_object_set(e, "model", model.c_str(), nullptr);
+  gst_util_set_object_arg(G_OBJECT(e), "device", "cpu");
+  gst_util_set_object_arg(G_OBJECT(e), "decoding", "crm");
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  const PostedError err = pop_error(bus, 0);
+  EXPECT_EQ(err.domain, GST_LIBRARY_ERROR);
+  EXPECT_NE(err.text.find("multi-label"), std::string::npos) << err.text;
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+
+  GstHarness* h = harness(model);
+  ASSERT_EQ(gst_harness_push(h, window_buffer({3, 0, 0, 0}, 0)), GST_FLOW_OK);
+  ASSERT_TRUE(bus_->next_genre());
+  gst_util_set_object_arg(G_OBJECT(h->element), "decoding", "crm");
+  EXPECT_EQ(gst_harness_push(h, window_buffer({3, 0, 0, 0}, GST_SECOND)), GST_FLOW_ERROR);
+  EXPECT_NE(bus_->wait_error().find("multi-label"), std::string::npos);
 }

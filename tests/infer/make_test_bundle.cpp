@@ -1,8 +1,9 @@
 // Writes a model bundle for the command and benchmark tests, with the
 // preprocessing the elements announce for a given pipeline middle:
 //   make_test_bundle OUT.pt MODEL "melspec ... ! specresize ..." [SLOW_MATMULS]
-// MODEL: probe (logits = pixels, test_bundles.h), or a build_model name
-// (cnn, resnet18, ...) with four fine classes in two macrogenres, seeded weights.
+// MODEL: probe (logits = pixels, test_bundles.h), probe-multi-label (the same,
+// sigmoid scores), or a build_model name (cnn, resnet18, ...) with four fine
+// classes in two macrogenres, seeded weights.
 #include <gst/gst.h>
 
 #include <cstdio>
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
     probe.channels = c;
     probe.height = h;
     probe.width = w;
-    if (model == "probe") {
+    probe.multi_label = model == "probe-multi-label";
+    if (model == "probe" || model == "probe-multi-label") {
       if (argc > 4) {
         probe.behaviour = genre::test::ProbeBehaviour::Slow;
         probe.slow_matmuls = std::atoi(argv[4]);

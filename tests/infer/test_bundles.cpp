@@ -53,6 +53,7 @@ model::BundleInfo probe_info(const ProbeBundleSpec& s) {
     info.classes.fine.push_back({int(i), s.fine[i], i < s.fine_fma_ids.size() ? s.fine_fma_ids[i] : -1,
                                  i < s.fine_macro.size() ? s.fine_macro[i] : -1});
   for (size_t i = 0; i < s.macro.size(); ++i) info.classes.macro.push_back({int(i), s.macro[i], -1, -1});
+  if (!s.fine_parent.empty()) info.tree = taxonomy::GenreTree(s.fine_macro, s.fine_parent, int(s.macro.size()));
   info.preprocessing = s.preprocessing;
   info.manifest_sha256 = std::string(64, '0');
   return info;

@@ -26,6 +26,9 @@ struct ProbeBundleSpec {
   std::vector<int> fine_macro = {0, 1, 0, 1};  // macro index per fine class, -1 = none
   std::vector<int> fine_fma_ids = {12, 4, 10, 3};
   std::vector<std::string> macro = {"Band", "Roots"};
+  // Each fine class's parent fine class or -1, written as bundle.json's genre_tree; empty: none
+  // written (a reader gets the class lists' two-level tree).
+  std::vector<int> fine_parent;
   bool macro_head = false;  // forward_heads = [macro, fine]
   bool multi_label = false;
   std::string target = "fine";  // "macro": forward scores the macrogenres

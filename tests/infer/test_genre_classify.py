@@ -294,6 +294,56 @@ class GenreClassifyTest(unittest.TestCase):
 
     # ---- usage -------------------------------------------------------------------
 
+    # ---- --decode crm ---------------------------------------------------------
+
+    def test_decode_crm_takes_the_genre_of_least_expected_distance(self):
+        """With -k 4 the JSON holds every class's probability: the crm verdict is checked against
+        argmin_j sum_i p_i d(i, j) on the bundle's two-level tree (siblings 2, other macrogenres 4)."""
+        args = ["-m", self.model, "--format", "json", "-k", "4", "-j", "1"]
+        crm = {rec["file"]: rec for rec in json_lines(run(args + ["--decode", "crm"] + self.files).stdout)}
+        argmax = {rec["file"]: rec for rec in json_lines(run(args + self.files).stdout)}
+        self.assertEqual(set(crm), set(self.files))
+        for f in self.files:
+            c, a = crm[f], argmax[f]
+            self.assertEqual(c["decoding"], "crm")
+            self.assertEqual(a["decoding"], "argmax")
+            self.assertEqual(a["verdict"], a["top"][0]["label"])
+            self.assertEqual([t["label"] for t in c["top"]], [t["label"] for t in a["top"]],
+                             "the top-k is the probability ranking under both")
+            p = {t["label"]: t["score"] for t in c["top"]}
+            self.assertEqual(set(p), CLASSES)
+            risk = {j: sum(p[i] * (0 if i == j else 2 if MACROS[i] == MACROS[j] else 4) for i in p) for j in p}
+            best = min(risk.values())
+            # The printed probabilities have six decimals: a near tie may go either way.
+            self.assertIn(c["verdict"], [j for j in risk if risk[j] - best < 1e-4], (f, risk))
+            self.assertEqual(c["macrogenre"], MACROS[c["verdict"]], "crm's macrogenre is its verdict's")
+            self.assertAlmostEqual(c["score"], p[c["verdict"]], places=6)
+
+    def test_decode_crm_windows_and_text_name_it(self):
+        r = run(["-m", self.model, "--decode", "crm", "--windows", "--format", "json", "-j", "1", self.files[0]])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = json_lines(r.stdout)
+        self.assertTrue(recs)
+        for rec in recs:
+            self.assertEqual(rec["decoding"], "crm", rec)
+        text = run(["-m", self.model, "--decode", "crm", "-j", "1", self.files[0]])
+        self.assertIn(" (crm)", text.stdout)
+        self.assertNotIn("(argmax)", run(["-m", self.model, "-j", "1", self.files[0]]).stdout)
+        rows = list(csv.DictReader(io.StringIO(
+            run(["-m", self.model, "--decode", "crm", "--format", "csv", "-q", self.files[0]]).stdout)))
+        self.assertEqual([row["decoding"] for row in rows], ["crm"])
+        printed = run(["-m", self.model, "--decode", "crm", "--print-pipeline", self.files[0]]).stdout
+        self.assertIn(" decoding=crm ", printed)
+
+    def test_decode_crm_refuses_a_multi_label_bundle(self):
+        multi = os.path.join(self.dir, "multi.pt")
+        subprocess.run([MAKE_BUNDLE, multi, "probe-multi-label", WHOLE_CLIP_MIDDLE], check=True, timeout=300)
+        r = run(["-m", multi, "--decode", "crm", self.files[0]])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("multi-label", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertEqual(run(["-m", multi, self.files[0]]).returncode, 0, "argmax decodes it")
+
     def test_usage_errors_are_one_line_and_exit_2(self):
         for args in (["-m", self.model, "--bogus", self.files[0]], ["-m", self.model], [self.files[0]],
                      ["-m", self.model, "--format", "xml", self.files[0]],

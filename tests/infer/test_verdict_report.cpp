@@ -16,6 +16,7 @@ FileResult rock(bool with_macro = true) {
   r.ok = true;
   r.windows = 28;
   r.top = {{0, "Rock", 12, 0.625f}, {1, "Jazz", 4, 0.25f}, {2, "Pop", 10, 0.125f}};
+  r.verdict = r.top.front();
   if (with_macro) r.macro = RankedClass{0, "Band", -1, 0.75f};
   return r;
 }
@@ -105,6 +106,7 @@ TEST(VerdictReport, TextEscapesControlCharacters) {
   r.top[0].name = "\x1b[31mRed";
   r.top[1].name = "Ja\rzz";
   r.macro->name = "Ba\x07nd";
+  r.verdict = r.top[0];
   const std::string line = format_file(r, OutputFormat::Text);
   EXPECT_EQ(line, "two\\nlines.mp3: \\e[31mRed 62.5% [Ba\\x07nd 75.0%]; then Ja\\rzz 25.0%, Pop 12.5%");
   FileResult bad;
@@ -121,5 +123,32 @@ TEST(VerdictReport, TextEscapesControlCharacters) {
   // UTF-8 letters are not controls.
   r = rock();
   r.top[0].name = "Musique électronique";
+  r.verdict = r.top[0];
   EXPECT_NE(format_file(r, OutputFormat::Text).find(": Musique électronique 62.5%"), std::string::npos);
+}
+
+// crm: the verdict need not be the first of the top-k; the others are listed without it, and
+// every format names the decoding.
+TEST(VerdictReport, CrmVerdictsSayHowTheyWereMade) {
+  FileResult r = rock();
+  r.verdict = r.top[2];  // Pop
+  r.decoding = Decoding::Crm;
+  EXPECT_EQ(format_file(r, OutputFormat::Text),
+            "dir/song, live.mp3: Pop 12.5% [Band 75.0%] (crm); then Rock 62.5%, Jazz 25.0%");
+  const auto j = nlohmann::json::parse(format_file(r, OutputFormat::Json));
+  EXPECT_EQ(j["verdict"], "Pop");
+  EXPECT_EQ(j["fma_id"], 10);
+  EXPECT_EQ(j["decoding"], "crm");
+  EXPECT_EQ(j["top"][0]["label"], "Rock") << "the top-k stays the probability ranking";
+  const std::string row = format_file(r, OutputFormat::Csv);
+  EXPECT_EQ(row.rfind("\"dir/song, live.mp3\",ok,Pop,0.1250,10,Band,", 0), 0u) << row;
+  EXPECT_EQ(row.substr(row.size() - 4), ",crm") << row;
+  EXPECT_EQ(tag_genre(r, GenreFormat::MacroFine), "Band/Pop");
+  EXPECT_EQ(nlohmann::json::parse(format_file(rock(), OutputFormat::Json))["decoding"], "argmax");
+  WindowRecord w;
+  w.top = {{0, "Rock", 12, 0.5f}};
+  w.verdict = {2, "Pop", 10, 0.25f};
+  w.decoding = Decoding::Crm;
+  EXPECT_NE(format_window(w, OutputFormat::Text).find("verdict Pop 25.0% (crm)"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(format_window(w, OutputFormat::Json))["decoding"], "crm");
 }
