@@ -67,6 +67,7 @@ void Explainer::attach(GstElement* melspec, GstElement* specresize) {
 void Explainer::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   mel_.clear();
+  mel_pts_ = GST_CLOCK_TIME_NONE;
   windows_.clear();
 }
 
@@ -79,6 +80,7 @@ GstPadProbeReturn Explainer::on_mel(GstPad*, GstPadProbeInfo* info, gpointer dat
   const size_t n = map.size / sizeof(float) / self->geometry_.n_mels * self->geometry_.n_mels;
   {
     std::lock_guard<std::mutex> lock(self->mutex_);
+    if (self->mel_.empty()) self->mel_pts_ = GST_BUFFER_PTS(buf);
     self->mel_.insert(self->mel_.end(), f, f + n);
   }
   gst_buffer_unmap(buf, &map);
@@ -96,12 +98,18 @@ GstPadProbeReturn Explainer::on_image(GstPad*, GstPadProbeInfo* info, gpointer d
   Window w;
   const auto* f = reinterpret_cast<const float*>(map.data);
   w.image.assign(f, f + map.size / sizeof(float));
-  w.start_frame = uint64_t(std::llround(double(meta->start) / 1e9 / self->o_.frame_seconds));
+  std::lock_guard<std::mutex> lock(self->mutex_);
+  // Where the window starts among the captured frames: by the two elements' timestamps
+  // (a DISCONT restarts specresize's clip, and its meta's times, mid-file), else by the meta.
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  const double start_s = GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(self->mel_pts_) && pts >= self->mel_pts_
+                             ? double(pts - self->mel_pts_) / 1e9
+                             : double(meta->start) / 1e9;
+  w.start_frame = uint64_t(std::llround(start_s / self->o_.frame_seconds));
   w.window_frames = meta->window_frames;
   w.valid_frames = meta->valid_frames;
   w.level_db = meta->level_db;
   gst_buffer_unmap(buf, &map);
-  std::lock_guard<std::mutex> lock(self->mutex_);
   self->windows_.push_back(std::move(w));
   return GST_PAD_PROBE_OK;
 }

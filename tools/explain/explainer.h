@@ -66,6 +66,7 @@ class Explainer {
   std::unique_ptr<infer::SaliencyModel> model_;  // loaded at the first write
   std::mutex mutex_;         // the probes run on the streaming thread
   std::vector<float> mel_;   // frame-major, n_mels floats per frame
+  GstClockTime mel_pts_ = GST_CLOCK_TIME_NONE;  // of the first captured frame
   std::vector<Window> windows_;
   size_t windows_used_ = 0;
 };
