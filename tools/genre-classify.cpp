@@ -876,6 +876,7 @@ int main(int argc, char** argv) {
     if (!o.explain_dir.empty()) {
       explain.model = o.model;
       explain.preprocessing = model.description().preprocessing;
+      for (const auto& c : model.description().target_classes()) explain.classes.push_back(c.name);
       explain.frame_seconds = plan.frame_seconds;
       explain.silence_floor = o.silence_floor;
       explain.threads = int(o.threads);

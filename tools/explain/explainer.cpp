@@ -127,11 +127,14 @@ void Explainer::write(const std::string& png_path, const std::string& title, con
     if (w.image.size() == floats && !(double(w.level_db) < o_.silence_floor)) used.push_back(&w);
   windows_used_ = used.size();
   if (used.empty()) throw infer::InferError("no window to explain (every window was silent)");
+  const auto named = std::find(o_.classes.begin(), o_.classes.end(), verdict.name);
+  if (named == o_.classes.end()) throw infer::InferError("the verdict '" + verdict.name + "' is not among the model's classes");
+  const int64_t target = named - o_.classes.begin();
   infer::FrameSaliency frames(geometry_);
   for (size_t i = 0; i < used.size(); i += o_.batch) {
     std::vector<const float*> images;
     for (size_t j = i; j < std::min(used.size(), i + o_.batch); ++j) images.push_back(used[j]->image.data());
-    const std::vector<float> maps = model_->saliency(images, verdict.index);
+    const std::vector<float> maps = model_->saliency(images, target);
     const size_t plane = size_t(geometry_.height) * size_t(geometry_.width);
     for (size_t j = 0; j < images.size(); ++j) {
       const Window& w = *used[i + j];

@@ -26,6 +26,7 @@ namespace genre::tools {
 struct ExplainOptions {
   std::string model;          // the bundle
   nlohmann::json preprocessing;
+  std::vector<std::string> classes;  // the bundle's target classes, in the order of its scores
   double frame_seconds = 0;   // one mel frame
   double silence_floor = -1000;  // windows below it were left out of the verdict, and are here
   int threads = 1;
@@ -41,8 +42,9 @@ class Explainer {
   void attach(GstElement* melspec, GstElement* specresize);
   // Drops what the previous file left.
   void reset();
-  // Writes `png_path` for the file just classified: `verdict` is its top class, `title`
-  // names the file. Throws std::exception (InferError, write errors) with a one-line text.
+  // Writes `png_path` for the file just classified: `verdict` is its top class (found by
+  // name: a verdict parsed from a `genre` message carries its rank, not its class index),
+  // `title` names the file. Throws std::exception (InferError, write errors) with a one-line text.
   void write(const std::string& png_path, const std::string& title, const infer::RankedClass& verdict);
 
   // Windows the last write() explained.
