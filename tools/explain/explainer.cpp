@@ -164,7 +164,11 @@ void Explainer::write(const std::string& png_path, const std::string& title, con
   cv::minMaxLoc(spectrogram, &lo, &hi);
   const Window& first = *used.front();
   const double window_s = first.window_frames * o_.frame_seconds;
-  const double hop_s = used.size() > 1 ? double(used[1]->start_frame - first.start_frame) * o_.frame_seconds : 0.0;
+  uint64_t hop_frames = 0;  // the smallest step between windows (silent ones left gaps)
+  for (size_t i = 1; i < used.size(); ++i)
+    if (used[i]->start_frame > used[i - 1]->start_frame)
+      hop_frames = std::min(hop_frames ? hop_frames : UINT64_MAX, used[i]->start_frame - used[i - 1]->start_frame);
+  const double hop_s = double(hop_frames) * o_.frame_seconds;
   char score[32];
   std::snprintf(score, sizeof score, "%.1f%%", 100.0 * verdict.score);
   const std::string note =
