@@ -5,7 +5,8 @@
 // with every melspec/specresize parameter read from the bundle
 // (lib/infer/pipeline_plan.h). Files go to parallel workers, one reusable
 // pipeline each; --write-tags writes each verdict into the file's own genre
-// tag (lib/tags, atomic).
+// tag (lib/tags, atomic); --explain DIR draws what drove each verdict
+// (explain/explainer.h).
 //
 // Exit status: 0 every input classified (and tagged), 1 some failed (listed
 // on stderr), 2 usage error or unusable model, 3 fatal (a GStreamer element
@@ -41,6 +42,7 @@
 #include "pipeline/audio_pads.h"
 #include "pipeline/message_text.h"
 #include "pipeline/runner.h"
+#include "explain/explainer.h"
 #include "command_line.h"
 
 namespace fs = std::filesystem;
@@ -79,6 +81,7 @@ struct Options {
   bool all_files = false;
   bool progress = false, quiet = false;
   bool print_pipeline = false;
+  std::string explain_dir;  // "" = no explanations
 };
 
 // Thrown for a broken setup (an element missing): exit 3.
@@ -281,8 +284,9 @@ GstElement* make_live_queue() {
 }
 
 // The chain after the source: audioconvert ... genreclassify ! fakesink, in `bin`; returns audioconvert.
+// `explainer`, where given, gets probes on melspec's and specresize's output.
 GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan& plan, bool live,
-                               GstElement** classify) {
+                               GstElement** classify, genre::tools::Explainer* explainer = nullptr) {
   GstElement* convert = make("audioconvert");
   GstElement* resample = make("audioresample");
   GstElement* melspec = make("melspec");
@@ -309,6 +313,7 @@ GstElement* add_analysis_chain(GstBin* bin, const Options& o, const PipelinePlan
   if (!gst_element_link_many(convert, resample, melspec, specresize, nullptr) ||
       !gst_element_link_many(before_classify, c, sink, nullptr))
     throw FatalError("cannot link audioconvert ! audioresample ! melspec ! specresize ! genreclassify");
+  if (explainer) explainer->attach(melspec, specresize);
   *classify = c;
   return convert;
 }
@@ -327,9 +332,9 @@ GstElement* add_uri_source(GstBin* bin, GstElement* convert, const std::string& 
 // One pipeline for many files, reused through READY; rebuilt after an error.
 class FilePipeline {
  public:
-  FilePipeline(const Options& o, const PipelinePlan& plan)
-      : runner_("genre-classify", [this, &o, &plan](GstBin* pipeline) {
-          GstElement* convert = add_analysis_chain(pipeline, o, plan, false, &classify_);
+  FilePipeline(const Options& o, const PipelinePlan& plan, genre::tools::Explainer* explainer)
+      : explainer_(explainer), runner_("genre-classify", [this, &o, &plan](GstBin* pipeline) {
+          GstElement* convert = add_analysis_chain(pipeline, o, plan, false, &classify_, explainer_);
           source_ = add_uri_source(pipeline, convert, "");
         }) {}
 
@@ -343,6 +348,7 @@ class FilePipeline {
       return r;
     }
     runner_.pipeline();  // builds source_ and classify_ when there is no pipeline
+    if (explainer_) explainer_->reset();
     g_object_set(source_, "uri", in.uri.c_str(), nullptr);
     bool have_final = false;
     genre::tools::RunOptions run;
@@ -379,6 +385,7 @@ class FilePipeline {
   // Owned by the runner's pipeline; set by each build.
   GstElement* source_ = nullptr;
   GstElement* classify_ = nullptr;
+  genre::tools::Explainer* explainer_;  // null without --explain
   // Last: destroyed first, so the pipeline's threads stop before what they use goes.
   genre::tools::PipelineRunner runner_;
 };
@@ -557,14 +564,31 @@ int print_pipelines(const Options& o, const PipelinePlan& plan) {
   return 0;
 }
 
+// ---- --explain ------------------------------------------------------------------------------------
+
+// DIR/<file name>.png per input; a name two inputs share gets "-2", "-3", ... before ".png".
+std::vector<std::string> explain_paths(const std::vector<Input>& inputs, const std::string& dir) {
+  std::vector<std::string> out;
+  std::set<std::string> taken;
+  for (const Input& in : inputs) {
+    std::string name = fs::path(in.path.empty() ? in.uri : in.path).filename().string();
+    if (name.empty() || name == "." || name == "..") name = "input";
+    std::string candidate = name + ".png";
+    for (int n = 2; !taken.insert(candidate).second; ++n) candidate = name + "-" + std::to_string(n) + ".png";
+    out.push_back((fs::path(dir) / candidate).string());
+  }
+  return out;
+}
+
 // ---- modes ---------------------------------------------------------------------------------------
 
-int classify_files(const Options& o, const PipelinePlan& plan) {
+int classify_files(const Options& o, const PipelinePlan& plan, const genre::tools::ExplainOptions& explain) {
   const std::vector<Input> inputs = expand_inputs(o.inputs, o.all_files);
   if (inputs.empty()) {
     std::fprintf(stderr, "genre-classify: no audio files found in the given directories\n");
     return kExitFailed;
   }
+  const std::vector<std::string> pngs = o.explain_dir.empty() ? std::vector<std::string>() : explain_paths(inputs, o.explain_dir);
   const OutputFormat format = genre::infer::output_format_from_string(o.format);
   Output out(format, o.progress && !o.quiet, inputs.size());
   out.header();
@@ -581,19 +605,34 @@ int classify_files(const Options& o, const PipelinePlan& plan) {
 
   auto worker = [&]() {
     try {
-      FilePipeline pipeline(o, plan);
+      std::unique_ptr<genre::tools::Explainer> explainer;  // outlives the pipeline its probes are in
+      if (!pngs.empty()) explainer = std::make_unique<genre::tools::Explainer>(explain);
+      FilePipeline pipeline(o, plan, explainer.get());
       FilePipeline::WindowSink on_window;
       if (o.windows) on_window = [&out](const WindowRecord& w) { out.window(w); };
       for (size_t i; (i = next.fetch_add(1)) < inputs.size() && g_interrupts.load() == 0;) {
         FileResult r = pipeline.run(inputs[i], on_window);
         if (r.error == "interrupted") break;
         bool failed = !r.ok;
+        std::string explain_error;
+        if (explainer && r.ok && !r.top.empty()) {
+          try {
+            explainer->write(pngs[i], fs::path(inputs[i].display).filename().string(), r.top.front());
+          } catch (const std::exception& e) {
+            explain_error = e.what();
+            failed = true;
+          }
+        }
         if (o.write_tags && r.ok && !tag_file(o, inputs[i], &r)) failed = true;
         out.file(r, failed);
         std::lock_guard<std::mutex> lock(failures_mutex);
         if (r.ok) ++classified;
         if (!r.tag_action.empty()) ++tag_actions[r.tag_action];
-        if (failed) failures.push_back(inputs[i].display + ": " + (r.ok ? "tag not written: " + r.tag_detail : r.error));
+        if (failed)
+          failures.push_back(inputs[i].display + ": " +
+                             (!r.ok                   ? r.error
+                              : !explain_error.empty() ? "explanation not written: " + explain_error
+                                                       : "tag not written: " + r.tag_detail));
       }
     } catch (const std::exception& e) {  // FatalError, or anything unexpected: stop cleanly
       std::lock_guard<std::mutex> lock(failures_mutex);
@@ -802,6 +841,10 @@ int main(int argc, char** argv) {
   app.add_flag("--all-files", o.all_files, "In directories, try every file, not only audio extensions");
   app.add_flag("--progress", o.progress, "Progress bar on stderr (default: when stderr is a terminal)");
   app.add_flag("-q,--quiet", o.quiet, "No progress bar and no summary (failures are still listed)");
+  app.add_option("--explain", o.explain_dir, "Write DIR/<file name>.png per classified file: its log-mel spectrogram "
+                 "with the gradient saliency of the verdict's score over it (what drove the verdict; "
+                 "pipelines/classify.md says how to read it)")
+      ->type_name("DIR");
   app.add_flag("--print-pipeline", o.print_pipeline, "Print the gst-launch-1.0 pipeline each input would run "
                "(every parameter from the bundle) instead of running it");
   app.footer("Exit status: 0 all classified, 1 some inputs failed (listed on stderr), 2 usage error or unusable "
@@ -815,6 +858,7 @@ int main(int argc, char** argv) {
     if (o.dry_run && !o.write_tags) throw CLI::ValidationError("--dry-run", "needs --write-tags");
     if (o.tag_hard_links && !o.write_tags) throw CLI::ValidationError("--tag-hard-links", "needs --write-tags");
     if (o.write_tags && o.live) throw CLI::ValidationError("--write-tags", "does not apply to --live");
+    if (!o.explain_dir.empty() && o.live) throw CLI::ValidationError("--explain", "does not apply to --live");
   });
   if (status >= 0) return status;
 
@@ -828,6 +872,7 @@ int main(int argc, char** argv) {
   if (!o.progress) o.progress = isatty(STDERR_FILENO) && !o.live;
 
   PipelinePlan plan;
+  genre::tools::ExplainOptions explain;
   try {
     genre::infer::ClassifierOptions co;
     co.model_path = o.model;
@@ -841,6 +886,20 @@ int main(int argc, char** argv) {
     po.live = o.live;
     plan = genre::infer::plan_pipeline(model.description().preprocessing, po);
     genre::infer::check_decoding(model.description(), *genre::infer::decoding_from_string(o.decode));
+    if (!o.explain_dir.empty()) {
+      explain.model = o.model;
+      explain.preprocessing = model.description().preprocessing;
+      for (const auto& c : model.description().target_classes()) explain.classes.push_back(c.name);
+      explain.frame_seconds = plan.frame_seconds;
+      explain.silence_floor = o.silence_floor;
+      explain.threads = int(o.threads);
+      genre::tools::Explainer check(explain);  // unusable preprocessing: a usage error now, not per file
+      std::error_code ec;
+      fs::create_directories(o.explain_dir, ec);
+      if (ec || !fs::is_directory(o.explain_dir))
+        throw std::runtime_error("--explain " + o.explain_dir + ": cannot create the directory" +
+                                 (ec ? ": " + ec.message() : std::string()));
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "genre-classify: %s\n", genre::text::escape_controls(e.what()).c_str());
     return kExitUsage;
@@ -852,7 +911,7 @@ int main(int argc, char** argv) {
     return kExitInterrupted;
   }
   try {
-    return o.live ? classify_live(o, plan) : classify_files(o, plan);
+    return o.live ? classify_live(o, plan) : classify_files(o, plan, explain);
   } catch (const FatalError& e) {
     std::fprintf(stderr, "genre-classify: %s\n", e.what());
     return kExitFatal;

@@ -11,6 +11,7 @@
 #include "base/atomic_file.h"
 #include "model/bundle.h"
 #include "model/init_weights.h"
+#include "train/class_saliency.h"
 #include "report/confusion_csv.h"
 #include "report/confusion_png.h"
 #include "report/grouping.h"
@@ -251,6 +252,11 @@ json RegimeRunner::test_report(torch::jit::Module& module, const std::string& ta
       j["macro"]["source"] = target == "multitask" ? "macro head" : "fine probabilities summed per macrogenre";
     }
     j["hierarchy"] = hierarchy_block(ev, target == "multitask", fine, tracks, windowed, data_.tree, title, md);
+    if (writes_files_) {
+      j["class_saliency"] = write_class_saliency(module, data_, samples, device_, dir, "class_saliency.png",
+                                                 title + ": what each class's score looks at");
+      if (j["class_saliency"].contains("png")) md += "![class-average saliency](class_saliency.png)\n\n";
+    }
   }
   j["loss"] = ev.loss;
   j["markdown"] = md;
@@ -371,6 +377,7 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
   test["fine"] = fine_report["fine"];
   if (fine_report.contains("macro")) test[two_stage ? "macro_from_fine" : "macro"] = fine_report["macro"];
   test["hierarchy"] = fine_report["hierarchy"];
+  if (fine_report.contains("class_saliency")) test["class_saliency"] = fine_report["class_saliency"];
   out.report = {{test_split, test}, {"regime", regime}, {"model", config_.model}, {"bundle", "model.pt"}};
   if (!writes_files_) return out;
   save_model_bundle(final_model, regime, out.history, dir + "/model.pt");

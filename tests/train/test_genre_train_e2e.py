@@ -94,7 +94,14 @@ class GenreTrainTest(unittest.TestCase):
         for column in ("epoch", "train_loss", "val_loss", "val_top1", "train_samples_per_s"):
             self.assertTrue(all(r[column] for r in rows), column)
         self.assertEqual(len(open(os.path.join(out, "metrics.jsonl")).readlines()), 4)
-        for png in ("confusion_fine.png", "confusion_macro.png", "learning_curves.png"):
+        # Class-average saliency: named in report.json, linked from report.md, one panel per tested class.
+        saliency = report["test"]["class_saliency"]
+        self.assertEqual(saliency["png"], "class_saliency.png")
+        self.assertGreater(sum(saliency["samples_per_class"].values()), 0)
+        self.assertLessEqual(max(saliency["samples_per_class"].values()), saliency["max_samples_per_class"])
+        self.assertGreater(saliency["scale_max"], 0.0)
+        self.assertIn("(class_saliency.png)", open(os.path.join(out, "report.md")).read())
+        for png in ("confusion_fine.png", "confusion_macro.png", "learning_curves.png", "class_saliency.png"):
             with open(os.path.join(out, png), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", png)
         config = json.load(open(os.path.join(out, "config.json")))
