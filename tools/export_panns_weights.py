@@ -10,7 +10,7 @@ one yourself (this tool never downloads) and convert it:
 
 A checkpoint is a torch.save'd dict {"model": state_dict, ...} with PANNs' names. The output is
 a torch.save'd dict {"format": "genre-panns-weights", "version": 1, "arch": MODEL, "source":
-the checkpoint's file name, "dropped": [names], "renamed": {PANNs' prefix: ours}, "state_dict":
+the checkpoint's file name, "dropped": "name, ...", "renamed": "PANNs' prefix* -> ours*", "state_dict":
 {name: tensor}} that genre-train reads with torch::pickle_load. Dropped are
 spectrogram_extractor.* and logmel_extractor.* (melspec makes the log-mel input) and
 fc_audioset.* (AudioSet's 527 classes: genre-train's fc is a new head for your classes; fc1,
@@ -93,9 +93,11 @@ def main():
     kept = {our_name(args.model, name): t.detach().clone().contiguous()
             for name, t in state.items() if not name.startswith(DROPPED_PREFIXES)}
     dropped = sorted(name for name in state if name.startswith(DROPPED_PREFIXES))
+    # "dropped" and "renamed" are strings: pickle writes a one-entry dict with SETITEM (and a
+    # one-item list with APPEND), which LibTorch 1.13's unpickler does not know.
     payload = {"format": "genre-panns-weights", "version": 1, "arch": args.model,
-               "source": os.path.basename(args.checkpoint), "dropped": dropped, "renamed": RENAMED[args.model],
-               "state_dict": kept}
+               "source": os.path.basename(args.checkpoint), "dropped": ", ".join(dropped),
+               "renamed": ", ".join(f"{a}* -> {b}*" for a, b in RENAMED[args.model].items()), "state_dict": kept}
     out_dir = os.path.dirname(os.path.abspath(args.out))
     fd, tmp = tempfile.mkstemp(prefix=".export-", dir=out_dir)
     try:
