@@ -284,8 +284,8 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
         sync = std::make_unique<GradientSync>(*group_, trainable);
       }
       state.bad_epochs = 0;  // early stopping counts from the unfreezing
-      progress_.line("[" + task.label + "] epoch " + std::to_string(epoch + 1) + ": every parameter trains from here (--unfreeze-after " +
-                     std::to_string(unfreeze_at) + ")");
+      progress_.line("[" + task.label + "] epoch " + std::to_string(epoch + 1) +
+                     ": every parameter trains from here (--unfreeze-after " + std::to_string(unfreeze_at) + ")");
     }
     module.train(true);
     batches.reset(epoch);
