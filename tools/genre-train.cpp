@@ -38,7 +38,8 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
   app.add_option("--out", c.out, "Run directory to create (config, metrics, checkpoints, model.pt, report)");
   app.add_option("--resume", resume, "Continue the interrupted run in this directory from its last checkpoints");
   app.add_option("--model", c.model, "shortchunk (recommended for real music: native-resolution log-mel windows), cnn, "
-                 "resnet18, resnet34, resnet50, resnet101, vit_b16, vit_ti16, gru, multihead")
+                 "resnet18, resnet34, resnet50, resnet101, vit_b16, vit_ti16, gru, multihead, panns_cnn14, "
+                 "panns_mobilenetv2 (PANNs' AudioSet models; --init from tools/export_panns_weights.py)")
       ->capture_default_str()
       ->check(CLI::IsMember(genre::model::model_names()));
   app.add_option("--regime", c.regime,
@@ -82,8 +83,14 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
                  "without --cv, the share of the training tracks validated on when the dataset has no val split")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
-  app.add_option("--init", c.init, "Start from torchvision weights (tools/export_torchvision_weights.py)");
-  app.add_option("--freeze", c.freeze, "Freeze every parameter up to and including this block (e.g. layer4.0)");
+  app.add_option("--init", c.init, "Start from torchvision weights (tools/export_torchvision_weights.py) or PANNs' "
+                 "(tools/export_panns_weights.py)");
+  app.add_option("--freeze", c.freeze, "Freeze every parameter up to and including this block (e.g. layer4.0, "
+                 "fc1 for panns_*: the head alone trains)");
+  app.add_option("--unfreeze-after", c.unfreeze_after, "With --freeze: train frozen for N epochs of each stage, then "
+                 "every parameter (0 = frozen throughout)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--repeat-gray", c.repeat_gray, "1-channel images on resnet/vit: repeat the plane to 3 channels "
                                                "(default: a 1-channel stem; --init sums the RGB kernels)");
   app.add_option("--loss", c.loss, "ce (cross-entropy, label smoothing per stage) or bce (multi-label over all fine labels)")

@@ -16,9 +16,12 @@ BuiltModel build_multihead(const ModelSpec& spec);  // spec.trunk: resnet18/34/5
 BuiltModel build_vit(const ModelSpec& spec);        // spec.name: vit_b16, vit_ti16
 BuiltModel build_gru(const ModelSpec& spec);
 BuiltModel build_shortchunk(const ModelSpec& spec);
+BuiltModel build_panns_cnn14(const ModelSpec& spec);
+BuiltModel build_panns_mobilenetv2(const ModelSpec& spec);
 
 bool is_resnet(const std::string& name);
 bool is_vit(const std::string& name);
+bool is_panns(const std::string& name);  // panns_cnn14, panns_mobilenetv2
 // BuiltModel::head_prefixes of a model, also what load_init treats as its head.
 std::vector<std::string> head_prefixes_of(const std::string& name);
 

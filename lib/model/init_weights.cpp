@@ -18,8 +18,6 @@ namespace genre::model {
 
 namespace {
 
-constexpr const char* kFormat = "genre-torchvision-weights";
-
 struct WeightsFile {
   std::string arch;
   std::vector<std::pair<std::string, at::Tensor>> tensors;  // file order
@@ -41,11 +39,11 @@ bool starts_with_any(const std::string& s, const std::vector<std::string>& prefi
   return false;
 }
 
-WeightsFile read_weights(const std::string& path) {
+WeightsFile read_weights(const std::string& path, const InitSource& source) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open (" + errno_text(errno) + ")");
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string not_ours = path + ": not a weights file written by tools/export_torchvision_weights.py";
+  const std::string not_ours = path + ": not a weights file written by " + source.script;
   c10::IValue root;
   try {
     root = torch::jit::pickle_load(bytes);
@@ -60,7 +58,9 @@ WeightsFile read_weights(const std::string& path) {
     return it->value();
   };
   const c10::IValue format = field("format");
-  if (!format.isString() || format.toStringRef() != kFormat) throw std::runtime_error(not_ours + " (wrong format tag)");
+  if (!format.isString() || format.toStringRef() != source.format)
+    throw std::runtime_error(not_ours + " (wrong format tag" +
+                             (format.isString() ? ": " + format.toStringRef() + ")" : ")"));
   const c10::IValue arch = field("arch"), state = field("state_dict");
   if (!arch.isString() || !state.isGenericDict())
     throw std::runtime_error(not_ours + " ('arch' is not a string or 'state_dict' not a dict)");
@@ -92,12 +92,19 @@ std::string torchvision_arch(const ModelSpec& spec) {
   if (spec.name == "vit_b16") return "vit_b_16";
   if (spec.name == "vit_ti16") return "vit_ti16";
   throw std::invalid_argument("model '" + spec.name +
-                              "' has no torchvision weights (--init applies to resnet*, vit_b16, vit_ti16, multihead)");
+                              "' has no pretrained weights (--init applies to resnet*, vit_b16, vit_ti16, multihead, "
+                              "panns_cnn14, panns_mobilenetv2)");
+}
+
+InitSource init_source(const ModelSpec& spec) {
+  if (detail::is_panns(spec.name)) return {"genre-panns-weights", spec.name, "tools/export_panns_weights.py"};
+  return {"genre-torchvision-weights", torchvision_arch(spec), "tools/export_torchvision_weights.py"};
 }
 
 InitReport load_init(torch::jit::Module& m, const ModelSpec& spec, const std::string& path) {
-  const std::string arch = torchvision_arch(spec);
-  const WeightsFile file = read_weights(path);
+  const InitSource source = init_source(spec);
+  const std::string& arch = source.arch;
+  const WeightsFile file = read_weights(path, source);
   if (file.arch != arch)
     throw std::runtime_error(path + ": weights for " + file.arch + ", but the model is " + spec.name +
                              (spec.name == arch ? "" : " (" + arch + ")"));
@@ -117,7 +124,10 @@ InitReport load_init(torch::jit::Module& m, const ModelSpec& spec, const std::st
     const bool head = starts_with_any(name, heads);
     const auto it = by_name.find(name);
     if (it == by_name.end()) {
-      if (head) continue;  // a head the file cannot have (multihead's): keeps its initialisation
+      if (head) {  // a head the file cannot have (multihead's, PANNs' new fc): keeps its initialisation
+        report.fresh.push_back(name);
+        continue;
+      }
       throw std::runtime_error(path + ": no tensor '" + name + "' (" + file.arch + " weights, model " + spec.name +
                                ")");
     }

@@ -8,16 +8,17 @@ namespace genre::model::detail {
 
 torch::jit::Module conv2d(ScriptBuilder& b, const ConvShape& shape) {
   torch::jit::Module m = b.module("Conv2d");
-  const at::Tensor weight = at::empty({shape.out, shape.in, shape.kernel, shape.kernel});
+  const at::Tensor weight = at::empty({shape.out, shape.in / shape.groups, shape.kernel, shape.kernel});
   const at::Tensor bias = shape.bias ? at::empty({shape.out}) : at::Tensor();
   torch_default_init(weight, bias);
   add_parameter(m, "weight", weight);
   if (shape.bias) add_parameter(m, "bias", bias);
   define(m, R"(
 def forward(self, x: Tensor) -> Tensor:
-    return torch.conv2d(x, self.weight, {bias}, {stride}, {padding}, [1, 1], 1)
+    return torch.conv2d(x, self.weight, {bias}, {stride}, {padding}, [1, 1], {groups})
 )",
          {{"bias", shape.bias ? "self.bias" : "None"},
+          {"groups", std::to_string(shape.groups)},
           {"stride", int_list({shape.stride, shape.stride})},
           {"padding", int_list({shape.padding, shape.padding})}});
   return m;

@@ -15,9 +15,10 @@ namespace genre::model::detail {
 struct ConvShape {
   int64_t in = 0, out = 0, kernel = 1, stride = 1, padding = 0;
   bool bias = false;
+  int64_t groups = 1;  // in == out == groups: a depthwise convolution
 };
 
-// nn.Conv2d (square kernel, stride and padding).
+// nn.Conv2d (square kernel, stride and padding; groups).
 torch::jit::Module conv2d(ScriptBuilder& b, const ConvShape& shape);
 // nn.BatchNorm2d(channels): eps 1e-5, momentum 0.1; in training the running stats are updated
 // and num_batches_tracked incremented.

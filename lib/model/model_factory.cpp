@@ -65,13 +65,14 @@ std::vector<std::string> head_prefixes_of(const std::string& name) {
   if (name == "cnn") return {"fc3."};
   if (name == "multihead") return {"heads."};
   if (is_vit(name)) return {"heads.head."};
-  return {"fc."};  // resnet, gru
+  return {"fc."};  // resnet, gru, shortchunk, panns_* (whose fc1 is trunk: PANNs' embedding layer)
 }
 
 }  // namespace detail
 
 std::vector<std::string> model_names() {
-  return {"cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_b16", "vit_ti16", "gru", "multihead", "shortchunk"};
+  return {"cnn",      "resnet18", "resnet34",  "resnet50",   "resnet101",   "vit_b16",
+          "vit_ti16", "gru",      "multihead", "shortchunk", "panns_cnn14", "panns_mobilenetv2"};
 }
 
 BuiltModel build_model(const ModelSpec& spec) {
@@ -79,6 +80,8 @@ BuiltModel build_model(const ModelSpec& spec) {
   if (spec.name == "cnn") return detail::build_cnn(spec);
   if (spec.name == "gru") return detail::build_gru(spec);
   if (spec.name == "shortchunk") return detail::build_shortchunk(spec);
+  if (spec.name == "panns_cnn14") return detail::build_panns_cnn14(spec);
+  if (spec.name == "panns_mobilenetv2") return detail::build_panns_mobilenetv2(spec);
   if (spec.name == "multihead") return detail::build_multihead(spec);
   if (detail::is_vit(spec.name)) return detail::build_vit(spec);
   return detail::build_resnet(spec);

@@ -22,6 +22,9 @@
 //   shortchunk a CNN for log-mel spectrograms at native resolution (n_mels x frames): five
 //              3x3 conv -> batch norm -> ReLU -> 2x2 max-pool blocks, max and mean over time, the
 //              input standardised per mel band by buffers genre-train sets (band_mean, band_std)
+//   panns_cnn14, panns_mobilenetv2  PANNs' AudioSet-pretrainable CNN14 and MobileNetV2 (panns.cpp),
+//              state_dict names PANNs' own, on 1-channel log-mel windows (mel bands x frames) with
+//              bn0 over the bands; `fc` is the head, fc1 PANNs' embedding layer
 #pragma once
 
 #include <torch/csrc/jit/api/module.h>
@@ -58,7 +61,7 @@ struct BuiltModel {
 };
 
 // "cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_b16", "vit_ti16", "gru",
-// "multihead", "shortchunk".
+// "multihead", "shortchunk", "panns_cnn14", "panns_mobilenetv2".
 std::vector<std::string> model_names();
 
 // Initialises every parameter from the global torch generator (seed it with torch::manual_seed

@@ -190,7 +190,8 @@ model::BuiltModel RegimeRunner::build(int64_t classes_or_zero, uint64_t seed_off
   if (!config_.init.empty()) {
     const model::InitReport r = model::load_init(built.module, spec, config_.init);
     progress_.line("--init " + config_.init + ": " + std::to_string(r.loaded) + " tensors loaded, " +
-                   std::to_string(r.skipped.size()) + " head tensors left initialised");
+                   std::to_string(r.skipped.size()) + " head tensors of the file skipped, " +
+                   std::to_string(r.fresh.size()) + " head tensors not in the file (they keep their initialisation)");
   }
   return built;
 }

@@ -214,12 +214,19 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
   torch::jit::Module& module = model.module;
   model_to_device(module, device_);
   if (group_) broadcast_module(*group_, module);
-  std::vector<at::Tensor> trainable;
-  if (config_.freeze.empty())
-    for (const at::Tensor& p : module.parameters(true)) trainable.push_back(p);
-  else
-    trainable = freeze_up_to(module, config_.freeze);
-  Optimizer optimizer(task.setup, trainable);
+  std::vector<at::Tensor> all;
+  for (const at::Tensor& p : module.parameters(true)) all.push_back(p);
+  std::vector<at::Tensor> trainable = config_.freeze.empty() ? all : freeze_up_to(module, config_.freeze);
+  // --unfreeze-after N: the head (and what --freeze leaves) trains alone for N epochs, then
+  // everything. The optimiser holds every parameter from the start: a frozen one has no
+  // gradient, so Adam, AdamW and SGD skip it and keep no state for it; the list is the same in
+  // both phases, so a checkpoint of either resumes exactly.
+  const int unfreeze_at = config_.freeze.empty() ? 0 : config_.unfreeze_after;
+  Optimizer optimizer(task.setup, unfreeze_at > 0 ? all : trainable);
+  const auto unfreeze = [&] {
+    for (at::Tensor& p : all) p.set_requires_grad(true);
+    trainable = all;
+  };
 
   loader::LoaderOptions options;
   options.batch_size = config_.batch_size / (group_ ? group_->size() : 1);  // this rank's share of the global batch
@@ -256,6 +263,7 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
     if (task.setup.keep == "best") load_best(best_path, module);
     return state.history;
   }
+  if (unfreeze_at > 0 && state.next_epoch > unfreeze_at) unfreeze();  // resumed after the unfreezing
   std::unique_ptr<GradientSync> sync;
   std::vector<at::Tensor> buffers;  // batch-norm running statistics: rank 0's, as DDP's broadcast_buffers
   if (group_) {
@@ -269,6 +277,16 @@ json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const Sa
   const auto& shape = data_.input_shape;
 
   for (int epoch = state.next_epoch; epoch < epochs; ++epoch) {
+    if (unfreeze_at > 0 && epoch == unfreeze_at) {
+      unfreeze();
+      if (sync) {
+        sync.reset();  // its gradient hooks sit on the parameters that trained so far
+        sync = std::make_unique<GradientSync>(*group_, trainable);
+      }
+      state.bad_epochs = 0;  // early stopping counts from the unfreezing
+      progress_.line("[" + task.label + "] epoch " + std::to_string(epoch + 1) +
+                     ": every parameter trains from here (--unfreeze-after " + std::to_string(unfreeze_at) + ")");
+    }
     module.train(true);
     batches.reset(epoch);
     const auto start = Clock::now();

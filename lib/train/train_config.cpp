@@ -78,6 +78,12 @@ StageSetup reference_stage(const TrainConfig& c, const std::string& stage) {
   if (c.label_smoothing >= 0) s.label_smoothing = c.label_smoothing;
   if (!c.keep.empty()) s.keep = c.keep;
   if (s.keep != "best" && s.keep != "last") throw std::invalid_argument("--keep must be best or last, not '" + s.keep + "'");
+  if (c.unfreeze_after < 0) throw std::invalid_argument("--unfreeze-after must be 0 or more epochs");
+  if (c.unfreeze_after > 0 && c.freeze.empty())
+    throw std::invalid_argument("--unfreeze-after needs --freeze (the blocks that train frozen first, e.g. fc1)");
+  if (c.unfreeze_after > 0 && c.unfreeze_after >= s.epochs)
+    throw std::invalid_argument("--unfreeze-after " + std::to_string(c.unfreeze_after) + " leaves no epoch to train "
+                                "unfrozen: the stages have " + std::to_string(s.epochs) + " epochs");
   s.schedule.base_lr = s.lr;
   s.schedule.max_lr = s.lr;
   if (s.optimizer != "adam" && s.optimizer != "adamw" && s.optimizer != "sgd")
@@ -129,7 +135,7 @@ void resolve_recipe(TrainConfig& c) {
 }
 
 // With defaults: a config.json written before a field existed resumes with that field's default.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, device, init, freeze, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, cv_group, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, device, init, freeze, unfreeze_after, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, cv_group, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
 
 json TrainConfig::to_json() const { return *this; }
 

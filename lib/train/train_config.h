@@ -32,6 +32,7 @@ struct TrainConfig {
   std::string device = "auto";   // auto | cpu | cuda
   std::string init;              // torchvision weights (tools/export_torchvision_weights.py)
   std::string freeze;            // freeze parameters up to and including this block, e.g. layer4.0
+  int unfreeze_after = 0;        // with freeze: epochs of each stage trained frozen, then all (0 = frozen throughout)
   std::string loss = "ce";       // ce | bce (multi-label over all fine labels)
   std::string pos_weight = "inverse";  // bce: inverse | log-inverse | none
   std::string augment;           // preset: none | reference | specaugment | mixup | small-data; empty = the

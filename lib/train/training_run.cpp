@@ -17,7 +17,9 @@
 
 #include "base/atomic_file.h"
 #include "loader/folds.h"
+#include "model/architectures.h"
 #include "report/markdown.h"
+#include "train/panns_input.h"
 #include "train/process_group.h"
 #include "train/regime_runner.h"
 #include "train/run_files.h"
@@ -196,6 +198,21 @@ void check_same_dataset(const std::string& path, const TrainingData& data) {
                              " records another manifest digest); start a new run");
 }
 
+// PANNs' weights were trained on one input: other preprocessing makes them meaningless, so
+// --init refuses it; from scratch the architecture trains on anything, with a warning.
+void check_panns_input(const TrainConfig& c, const TrainingData& data, Progress& progress) {
+  if (!model::detail::is_panns(c.model)) return;
+  std::string differences;
+  for (const std::string& d : panns_input_differences(data.preprocessing))
+    differences += (differences.empty() ? "" : "; ") + d;
+  if (differences.empty()) return;
+  if (!c.init.empty())
+    throw std::runtime_error(c.data + ": not the input PANNs' weights (" + c.init + ") were trained on: " + differences +
+                             " (pipelines/training.md, \"Audio-pretrained backbones\", gives the pipeline)");
+  progress.line("warning: " + c.model + " on other input than PANNs' (" + differences +
+                "); fine from scratch, but PANNs' weights would not fit it");
+}
+
 json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group) {
   const std::vector<std::string> required =
       c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "test"};  // val: carved when absent
@@ -214,6 +231,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
                 std::to_string(data.input_shape[1]) + "x" + std::to_string(data.input_shape[2]) + ", " +
                 device.describe() + ", " + std::to_string(c.threads) + " threads" +
                 (group ? " per rank, " + std::to_string(group->size()) + " ranks (c10d " + group->backend() + ")" : ""));
+  check_panns_input(c, data, progress);
   on_rank0(group, [&] { check_same_dataset(c.out + "/dataset.json", data); });
   RegimeRunner runner(c, data, device, progress, group);
   json report = {{"model", c.model}, {"regime", c.regime}, {"data", c.data}, {"windowed", data.table->windowed()},

@@ -378,6 +378,93 @@ TEST(ShortChunk, StandardisesEachBandWithItsBuffers) {
   EXPECT_FALSE(torch::allclose(forward(built.module, x), plain, 1e-2, 1e-2));
 }
 
+// PANNs' names and shapes (pytorch/models.py): bn0 over the mel bands, six ConvBlocks (64 to
+// 2048 channels), fc1 2048 -> 2048, our head fc; no extractor and no fc_audioset tensors.
+TEST(Panns, Cnn14NamesShapesAndCounts) {
+  const ModelSpec spec{"panns_cnn14", 1, 64, 100, {10}};
+  BuiltModel built = build_model(spec);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  int64_t parameters = 0;
+  for (const auto& p : built.module.named_parameters()) {
+    shapes[p.name] = p.value.sizes().vec();
+    parameters += p.value.numel();
+  }
+  EXPECT_EQ(shapes.at("bn0.weight"), (std::vector<int64_t>{64}));
+  const std::vector<int64_t> widths{1, 64, 128, 256, 512, 1024, 2048};
+  for (int i = 1; i <= 6; ++i) {
+    const std::string block = "conv_block" + std::to_string(i);
+    EXPECT_EQ(shapes.at(block + ".conv1.weight"), (std::vector<int64_t>{widths[i], widths[i - 1], 3, 3}));
+    EXPECT_EQ(shapes.at(block + ".conv2.weight"), (std::vector<int64_t>{widths[i], widths[i], 3, 3}));
+    EXPECT_EQ(shapes.at(block + ".bn2.bias"), (std::vector<int64_t>{widths[i]}));
+  }
+  EXPECT_EQ(shapes.at("fc1.weight"), (std::vector<int64_t>{2048, 2048}));
+  EXPECT_EQ(shapes.at("fc.weight"), (std::vector<int64_t>{10, 2048}));
+  EXPECT_EQ(shapes.size(), 2u + 6 * 6 + 4);  // bn0; per block 2 convs, 2 BN x 2; fc1 and fc x 2
+  // PANNs' paper: 80.8 M with fc_audioset's 2048 x 527 + 527; ours has a 10-class head instead.
+  EXPECT_EQ(parameters + 2048 * 527 + 527 - (2048 * 10 + 10), 80753615);
+  EXPECT_EQ(built.head_prefixes, (std::vector<std::string>{"fc."}));
+  EXPECT_EQ(built.module.attr("conv_block3").toModule().attr("bn1").toModule().attr("running_var").toTensor().size(0),
+            256);
+  built.module.eval();
+  EXPECT_EQ(forward(built.module, input_for(spec)).sizes(), (std::vector<int64_t>{2, 10}));
+}
+
+// MobileNetV2: features.0 conv_bn, 17 inverted residuals (t=1 blocks without the expansion
+// convolution), features.18 the 1x1 to 1280; fc1 1280 -> 1024; 4.1 M parameters with fc_audioset.
+TEST(Panns, MobileNetV2NamesShapesAndCounts) {
+  const ModelSpec spec{"panns_mobilenetv2", 1, 64, 96, {7}};
+  BuiltModel built = build_model(spec);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  int64_t parameters = 0;
+  for (const auto& p : built.module.named_parameters()) {
+    shapes[p.name] = p.value.sizes().vec();
+    parameters += p.value.numel();
+  }
+  EXPECT_EQ(shapes.at("blocks.0.0.weight"), (std::vector<int64_t>{32, 1, 3, 3}));
+  EXPECT_EQ(shapes.at("blocks.0.2.weight"), (std::vector<int64_t>{32}));
+  EXPECT_EQ(shapes.at("blocks.1.conv.0.weight"), (std::vector<int64_t>{32, 1, 3, 3}));  // depthwise
+  EXPECT_EQ(shapes.at("blocks.1.conv.4.weight"), (std::vector<int64_t>{16, 32, 1, 1}));
+  EXPECT_EQ(shapes.count("blocks.1.conv.7.weight"), 0u);
+  EXPECT_EQ(shapes.at("blocks.2.conv.0.weight"), (std::vector<int64_t>{96, 16, 1, 1}));
+  EXPECT_EQ(shapes.at("blocks.2.conv.3.weight"), (std::vector<int64_t>{96, 1, 3, 3}));
+  EXPECT_EQ(shapes.at("blocks.2.conv.7.weight"), (std::vector<int64_t>{24, 96, 1, 1}));
+  EXPECT_EQ(shapes.at("blocks.2.conv.8.bias"), (std::vector<int64_t>{24}));
+  EXPECT_EQ(shapes.at("blocks.17.conv.7.weight"), (std::vector<int64_t>{320, 960, 1, 1}));
+  EXPECT_EQ(shapes.at("blocks.18.0.weight"), (std::vector<int64_t>{1280, 320, 1, 1}));
+  EXPECT_EQ(shapes.at("blocks.18.1.weight"), (std::vector<int64_t>{1280}));
+  EXPECT_EQ(shapes.count("blocks.19.0.weight"), 0u);
+  EXPECT_EQ(shapes.at("fc1.weight"), (std::vector<int64_t>{1024, 1280}));
+  EXPECT_EQ(shapes.at("fc.weight"), (std::vector<int64_t>{7, 1024}));
+  EXPECT_EQ(parameters + 1024 * 527 + 527 - (1024 * 7 + 7), 4075343);
+  built.module.eval();
+  EXPECT_EQ(forward(built.module, input_for(spec)).sizes(), (std::vector<int64_t>{2, 7}));
+}
+
+// bn0 normalises each mel band (row) of our [N, 1, bands, frames] input: in eval mode a model
+// whose bn0 statistics are (m, s) gives on x what the model with (0, 1) gives on (x - m) / s.
+TEST(Panns, Bn0NormalisesEachMelBand) {
+  torch::manual_seed(4);
+  BuiltModel built = build_model({"panns_mobilenetv2", 1, 32, 40, {3}});
+  built.module.eval();
+  const at::Tensor x = torch::randn({2, 1, 32, 40});
+  const at::Tensor plain = forward(built.module, x);
+  const at::Tensor mean = torch::linspace(-60, -20, 32), var = torch::linspace(4, 100, 32);
+  {
+    torch::NoGradGuard no_grad;
+    built.module.attr("bn0").toModule().attr("running_mean").toTensor().copy_(mean);
+    built.module.attr("bn0").toModule().attr("running_var").toTensor().copy_(var);
+  }
+  const at::Tensor shifted = x * (var + 1e-5).sqrt().reshape({1, 1, 32, 1}) + mean.reshape({1, 1, 32, 1});
+  EXPECT_TRUE(torch::allclose(forward(built.module, shifted), plain, 1e-4, 1e-4));
+}
+
+TEST(Panns, BadInputsAreOneLineErrors) {
+  expect_invalid({"panns_cnn14", 3, 64, 64, {5}}, "panns_cnn14 takes 1-channel log-mel windows, got 3 channels");
+  expect_invalid({"panns_mobilenetv2", 1, 64, 31, {5}},
+                 "panns_mobilenetv2 needs an input of at least 32x32 (mel bands x frames), got 64x31");
+  expect_invalid({"panns_cnn14", 1, 16, 64, {5}}, "got 16x64");
+}
+
 TEST(Spec, BadSpecsAreOneLineErrors) {
   expect_invalid({"resnet19", 1, 64, 64, {5}}, "unknown model 'resnet19' (known: cnn, resnet18");
   expect_invalid({"cnn", 2, 128, 128, {5}}, "channels must be 1 (grey) or 3 (colour), got 2");

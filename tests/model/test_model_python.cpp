@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <torch/script.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -203,6 +204,104 @@ TEST_F(TorchvisionWeights, FilesForAnotherArchitectureOrDamagedAreClearErrors) {
   ModelSpec cnn{"cnn", 1, 128, 128, {10}};
   BuiltModel small_cnn = build_model(cnn);
   EXPECT_THROW(load_init(small_cnn.module, cnn, w), std::invalid_argument);
+}
+
+// PANNs' weights are not on this machine: panns_reference.py writes random checkpoints in
+// PANNs' layout under PANNs' names (every tensor random), tools/export_panns_weights.py converts
+// them, and --init must put each tensor in its place: the reference (eager torch.nn with PANNs'
+// module structure) loads the checkpoint strictly and its embedding equals our features().
+class PannsWeights : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!python_with_torchvision()) return;
+    dir_ = std::make_unique<TempDir>();
+    for (const char* model : {"panns_cnn14", "panns_mobilenetv2"}) {
+      int rc = 0;
+      std::string out = run_python(script_path("panns_reference.py") + " make " + model + " " + checkpoint(model) +
+                                       " --seed 9",
+                                   &rc);
+      if (rc == 0)
+        out = run_python(export_panns_script() + " --model " + model + " --checkpoint " + checkpoint(model) +
+                             " --out " + weights(model),
+                         &rc);
+      if (rc != 0) ADD_FAILURE() << "checkpoint or export failed for " << model << ":\n" << out;
+    }
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+  void SetUp() override {
+    REQUIRE_TORCHVISION();
+    torch::manual_seed(5);
+  }
+  static std::string checkpoint(const std::string& model) { return dir_->sub(model + ".pth"); }
+  static std::string weights(const std::string& model) { return dir_->sub(model + ".pt"); }
+  static std::string path(const std::string& name) { return dir_->sub(name); }
+  static std::unique_ptr<TempDir> dir_;
+};
+
+std::unique_ptr<TempDir> PannsWeights::dir_;
+
+TEST_F(PannsWeights, EveryTensorLandsInPlaceAndTheHeadIsNew) {
+  for (const std::string model : {"panns_cnn14", "panns_mobilenetv2"}) {
+    const ModelSpec spec{model, 1, 64, 96, {10}};
+    BuiltModel built = build_model(spec);
+    const at::Tensor head = built.module.attr("fc").toModule().attr("weight").toTensor().clone();
+    const InitReport report = load_init(built.module, spec, weights(model));
+    const auto tensors =
+        static_cast<int64_t>(built.module.named_parameters().size() + built.module.named_buffers().size());
+    EXPECT_EQ(report.loaded, tensors - 2) << model;  // all but fc.weight and fc.bias
+    EXPECT_EQ(report.fresh, (std::vector<std::string>{"fc.weight", "fc.bias"})) << model;
+    EXPECT_TRUE(report.skipped.empty()) << model;
+    EXPECT_TRUE(report.adapted.empty()) << model;
+    EXPECT_TRUE(torch::equal(built.module.attr("fc").toModule().attr("weight").toTensor(), head)) << model;
+    built.module.eval();
+    built.module.save(path(model + ".scripted.pt"));
+    int rc = 0;
+    const std::string out = run_python(script_path("panns_reference.py") + " compare " + model + " " +
+                                           checkpoint(model) + " " + path(model + ".scripted.pt"),
+                                       &rc);
+    EXPECT_EQ(rc, 0) << out;
+    std::cout << out;
+  }
+}
+
+TEST_F(PannsWeights, MismatchesAreOneLineErrors) {
+  const auto load = [&](const std::string& file, const ModelSpec& s) {
+    return [&, file, s] {
+      BuiltModel m = build_model(s);
+      load_init(m.module, s, file);
+    };
+  };
+  const std::string mnv2 = weights("panns_mobilenetv2");
+  // 128 mel bands: bn0 has 128 channels, PANNs' 64.
+  expect_runtime_error(load(mnv2, {"panns_mobilenetv2", 1, 128, 96, {10}}),
+                       {mnv2 + ": tensor 'bn0.weight' is [64], the model needs [128]"});
+  expect_runtime_error(load(mnv2, {"panns_cnn14", 1, 64, 96, {10}}),
+                       {mnv2 + ": weights for panns_mobilenetv2, but the model is panns_cnn14"});
+  // The converter refuses the other architecture's checkpoint and what is not a checkpoint.
+  int rc = 0;
+  std::string out = run_python(export_panns_script() + " --model panns_cnn14 --checkpoint " +
+                                   checkpoint("panns_mobilenetv2") + " --out " + path("wrong.pt"),
+                               &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("a panns_mobilenetv2 checkpoint, not panns_cnn14 (it has features.18.0.weight)"),
+            std::string::npos)
+      << out;
+  const std::string mel128 = path("mel128.pth");
+  out = run_python(script_path("panns_reference.py") + " make panns_mobilenetv2 " + mel128 + " --mel-bins 128", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  out = run_python(export_panns_script() + " --model panns_mobilenetv2 --checkpoint " + mel128 + " --out " +
+                       path("wrong.pt"),
+                   &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find(mel128 + ": 128 mel bands, not PANNs' 64"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(path("wrong.pt")));
+  // A torchvision file is not a PANNs file.
+  const std::string tv = path("resnet18.pt");
+  out = run_python(export_script() + " --model resnet18 --weights none --out " + tv, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  expect_runtime_error(load(tv, {"panns_cnn14", 1, 64, 96, {10}}),
+                       {tv + ": not a weights file written by tools/export_panns_weights.py (wrong format tag: "
+                             "genre-torchvision-weights)"});
 }
 
 TEST(SavedModules, EveryModelLoadsInPythonWithTheSameOutputs) {
