@@ -231,8 +231,9 @@ DatasetPlan make_folder_plan(const Options& o, json& info) {
   // Without FMA genres only a FILE can group the labels, by its fine_class column.
   const bool by_name = o.macro != "annex" && o.macro != "top-level";
   if (!map && o.macro_given && !by_name)
-    throw std::runtime_error("--macro " + o.macro + " needs the labels' FMA genres: these labels are not GTZAN's, give "
-                             "a --genre-map FILE (label,fma_genre_id) or a --macro FILE naming the labels (fine_class)");
+    throw std::runtime_error("--macro needs the labels' FMA genres for " + o.macro + ": these labels are not GTZAN's, "
+                             "give a --genre-map FILE (label,fma_genre_id) or a --macro FILE naming the labels "
+                             "(fine_class)");
   std::optional<MacroMap> macros;
   if (map || (o.macro_given && by_name)) macros = select_macro_map(o.macro, genres);
   FolderPlanOptions fo;
