@@ -124,6 +124,23 @@ class GenreTrainMacroTest(unittest.TestCase):
             self.assertIn("validation samples", similarity["from"])
             self.assertTrue(set(fold["val"]).isdisjoint(fold["held_out"]))
 
+    def test_macro_bench_tabulates_the_choices_on_the_same_data(self):
+        out = self.out("bench")
+        p = run("/usr/bin/python3", os.path.join(SOURCE, "tools", "macro-bench.py"), "--build", BUILD, "--data",
+                self.data, "--out", out, "--choices", "top-level,auto:2", "--model", "cnn", "--cv", "0", "--threads",
+                "2", "--", "--epochs", "1", "--patience", "0", "--workers", "1", check=0)
+        report = json.load(open(os.path.join(out, "report.json")))
+        self.assertEqual([r["choice"] for r in report["rows"]], ["top-level", "auto:2"])
+        auto = report["rows"][1]
+        self.assertEqual(auto["macro_groups"]["values"], [2])
+        for row in report["rows"]:
+            for key in ("macro_top1", "fine_top1"):
+                self.assertTrue(0.0 <= row[key]["mean"] <= 1.0, (row["choice"], key, row[key]))
+            self.assertGreaterEqual(row["mean_mistake_distance"]["mean"] or 2, 1)
+        table = open(os.path.join(out, "report.md")).read()
+        self.assertIn("| auto:2 | 2.0 ± 0.0 |", table)
+        self.assertIn(table.strip().splitlines()[0], p.stdout)
+
     def test_bad_choices_are_one_line_errors(self):
         for choice, status, text in (("auto:1", 2, "K must be from 2 to"), ("auto:x", 2, "K must be a whole number")):
             out = self.out(choice.replace(":", "-"))
