@@ -16,7 +16,8 @@ One table, DIR/report.md and DIR/report.json ("rows", one per choice, each figur
 {"mean", "std", "values"} over the folds):
   macro_groups           macro classes that hold a fine class (report: macro_grouping)
   macro_top1             the macro stage's top-1 (a different task per row: K groups)
-  fine_top1              fine top-1 after two-stage (per track when the data has windows)
+  fine_top1              fine top-1 after two-stage
+                         (both per track when the data has windows: mean of its windows)
   mean_mistake_distance  tree edges between a wrong fine verdict and the truth, arg max
                          decoding, in the row's own tree (cv.hierarchy.argmax)
   seconds                the run's wall time (0 when reused)
@@ -55,14 +56,16 @@ def per_run(report):
     if "cv" in report:
         cv = report["cv"]
         fine = cv["fine"]["track_top1"] if report.get("windowed") else cv["fine"]["top1"]
+        level = "track_top1" if report.get("windowed") else "top1"
         return {"macro_groups": cv["macro"]["groups_with_classes"]["values"],
-                "macro_top1": cv["macro"]["top1"]["values"],
+                "macro_top1": [dig(r, "held_out", "macro", level) for r in cv["per_fold"]],
                 "fine_top1": fine["values"],
                 "mean_mistake_distance": cv["hierarchy"]["argmax"]["mean_mistake_distance"]["values"]}
     test = report["test"]
     fine = dig(test, "fine", "track_top1") if report.get("windowed") else dig(test, "fine", "top1")
+    macro = dig(test, "macro", "track_top1") if report.get("windowed") else dig(test, "macro", "top1")
     return {"macro_groups": [dig(report, "macro_grouping", "groups_with_classes")],
-            "macro_top1": [dig(test, "macro", "top1")], "fine_top1": [fine],
+            "macro_top1": [macro], "fine_top1": [fine],
             "mean_mistake_distance": [dig(test, "hierarchy", "argmax", "mean_mistake_distance")]}
 
 
