@@ -102,6 +102,27 @@ std::string grouping_csv(const shard::ClassLists& classes, const std::vector<int
   return fma::macro_csv_text(rows);
 }
 
+namespace {
+
+void refuse_missing(const std::string& missing, const std::string& where) {
+  throw std::runtime_error("--macro auto: " + (where.empty() ? "" : where + ": ") +
+                           "the validation tracks hold no sample of " + missing +
+                           " (the grouping is measured there: raise --cv-val-fraction, or give the dataset a val "
+                           "split with every class)");
+}
+
+}  // namespace
+
+void check_grouping_evidence(const SampleList& val, const shard::ClassLists& classes, const std::string& where) {
+  std::vector<bool> seen(classes.fine.size(), false);
+  for (const loader::SampleInfo* s : val)
+    if (s->fine >= 0 && static_cast<size_t>(s->fine) < seen.size()) seen[static_cast<size_t>(s->fine)] = true;
+  std::string missing;
+  for (size_t c = 0; c < seen.size(); ++c)
+    if (!seen[c]) missing += (missing.empty() ? "" : ", ") + classes.fine[c].name;
+  if (!missing.empty()) refuse_missing(missing, where);
+}
+
 std::vector<double> soft_confusion(const std::vector<float>& probs, const std::vector<int64_t>& labels,
                                    const std::vector<std::string>& tracks, const std::vector<std::string>& names) {
   const int64_t classes = static_cast<int64_t>(names.size()), n = static_cast<int64_t>(labels.size());
@@ -125,10 +146,7 @@ std::vector<double> soft_confusion(const std::vector<float>& probs, const std::v
     }
     for (int64_t j = 0; j < classes; ++j) confusion[static_cast<size_t>(c * classes + j)] /= static_cast<double>(count[static_cast<size_t>(c)]);
   }
-  if (!missing.empty())
-    throw std::runtime_error("--macro auto: the validation tracks hold no sample of " + missing +
-                             " (the grouping is measured there: raise --cv-val-fraction, or give the dataset a val split "
-                             "with every class)");
+  if (!missing.empty()) refuse_missing(missing, "");
   return confusion;
 }
 
@@ -180,6 +198,7 @@ nlohmann::json derive_auto_grouping(RegimeRunner& runner, TrainingData& data, co
   if (splits.val.empty())
     throw std::runtime_error("--macro auto measures the grouping on validation tracks and this run has none "
                              "(--cv-val-fraction 0, or a dataset without a val split)");
+  check_grouping_evidence(splits.val, data.classes, label);
   fma::MacroMap none;
   none.source = "auto";
   apply_macro_map(data, none);

@@ -60,6 +60,11 @@ std::string grouping_csv(const shard::ClassLists& classes, const std::vector<int
 std::vector<double> soft_confusion(const std::vector<float>& probs, const std::vector<int64_t>& labels,
                                    const std::vector<std::string>& tracks, const std::vector<std::string>& names);
 
+// --macro auto's evidence must hold every class: throws std::runtime_error naming `where` (e.g.
+// "fold 3") and the classes without a validation sample, with the way out. Called for every
+// fold before any training, so a run that cannot finish stops before its first epoch.
+void check_grouping_evidence(const SampleList& val, const shard::ClassLists& classes, const std::string& where);
+
 // The grouping in reports: {"choice", "source", "macro_classes", "groups_with_classes",
 // "groups": [{"name", "classes": [fine class names]}], "without_macro": [names]}.
 nlohmann::json grouping_json(const shard::ClassLists& classes, const std::string& choice, const std::string& source);

@@ -265,6 +265,8 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
     const std::string grouping = group == loader::FoldGroup::None ? "by track"
                                                                     : std::string("by ") + loader::fold_group_name(group);
     if (writes) write_file_atomically(c.out + "/folds.json", folds_json(folds, group).dump(1) + "\n");
+    for (size_t k = 0; k < folds.size() && auto_groups > 0; ++k)  // before any fold trains
+      check_grouping_evidence(folds[k].val, data.classes, "fold " + std::to_string(k + 1));
     std::vector<double> top1, track_top1, f1, macro_top1, macro_groups;
     json fold_reports = json::array();
     for (size_t k = 0; k < folds.size(); ++k) {

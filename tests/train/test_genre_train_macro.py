@@ -148,6 +148,14 @@ class GenreTrainMacroTest(unittest.TestCase):
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
             self.assertIn(text, p.stderr)
             self.assertFalse(os.path.exists(os.path.join(out, "config.json")), "a refused run left a config")
+        # Folds whose validation part misses genres: refused before any training, naming the fold.
+        out = self.out("thin-val")
+        p = run(TRAIN, "--data", self.data, "--out", out, "--macro", "auto:2", "--cv", "2", "--cv-val-fraction",
+                "0.01", *QUICK, check=1)
+        errors = [line for line in p.stderr.splitlines() if line.startswith("genre-train:")]
+        self.assertEqual(len(errors), 1, p.stderr)
+        self.assertIn("--macro auto: fold 1: the validation tracks hold no sample of", errors[0])
+        self.assertFalse(os.path.exists(os.path.join(out, "folds")), "a fold trained before the refusal")
         bad = os.path.join(self.tmp, "unknown.csv")
         with open(bad, "w") as f:
             f.write("macrogenre,fma_genre_id\nLoud,12\nLoud,999999\n")

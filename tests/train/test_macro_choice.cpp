@@ -10,6 +10,7 @@
 
 #include "fma/csv_reader.h"
 #include "fma/genres.h"
+#include "loader/sample_table.h"
 #include "train/macro_choice.h"
 
 namespace {
@@ -116,4 +117,16 @@ TEST(MacroChoice, AFileNamingUnknownIdsIsAClearError) {
   const std::string e = message_of([&] { train::fixed_macro_map(path); });
   std::filesystem::remove(path);
   EXPECT_NE(e.find(path + " row 3: fma_genre_id 999999 is not in genres.csv"), std::string::npos) << e;
+}
+
+TEST(MacroChoice, EvidenceMustHoldEveryClassNamedPerFold) {
+  const shard::ClassLists c = gtzan_like();
+  std::vector<loader::SampleInfo> samples(4);
+  for (int i = 0; i < 4; ++i) samples[static_cast<size_t>(i)].fine = i == 3 ? 4 : i;  // no pop (3)
+  train::SampleList val;
+  for (const auto& s : samples) val.push_back(&s);
+  const std::string e = message_of([&] { train::check_grouping_evidence(val, c, "fold 2"); });
+  EXPECT_NE(e.find("--macro auto: fold 2: the validation tracks hold no sample of pop (the grouping"), std::string::npos) << e;
+  samples[2].fine = 3;  // now rock is missing
+  EXPECT_NE(message_of([&] { train::check_grouping_evidence(val, c, ""); }).find("no sample of rock"), std::string::npos);
 }
