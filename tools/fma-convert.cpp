@@ -107,7 +107,7 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--labels", o.labels, "single: one fine label; multi: all of the track's genres")
       ->capture_default_str()->check(CLI::IsMember({"single", "multi"}))->group(sel);
   app.add_option("--macro", o.macro, "Macrogenres: annex (built-in 12-group table), top-level (FMA's 16 roots) "
-                 "or a CSV FILE. Default: annex for FMA, top-level for --folders (it gives all ten GTZAN genres "
+                 "or a CSV FILE (macrogenre,fma_genre_id[,fine_class]: a row without an id names a label). Default: annex for FMA, top-level for --folders (it gives all ten GTZAN genres "
                  "a macrogenre; the annex has no Blues, Disco or Reggae)")->group(sel);
   app.add_option("--fine-min-tracks", o.fine_min_tracks, "Fine classes = genres with at least N tracks in the subset")
       ->capture_default_str()->group(sel);
@@ -228,11 +228,14 @@ DatasetPlan make_folder_plan(const Options& o, json& info) {
   } else if (o.genre_map != "none") {
     map = load_genre_map(o.genre_map, genres);
   }
-  if (!map && o.macro_given)
-    throw std::runtime_error("--macro needs the labels' FMA genres: these labels are not GTZAN's, give a "
-                             "--genre-map FILE (label,fma_genre_id)");
+  // Without FMA genres only a FILE can group the labels, by its fine_class column.
+  const bool by_name = o.macro != "annex" && o.macro != "top-level";
+  if (!map && o.macro_given && !by_name)
+    throw std::runtime_error("--macro needs the labels' FMA genres for " + o.macro + ": these labels are not GTZAN's, "
+                             "give a --genre-map FILE (label,fma_genre_id) or a --macro FILE naming the labels "
+                             "(fine_class)");
   std::optional<MacroMap> macros;
-  if (map) macros = select_macro_map(o.macro, genres);
+  if (map || (o.macro_given && by_name)) macros = select_macro_map(o.macro, genres);
   FolderPlanOptions fo;
   fo.seed = o.seed;
   fo.split_group = parse_split_group(o.split_group.empty() ? (has_group ? "artist" : "none") : o.split_group);

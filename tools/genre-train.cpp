@@ -47,6 +47,11 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
                  "head at once), compare (standard and two-stage with the same seed and data)")
       ->capture_default_str()
       ->check(CLI::IsMember({"standard", "two-stage", "multitask", "compare"}));
+  app.add_option("--macro", c.macro,
+                 "Macrogenres to train with instead of the dataset's: annex (the hand-made 12), top-level (FMA's "
+                 "roots), a macro map FILE (macrogenre,fma_genre_id[,fine_class]), or auto[:K]: K groups found "
+                 "from a fine model's confusion on the validation tracks (per fold under --cv; default K = "
+                 "round(sqrt(fine classes))), written to RUN/macro_map.csv");
   app.add_option("--epochs", c.epochs, "Epochs per stage (default: the reference budget: macro 10, ResNet 20; fine up to 20)");
   app.add_option("--batch-size", c.batch_size, "Samples per step")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", c.lr, "Learning rate of every stage (default: each stage's reference rate)");
@@ -180,6 +185,7 @@ int main(int argc, char** argv) {
       "  genre-train --data DS --model cnn --regime two-stage --out RUN\n"
       "  genre-train --data DS --model resnet18 --regime compare --out RUN\n"
       "  genre-train --data DS --model cnn --regime two-stage --cv 5 --out RUN\n"
+      "  genre-train --data DS --model shortchunk --regime two-stage --macro auto:4 --cv 5 --out RUN\n"
       "  genre-train --resume RUN\n"
       "  genre-train --nproc 2 --data DS --model cnn --out RUN   (2 data-parallel ranks; torchrun/srun: see "
       "pipelines/cluster.md)\n"

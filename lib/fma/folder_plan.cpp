@@ -158,10 +158,7 @@ DatasetPlan build_folder_plan(const std::vector<LabelledFile>& files, const Genr
     const int fma_id = map ? map->fma_id.at(l) : -1;
     fine_of_label[l] = idx;
     tax.fine.push_back({idx, l, fma_id});
-    int macro = -1;
-    if (macros && fma_id >= 0)
-      if (auto m = macros->genre_to_macro.find(fma_id); m != macros->genre_to_macro.end()) macro = m->second;
-    tax.fine_to_macro.push_back(macro);
+    tax.fine_to_macro.push_back(macros ? macros->macro_of(fma_id, l) : -1);
   }
   if (macros)
     for (size_t i = 0; i < macros->names.size(); ++i)

@@ -51,7 +51,8 @@ struct FolderPlanOptions {
 
 // Fine classes: the distinct labels in name order, each with its mapped FMA
 // genre id (-1 without a map); macro classes: every class of `macros` (none
-// without a map or macros), a fine class's macro = that of its FMA genre.
+// without macros), a fine class's macro = that of its FMA genre, or of its label where
+// the macro file names it (fine_class rows without an id).
 // Stratified split per label (streams seeded from the label's FNV-1a), group-
 // disjoint on request. Throws std::runtime_error for two files with one key
 // (naming both), for labels the map lacks (naming them), or no files.

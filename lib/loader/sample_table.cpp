@@ -4,6 +4,7 @@
 #include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 
 #include "shard/sample_key.h"
@@ -151,6 +152,20 @@ std::vector<const SampleInfo*> SampleTable::select(const std::vector<std::string
   for (const std::string& name : names)
     for (const SampleInfo& s : split(name)) out.push_back(&s);
   return out;
+}
+
+void SampleTable::set_macro_labels(const std::vector<int>& fine_to_macro) {
+  for (auto& [name, list] : splits_)
+    for (SampleInfo& s : list) {
+      if (s.fine < 0) {
+        s.macro = -1;
+        continue;
+      }
+      if (static_cast<std::size_t>(s.fine) >= fine_to_macro.size())
+        throw std::invalid_argument("sample " + s.track_id + " has fine label " + std::to_string(s.fine) + " of " +
+                                    std::to_string(fine_to_macro.size()) + " classes");
+      s.macro = fine_to_macro[static_cast<std::size_t>(s.fine)];
+    }
 }
 
 }  // namespace genre::loader

@@ -34,6 +34,10 @@ class SampleTable {
   // splits add nothing). Valid while this table lives.
   std::vector<const SampleInfo*> select(const std::vector<std::string>& names) const;
   bool windowed() const { return windowed_; }  // any sample with window >= 0
+  // Regrouped macrogenres (genre-train --macro): each sample's macro label becomes
+  // fine_to_macro[its fine label] (-1: none). Pointers into the table stay valid.
+  // Throws std::invalid_argument for a fine label outside fine_to_macro.
+  void set_macro_labels(const std::vector<int>& fine_to_macro);
 
  private:
   std::map<std::string, std::vector<SampleInfo>> splits_;

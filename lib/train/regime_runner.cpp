@@ -312,6 +312,16 @@ void write_split_tracks(const std::string& path, const SampleSplits& splits, con
                                    {test_split, tracks(splits.test)}}.dump() + "\n");
 }
 
+Evaluation RegimeRunner::grouping_evaluation(const SampleSplits& splits, const std::string& dir,
+                                             const std::string& label, json& history) {
+  train_samples_ = &splits.train;
+  band_stats_.reset();
+  model::BuiltModel model = build(static_cast<int64_t>(data_.classes.fine.size()), 0);
+  StageTask task{"fine", reference_stage(config_, "standard"), dir + "/stages/grouping", join_label(label, "grouping")};
+  for (const json& row : trainer_.run(model, task, splits.train, splits.val)) history.push_back(row);
+  return trainer_.evaluate(model.module, "fine", splits.val, 0.0);
+}
+
 RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& splits, const std::string& dir,
                                 const std::string& label, const std::string& test_split) {
   if (writes_files_) {
@@ -376,6 +386,7 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
                                        two_stage ? "confusion_macro_from_fine" : "confusion_macro");
   md += fine_report["markdown"].get<std::string>();
   test["fine"] = fine_report["fine"];
+  test["hierarchy"] = fine_report["hierarchy"];  // what the --cv summary (cv.hierarchy) reads
   if (fine_report.contains("macro")) test[two_stage ? "macro_from_fine" : "macro"] = fine_report["macro"];
   test["hierarchy"] = fine_report["hierarchy"];
   if (fine_report.contains("class_saliency")) test["class_saliency"] = fine_report["class_saliency"];

@@ -33,6 +33,12 @@ class RegimeRunner {
   RegimeOutcome run(const std::string& regime, const SampleSplits& splits, const std::string& dir,
                     const std::string& label, const std::string& test_split = "test");
 
+  // --macro auto's evidence: a fine model trained as the standard regime trains it, on
+  // splits.train (validated on splits.val), resumable in dir/stages/grouping; returns its
+  // evaluation on splits.val and appends the stage's epochs to `history`.
+  Evaluation grouping_evaluation(const SampleSplits& splits, const std::string& dir, const std::string& label,
+                                 nlohmann::json& history);
+
  private:
   model::BuiltModel build(int64_t classes_or_zero, uint64_t seed_offset);
   void set_band_standardization(torch::jit::Module& module);

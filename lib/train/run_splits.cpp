@@ -4,10 +4,12 @@
 #include <string>
 
 #include "loader/val_carve.h"
+#include "train/macro_choice.h"
 
 namespace genre::train {
 
 bool run_uses_validation(const TrainConfig& config) {
+  if (parse_macro_choice(config.macro).kind == MacroChoice::Kind::Auto) return true;  // the grouping is measured on validation tracks
   for (const char* stage : {"macro", "fine", "multitask"}) {
     const StageSetup s = reference_stage(config, stage);
     if (s.keep == "best" || s.patience > 0 || s.schedule.kind == "plateau") return true;

@@ -10,7 +10,8 @@
 namespace genre::train {
 
 // Whether some stage of the run chooses or stops by validation loss: keeps its best epoch,
-// stops early, or lowers the rate on a plateau (the recipe's settings after the flags).
+// stops early, or lowers the rate on a plateau (the recipe's settings after the flags), or
+// --macro auto measures its grouping there.
 bool run_uses_validation(const TrainConfig& config);
 
 // dataset_splits(data), except for an empty val split: a run that uses validation gets

@@ -135,7 +135,7 @@ void resolve_recipe(TrainConfig& c) {
 }
 
 // With defaults: a config.json written before a field existed resumes with that field's default.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, device, init, freeze, unfreeze_after, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, cv_group, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, macro, device, init, freeze, unfreeze_after, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, cv_group, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
 
 json TrainConfig::to_json() const { return *this; }
 

@@ -33,6 +33,9 @@ struct TrainConfig {
   std::string init;              // torchvision weights (tools/export_torchvision_weights.py)
   std::string freeze;            // freeze parameters up to and including this block, e.g. layer4.0
   int unfreeze_after = 0;        // with freeze: epochs of each stage trained frozen, then all (0 = frozen throughout)
+  // Macrogenres the run trains with: empty = the dataset's; annex | top-level | a macro map file
+  // (regrouped from the fine classes' FMA ids or names); auto | auto:K (found from data, per fold).
+  std::string macro;
   std::string loss = "ce";       // ce | bce (multi-label over all fine labels)
   std::string pos_weight = "inverse";  // bce: inverse | log-inverse | none
   std::string augment;           // preset: none | reference | specaugment | mixup | small-data; empty = the

@@ -27,7 +27,9 @@ double window_hop_seconds(const nlohmann::json& preprocessing) {
   return (hop > 0 ? hop : window) * hop_length / rate;
 }
 
-taxonomy::GenreTree tree_of(const shard::ClassLists& classes) {
+}  // namespace
+
+taxonomy::GenreTree genre_tree_of(const shard::ClassLists& classes) {
   std::vector<int> fma_ids, fine_to_macro;
   for (const shard::ClassEntry& c : classes.fine) {
     fma_ids.push_back(c.fma_genre_id);
@@ -39,8 +41,6 @@ taxonomy::GenreTree tree_of(const shard::ClassLists& classes) {
   return taxonomy::GenreTree(fine_to_macro, taxonomy::fine_parents_from_fma(fma_ids, fine_to_macro, fma_parent),
                              static_cast<int>(classes.macro.size()));
 }
-
-}  // namespace
 
 TrainingData open_training_data(const std::string& dir, const std::vector<std::string>& required_splits,
                                 bool verify_checksums) {
@@ -61,7 +61,7 @@ TrainingData open_training_data(const std::string& dir, const std::vector<std::s
     throw std::runtime_error(manifest_path + ": the dataset has " + std::to_string(data.classes.fine.size()) +
                              " genre; a classifier needs two or more");
   try {
-    data.tree = tree_of(data.classes);
+    data.tree = genre_tree_of(data.classes);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(manifest_path + ": " + e.what());
   }

@@ -30,6 +30,12 @@ struct TrainingData {
   std::string manifest_sha256;
 };
 
+// The tree of a dataset's classes: each fine class under its macrogenre, and under its nearest
+// FMA ancestor among the classes of that macrogenre (FMA's built-in genres table). The one
+// builder for open_training_data and for regrouped macrogenres (train/macro_choice.h). Throws
+// std::invalid_argument for class lists the tree refuses.
+taxonomy::GenreTree genre_tree_of(const shard::ClassLists& classes);
+
 // Throws std::runtime_error naming the file and what is wrong: no dataset,
 // a corrupt or truncated shard, a checksum mismatch, no class lists, mixed
 // preprocessing, images that are not [C, H, W], a required split missing.

@@ -19,6 +19,7 @@
 #include "loader/folds.h"
 #include "model/architectures.h"
 #include "report/markdown.h"
+#include "train/macro_choice.h"
 #include "train/panns_input.h"
 #include "train/process_group.h"
 #include "train/regime_runner.h"
@@ -216,8 +217,18 @@ void check_panns_input(const TrainConfig& c, const TrainingData& data, Progress&
 json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group) {
   const std::vector<std::string> required =
       c.cv > 0 ? std::vector<std::string>{"train"} : std::vector<std::string>{"train", "test"};  // val: carved when absent
-  const TrainingData data = open_training_data(c.data, required);
+  TrainingData data = open_training_data(c.data, required);
   const bool writes = !group || group->rank() == 0;
+  // --macro: a fixed regrouping now; auto per run or fold, from its own tracks (run_one).
+  const MacroChoice macro = parse_macro_choice(c.macro);
+  json dataset_grouping = grouping_json(data.classes, "", "the dataset's manifest");
+  if (macro.kind == MacroChoice::Kind::Map) {
+    const fma::MacroMap map = fixed_macro_map(macro.map);
+    apply_macro_map(data, map);
+    dataset_grouping = grouping_json(data.classes, c.macro, map.source);
+  }
+  const int auto_groups =
+      macro.kind == MacroChoice::Kind::Auto ? auto_group_count(macro, static_cast<int>(data.classes.fine.size())) : 0;
   at::set_num_threads(c.threads);
   // Run the TorchScript models op for op as eager PyTorch does: no profiling
   // runs that differ from later steps (a resumed process must compute exactly
@@ -226,7 +237,9 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
   Progress progress(!writes);
   progress.line("training " + c.model + " (" + c.regime + (c.cv > 0 ? ", " + std::to_string(c.cv) + "-fold CV" : "") +
                 "): " + std::to_string(data.reader->size("train")) + " training samples, " +
-                std::to_string(data.classes.fine.size()) + " fine / " + std::to_string(data.classes.macro.size()) +
+                std::to_string(data.classes.fine.size()) + " fine / " +
+                (auto_groups > 0 ? std::to_string(auto_groups) + " found from data (--macro " + c.macro + ")"
+                                 : std::to_string(data.classes.macro.size())) +
                 " macro classes, input " + std::to_string(data.input_shape[0]) + "x" +
                 std::to_string(data.input_shape[1]) + "x" + std::to_string(data.input_shape[2]) + ", " +
                 device.describe() + ", " + std::to_string(c.threads) + " threads" +
@@ -241,10 +254,23 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
 
   auto run_one = [&](const SampleSplits& splits, const std::string& dir, const std::string& label,
                      const std::string& split) {
-    if (c.regime == "compare") return json{{"compare", run_compare(c, data, runner, splits, dir, label, md, history)}};
-    const RegimeOutcome r = runner.run(c.regime, splits, dir, label, split);
-    for (const json& row : r.history) history.push_back(row);
-    return r.report;
+    json used = dataset_grouping;
+    if (auto_groups > 0) {
+      used = derive_auto_grouping(runner, data, splits, auto_groups, dir, label, writes, history);
+      std::string names;
+      for (const json& g : used["groups"]) names += (names.empty() ? "" : " | ") + g["name"].get<std::string>();
+      progress.line((label.empty() ? "" : "[" + label + "] ") + "macrogenres from data (" + dir + "/macro_map.csv): " + names);
+    }
+    json r;
+    if (c.regime == "compare") {
+      r = json{{"compare", run_compare(c, data, runner, splits, dir, label, md, history)}};
+    } else {
+      const RegimeOutcome outcome = runner.run(c.regime, splits, dir, label, split);
+      for (const json& row : outcome.history) history.push_back(row);
+      r = outcome.report;
+    }
+    r["macro_grouping"] = used;
+    return r;
   };
 
   if (c.cv > 0) {
@@ -257,7 +283,9 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
     const std::string grouping = group == loader::FoldGroup::None ? "by track"
                                                                     : std::string("by ") + loader::fold_group_name(group);
     if (writes) write_file_atomically(c.out + "/folds.json", folds_json(folds, group).dump(1) + "\n");
-    std::vector<double> top1, track_top1, f1, macro_top1;
+    for (size_t k = 0; k < folds.size() && auto_groups > 0; ++k)  // before any fold trains
+      check_grouping_evidence(folds[k].val, data.classes, "fold " + std::to_string(k + 1));
+    std::vector<double> top1, track_top1, f1, macro_top1, macro_groups;
     json fold_reports = json::array();
     for (size_t k = 0; k < folds.size(); ++k) {
       const SampleSplits s{folds[k].train, folds[k].val, folds[k].held_out};
@@ -268,11 +296,12 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
       track_top1.push_back(headline_fine(r, "held_out"));
       f1.push_back(number_at(r, {"held_out", "fine", "macro_f1"}));
       macro_top1.push_back(number_at(r, {"held_out", "macro", "top1"}));
+      macro_groups.push_back(number_at(r, {"macro_grouping", "groups_with_classes"}));
     }
     report["cv"] = {{"folds", c.cv},
                     {"group", loader::fold_group_name(group)},
                     {"fine", {{"top1", mean_std(top1)}, {"track_top1", mean_std(track_top1)}, {"macro_f1", mean_std(f1)}}},
-                    {"macro", {{"top1", mean_std(macro_top1)}}},
+                    {"macro", {{"top1", mean_std(macro_top1)}, {"groups_with_classes", mean_std(macro_groups)}}},
                     {"hierarchy", cv_hierarchy(fold_reports)},
                     {"per_fold", fold_reports}};
     std::vector<std::vector<std::string>> rows;
@@ -286,7 +315,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
     md += "## " + std::to_string(c.cv) + "-fold cross-validation (train+val, " + grouping +
           ", stratified; test untouched)\n\n" +
           report::markdown_table({"fold", "fine top-1", "fine top-1 per track", "fine macro-F1", "macro top-1"}, rows) +
-          "\n" + cv_hierarchy_markdown(report["cv"]["hierarchy"]) +
+          "\n" + cv_hierarchy_markdown(report["cv"]["hierarchy"]) + (c.macro.empty() ? "" : "\n" + grouping_markdown(fold_reports)) +
           "\nEach fold: [folds/fold-N/report.md](folds/fold-1/report.md).\n";
   } else {
     const json r = run_one(splits_for_run(data, c, progress), c.out, "", "test");
@@ -297,6 +326,7 @@ json run(const TrainConfig& c, const ComputeDevice& device, ProcessGroup* group)
       text << sub.rdbuf();
       md = text.str();
     }
+    if (!c.macro.empty()) md += "\n" + grouping_markdown(json::array({r}));
   }
   if (!writes) return report;
   write_metrics(c.out, history);
@@ -372,6 +402,7 @@ json start_training(TrainConfig c, const DistSetup& dist) {
   if (c.threads <= 0) c.threads = default_threads(dist.env);
   resolve_recipe(c);
   c.augmentation.validate();
+  parse_macro_choice(c.macro);  // a malformed auto:K is a usage error before anything is written
   reference_stage(c, "fine");  // validates optimiser and scheduler names early
   check_batch_shares(c, dist.env);
   const ComputeDevice device = device_for(c, dist.env);

@@ -196,6 +196,16 @@ class FmaConvertFolders(unittest.TestCase):
         p = self.convert("--folders", root, "--label-csv", csv_path, "--out", os.path.join(self.dir, "ds3"),
                          "--macro", "top-level", "--dry-run")
         self.assert_one_error_line(p, "--macro needs the labels' FMA genres")
+        # A --macro FILE may name labels without FMA genres (fine_class rows, as genre-train --macro auto writes).
+        macro_csv = os.path.join(self.dir, "latin.csv")
+        with open(macro_csv, "w") as f:
+            f.write("macrogenre,fma_genre_id,fine_class\nLatin,,Salsa\n")
+        p = self.convert("--folders", root, "--label-csv", csv_path, "--out", os.path.join(self.dir, "ds4"),
+                         "--macro", macro_csv)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        named = json.load(open(os.path.join(self.dir, "ds4", "taxonomy.json")))
+        self.assertEqual([c["name"] for c in named["macro"]], ["Latin"])
+        self.assertEqual({c["name"]: c["macro"] for c in named["fine"]}, {"Polka": -1, "Salsa": 0})
         # --split-group none: the plain stratified split, recorded as such.
         p = self.convert("--folders", root, "--label-csv", csv_path, "--out", os.path.join(self.dir, "ds2"),
                          "--split-group", "none", "--dry-run")

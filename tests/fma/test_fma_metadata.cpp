@@ -158,6 +158,29 @@ TEST(Genres, SmallTableAndMacroMaps) {
                std::runtime_error);
 }
 
+TEST(Genres, MacroMapFilesNameClassesWithoutIdsAndRoundTrip) {
+  GenreTable g = small_genre_table();
+  // What genre-train --macro auto writes: ids where a class has one, names where it has none.
+  const std::string text = macro_csv_text({{"Rock+Salsa, live", 12, "Rock"},
+                                           {"Rock+Salsa, live", -1, "Salsa"},
+                                           {"Beats", 21, "Hip-Hop"}});
+  EXPECT_EQ(text, "macrogenre,fma_genre_id,fine_class\n\"Rock+Salsa, live\",12,Rock\n\"Rock+Salsa, live\",,Salsa\n"
+                  "Beats,21,Hip-Hop\n");
+  const MacroMap m = parse_macro_csv(parse(text), g, "auto.csv");
+  EXPECT_EQ(m.names, (std::vector<std::string>{"Rock+Salsa, live", "Beats"}));
+  EXPECT_EQ(m.macro_of(12, "whatever"), 0);  // the id decides where there is one
+  EXPECT_EQ(m.macro_of(-1, "Salsa"), 0);
+  EXPECT_EQ(m.macro_of(21, "Hip-Hop"), 1);
+  EXPECT_EQ(m.macro_of(-1, "salsa"), -1);  // names match exactly
+  EXPECT_EQ(m.macro_of(10, "Pop"), -1);    // not covered: no macrogenre
+  // The older two-column form still reads; a row naming neither, or a class twice, is refused.
+  EXPECT_EQ(parse_macro_csv(parse("macrogenre,fma_genre_id\nLoud,12\n"), g, "m.csv").macro_of(12, ""), 0);
+  EXPECT_THROW(parse_macro_csv(parse("macrogenre,fma_genre_id,fine_class\nX,,\n"), g, "m.csv"), std::runtime_error);
+  EXPECT_THROW(parse_macro_csv(parse("macrogenre,fma_genre_id,fine_class\nX,,a\nY,,a\n"), g, "m.csv"),
+               std::runtime_error);
+  EXPECT_THROW(parse_macro_csv(parse("macrogenre,fma_genre_id\nX,\n"), g, "m.csv"), std::runtime_error);
+}
+
 TEST(Genres, RealGenresCsv) {
   GENRE_REQUIRE_SHARED_DATA(shared);
   GenreTable g = GenreTable::load((shared / "fma" / "genres.csv").string());

@@ -1,6 +1,7 @@
 // Datasets from genre-labelled folders: scanning a tree, --label-csv rows,
 // sample keys, and the plan (taxonomy with FMA ids and macrogenres, errors
 // for key collisions and unmapped labels, group-disjoint stratified splits).
+#include "fma/csv_reader.h"
 #include "fma/folder_plan.h"
 #include "shard/sample_key.h"
 
@@ -183,6 +184,15 @@ TEST(FolderPlan, WithoutAMapFineLabelsOnly) {
   EXPECT_EQ(p.taxonomy.fine[0].fma_genre_id, -1);
   EXPECT_TRUE(p.taxonomy.macro.empty());
   for (const auto& t : p.tracks) EXPECT_EQ(t.macro, -1);
+}
+
+TEST(FolderPlan, AMacroFileGroupsLabelsWithoutFmaIdsByName) {
+  const MacroMap m = parse_macro_csv(read_csv_text("macrogenre,fma_genre_id,fine_class\nLatin,,Salsa\n", "m.csv"),
+                                     GenreTable::builtin(), "m.csv");
+  DatasetPlan p = build_folder_plan(files_of({{"Salsa/a.mp3", "Salsa"}, {"Polka/b.mp3", "Polka"}}), nullptr, &m, {});
+  ASSERT_EQ(p.taxonomy.macro.size(), 1u);
+  EXPECT_EQ(p.taxonomy.macro[0].name, "Latin");
+  EXPECT_EQ(p.taxonomy.fine_to_macro, (std::vector<int>{-1, 0}));  // Polka, Salsa
 }
 
 TEST(FolderPlan, UnmappedLabelsAndKeyCollisionsAreErrorsNamingThem) {
