@@ -388,7 +388,6 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
   test["fine"] = fine_report["fine"];
   test["hierarchy"] = fine_report["hierarchy"];  // what the --cv summary (cv.hierarchy) reads
   if (fine_report.contains("macro")) test[two_stage ? "macro_from_fine" : "macro"] = fine_report["macro"];
-  test["hierarchy"] = fine_report["hierarchy"];
   if (fine_report.contains("class_saliency")) test["class_saliency"] = fine_report["class_saliency"];
   out.report = {{test_split, test}, {"regime", regime}, {"model", config_.model}, {"bundle", "model.pt"}};
   if (!writes_files_) return out;
