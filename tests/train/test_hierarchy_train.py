@@ -52,7 +52,9 @@ class HierarchyTrainTest(unittest.TestCase):
             for key in ("top1", "mean_mistake_distance", "level_agreement"):
                 self.assertIn(key, h[decoding])
             self.assertGreaterEqual(h[decoding]["top1"], 0.0)
-        self.assertEqual(h["crm"]["level_agreement"], 1.0)
+        # Undefined (null) when no verdict has a macrogenre (a one-epoch model may answer Experimental,
+        # which has none here); CRM's levels agree by construction.
+        self.assertIn(h["crm"]["level_agreement"], (None, 1.0))
         self.assertIn("the genre tree", open(os.path.join(out, "report.md")).read())
         return report
 
