@@ -373,8 +373,8 @@ RegimeOutcome RegimeRunner::run(const std::string& regime, const SampleSplits& s
                                        two_stage ? "confusion_macro_from_fine" : "confusion_macro");
   md += fine_report["markdown"].get<std::string>();
   test["fine"] = fine_report["fine"];
-  if (fine_report.contains("hierarchy")) test["hierarchy"] = fine_report["hierarchy"];
   if (fine_report.contains("macro")) test[two_stage ? "macro_from_fine" : "macro"] = fine_report["macro"];
+  test["hierarchy"] = fine_report["hierarchy"];
   out.report = {{test_split, test}, {"regime", regime}, {"model", config_.model}, {"bundle", "model.pt"}};
   if (!writes_files_) return out;
   save_model_bundle(final_model, regime, out.history, dir + "/model.pt");
