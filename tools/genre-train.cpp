@@ -98,12 +98,22 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--repeat-gray", c.repeat_gray, "1-channel images on resnet/vit: repeat the plane to 3 channels "
                                                "(default: a 1-channel stem; --init sums the RGB kernels)");
-  app.add_option("--loss", c.loss, "ce (cross-entropy, label smoothing per stage) or bce (multi-label over all fine labels)")
+  app.add_option("--loss", c.loss, "ce (cross-entropy, label smoothing per stage), tree (cross-entropy against soft "
+                 "targets that give the true genre's relatives in the genre tree mass by their distance: near misses "
+                 "cost less; pipelines/hierarchy.md) or bce (multi-label over all fine labels)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"ce", "bce"}));
+      ->check(CLI::IsMember({"ce", "tree", "bce"}));
+  app.add_option("--tree-temperature", c.tree_temperature, "tree: target mass exp(-distance / T) on the genres under the "
+                 "true genre's macrogenre (smaller: nearer plain cross-entropy)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--pos-weight", c.pos_weight, "bce class weights: inverse, log-inverse or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"inverse", "log-inverse", "none"}));
+  app.add_option("--fn-weight", c.fn_weight, "bce: multiply every class's positive term by W on top of --pos-weight "
+                 "(a missed label costs W times a false alarm)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--augment", c.augment,
                  "Training augmentation preset: none, reference (the study's flip + colour jitter), specaugment "
                  "(time and frequency masks), mixup (masks + mixup 0.2), small-data (masks, mixup 0.2, gain +-6 dB) "
@@ -124,7 +134,15 @@ void add_flags(CLI::App& app, genre::train::TrainConfig& c, std::string& resume,
   app.add_option("--head-dropout", c.head_dropout, "Dropout before the head (resnet, vit, gru, multihead)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.95));
-  app.add_option("--trunk", c.trunk, "multihead: its resnet trunk")->capture_default_str();
+  app.add_option("--trunk", c.trunk, "multihead: its trunk, resnet18/34/50/101 or shortchunk (then shortchunk's recipe "
+                 "for real music)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet101", "shortchunk"}));
+  app.add_option("--heads", c.head_kind, "multihead: linear (a Linear per level over the embedding), mlp (a shared "
+                 "Linear-ReLU-dropout, then a Linear per level) or sequential (each level also sees the level above's "
+                 "probabilities)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"linear", "mlp", "sequential"}));
   app.add_option("--task-weights", c.task_weights, "multitask: loss weight of each head, coarse to fine")
       ->expected(2)
       ->capture_default_str();
@@ -200,6 +218,11 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--data and --out are required (or --resume RUN)");
     if (!resume.empty() && (!config.data.empty() || !config.out.empty()))
       throw CLI::ValidationError("--resume RUN takes its settings from RUN/config.json; drop --data/--out");
+    if (app.count("--tree-temperature") && config.loss != "tree")
+      throw CLI::ValidationError("--tree-temperature applies to --loss tree");
+    if (app.count("--fn-weight") && config.loss != "bce") throw CLI::ValidationError("--fn-weight applies to --loss bce");
+    if (config.head_kind != "linear" && config.model != "multihead")
+      throw CLI::ValidationError("--heads applies to --model multihead");
   });
   if (status >= 0) return status;
   genre::train::DistSetup dist;

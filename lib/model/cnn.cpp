@@ -53,7 +53,7 @@ def features(self, x: Tensor) -> Tensor:
     return torch.relu(self.fc2.forward(torch.dropout(x, 0.2, self.training)))
 )");
   define_head_methods(net, {"fc3"}, 0.2);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 }  // namespace genre::model::detail

@@ -50,7 +50,7 @@ def features(self, x: Tensor) -> Tensor:
 )",
          {{"features", std::to_string(spec.channels * spec.height)}});
   define_head_methods(net, {"fc"}, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 }  // namespace genre::model::detail

@@ -88,11 +88,11 @@ at::Tensor interpolate_position_embedding(const at::Tensor& pos, int64_t rows, i
 
 std::string torchvision_arch(const ModelSpec& spec) {
   if (detail::is_resnet(spec.name)) return spec.name;
-  if (spec.name == "multihead") return spec.trunk;
+  if (spec.name == "multihead" && detail::is_resnet(spec.trunk)) return spec.trunk;
   if (spec.name == "vit_b16") return "vit_b_16";
   if (spec.name == "vit_ti16") return "vit_ti16";
   throw std::invalid_argument("model '" + spec.name +
-                              "' has no pretrained weights (--init applies to resnet*, vit_b16, vit_ti16, multihead, "
+                              "' has no pretrained weights (--init applies to resnet*, vit_b16, vit_ti16, multihead with a resnet trunk, "
                               "panns_cnn14, panns_mobilenetv2)");
 }
 
@@ -109,7 +109,7 @@ InitReport load_init(torch::jit::Module& m, const ModelSpec& spec, const std::st
     throw std::runtime_error(path + ": weights for " + file.arch + ", but the model is " + spec.name +
                              (spec.name == arch ? "" : " (" + arch + ")"));
   std::unordered_map<std::string, at::Tensor> by_name(file.tensors.begin(), file.tensors.end());
-  const std::vector<std::string> heads = detail::head_prefixes_of(spec.name);
+  const std::vector<std::string> heads = detail::head_prefixes_of(spec);
   const bool vit = detail::is_vit(spec.name);
   const std::string stem = vit ? "conv_proj.weight" : "conv1.weight";
 

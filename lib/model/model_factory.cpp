@@ -34,9 +34,13 @@ void check_common(const ModelSpec& spec) {
                                 std::to_string(spec.width));
   if (n == "multihead") {
     if (spec.heads.empty()) throw std::invalid_argument("multihead needs at least one head (classes per level)");
-    if (!detail::is_resnet(spec.trunk))
+    if (!detail::is_resnet(spec.trunk) && spec.trunk != "shortchunk")
       throw std::invalid_argument("multihead: unknown trunk '" + spec.trunk +
-                                  "' (known: resnet18, resnet34, resnet50, resnet101)");
+                                  "' (known: resnet18, resnet34, resnet50, resnet101, shortchunk)");
+    if (spec.head_kind != "linear" && spec.head_kind != "mlp" && spec.head_kind != "sequential")
+      throw std::invalid_argument("multihead: unknown head kind '" + spec.head_kind + "' (linear, mlp, sequential)");
+  } else if (spec.head_kind != "linear") {
+    throw std::invalid_argument(n + ": head kind '" + spec.head_kind + "' applies to multihead only");
   } else if (spec.heads.size() != 1) {
     throw std::invalid_argument(n + " has one head: the head list must have exactly one entry, got " +
                                 head_list(spec.heads));
@@ -48,11 +52,12 @@ void check_common(const ModelSpec& spec) {
     throw std::invalid_argument(n + ": head dropout must be in [0, 1), got " + std::to_string(spec.head_dropout));
   if (n == "gru" && spec.gru_hidden < 1)
     throw std::invalid_argument("gru: hidden size must be positive, got " + std::to_string(spec.gru_hidden));
-  if (n == "shortchunk" && (spec.base_channels < 1 || spec.base_channels > 64))
+  const bool shortchunk = n == "shortchunk" || (n == "multihead" && spec.trunk == "shortchunk");
+  if (shortchunk && (spec.base_channels < 1 || spec.base_channels > 64))
     throw std::invalid_argument("shortchunk: base channels must be in [1, 64], got " + std::to_string(spec.base_channels));
-  const bool rgb_stem = detail::is_resnet(n) || detail::is_vit(n) || n == "multihead";
+  const bool rgb_stem = detail::is_resnet(n) || detail::is_vit(n) || (n == "multihead" && !shortchunk);
   if (spec.repeat_gray && !rgb_stem)
-    throw std::invalid_argument(n + ": repeat_gray applies to the resnet, vit and multihead models only");
+    throw std::invalid_argument(n + ": repeat_gray applies to the resnet, vit and multihead models only (multihead: with a resnet trunk)");
   if (spec.repeat_gray && spec.channels != 1)
     throw std::invalid_argument(n + ": repeat_gray needs a 1-channel input, got " + std::to_string(spec.channels));
 }
@@ -61,8 +66,10 @@ void check_common(const ModelSpec& spec) {
 
 namespace detail {
 
-std::vector<std::string> head_prefixes_of(const std::string& name) {
+std::vector<std::string> head_prefixes_of(const ModelSpec& spec) {
+  const std::string& name = spec.name;
   if (name == "cnn") return {"fc3."};
+  if (name == "multihead" && spec.head_kind == "mlp") return {"shared.", "heads."};
   if (name == "multihead") return {"heads."};
   if (is_vit(name)) return {"heads.head."};
   return {"fc."};  // resnet, gru, shortchunk, panns_* (whose fc1 is trunk: PANNs' embedding layer)

@@ -18,7 +18,10 @@
 //   resnet18/34/50/101  torchvision's ResNet, state_dict names identical to torchvision 0.14
 //   vit_b16, vit_ti16   torchvision's VisionTransformer (patch 16), same state_dict names
 //   gru        one-layer GRU over the time axis (W), each step the C*H column
-//   multihead  a resnet trunk with one linear head per level (`heads.0`, `heads.1`, ...)
+//   multihead  a resnet or shortchunk trunk with one head per level (`heads.0`, `heads.1`, ...),
+//              coarse to fine; head_kind: linear (each head a Linear over the embedding), mlp (a
+//              shared Linear -> ReLU -> dropout, `shared`, of the embedding's width, then a Linear
+//              per level), sequential (head l sees the embedding and head l-1's softmax)
 //   shortchunk a CNN for log-mel spectrograms at native resolution (n_mels x frames): five
 //              3x3 conv -> batch norm -> ReLU -> 2x2 max-pool blocks, max and mean over time, the
 //              input standardised per mel band by buffers genre-train sets (band_mean, band_std)
@@ -41,7 +44,8 @@ struct ModelSpec {
   // Classes per head. Single-head models: exactly one entry. multihead: one entry per level,
   // coarse to fine (e.g. {12 macro, 103 fine}).
   std::vector<int64_t> heads;
-  std::string trunk = "resnet18";  // multihead's trunk (any resnet)
+  std::string trunk = "resnet18";  // multihead's trunk: any resnet, or shortchunk
+  std::string head_kind = "linear";  // multihead's heads: linear | mlp | sequential
   int64_t gru_hidden = 256;        // gru: hidden units
   int64_t base_channels = 8;       // shortchunk: channels of the first block, doubled per block (at most 16x)
   // Dropout before the head(s) of resnet, vit, multihead and gru; the cnn has the reference's
@@ -56,7 +60,7 @@ struct ModelSpec {
 struct BuiltModel {
   torch::jit::Module module;
   // Parameter/buffer name prefixes of the classifier head(s), e.g. {"fc."}, {"heads.head."},
-  // {"heads."}: what fine-tuning re-initialises and what may be trained alone.
+  // {"heads."}, {"shared.", "heads."}: what fine-tuning re-initialises and what may be trained alone.
   std::vector<std::string> head_prefixes;
 };
 

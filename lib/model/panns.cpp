@@ -138,7 +138,7 @@ BuiltModel build_panns_cnn14(const ModelSpec& spec) {
               "    return torch.relu(self.fc1.forward(x))\n",
          {{"input", kPannsInput}, {"blocks", blocks}, {"pooling", kPannsPooling}, {"dropped", dropout("x", 0.5)}});
   define_head_methods(net, {"fc"}, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 BuiltModel build_panns_mobilenetv2(const ModelSpec& spec) {
@@ -168,7 +168,7 @@ BuiltModel build_panns_mobilenetv2(const ModelSpec& spec) {
               "    return torch.relu(self.fc1.forward(x))\n",
          {{"input", kPannsInput}, {"pooling", kPannsPooling}});
   define_head_methods(net, {"fc"}, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 bool is_panns(const std::string& name) { return name == "panns_cnn14" || name == "panns_mobilenetv2"; }

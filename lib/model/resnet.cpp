@@ -78,10 +78,7 @@ bool is_resnet(const std::string& name) {
   return name == "resnet18" || name == "resnet34" || name == "resnet50" || name == "resnet101";
 }
 
-namespace {
-
-// Registers the trunk (conv1 ... layer4) on `net` and defines features(x) -> [N, width];
-// returns the width (512 for BasicBlock nets, 2048 for Bottleneck nets).
+// conv1 ... layer4; the width is 512 for BasicBlock nets, 2048 for Bottleneck nets.
 int64_t add_resnet_trunk(ScriptBuilder& b, torch::jit::Module& net, const ModelSpec& spec,
                          const std::string& depth_name) {
   // Five stride-2 stages: below 32 pixels layer4 would see feature maps that are pure padding.
@@ -120,30 +117,13 @@ def features(self, x: Tensor) -> Tensor:
   return in;
 }
 
-}  // namespace
-
 BuiltModel build_resnet(const ModelSpec& spec) {
   ScriptBuilder b;
   torch::jit::Module net = b.module("ResNet");
   const int64_t width = add_resnet_trunk(b, net, spec, spec.name);
   net.register_module("fc", linear(b, width, spec.heads.at(0)));
   define_head_methods(net, {"fc"}, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
-}
-
-BuiltModel build_multihead(const ModelSpec& spec) {
-  ScriptBuilder b;
-  torch::jit::Module net = b.module("MultiHeadResNet");
-  const int64_t width = add_resnet_trunk(b, net, spec, spec.trunk);
-  torch::jit::Module heads = b.module("Heads");
-  std::vector<std::string> head_paths;
-  for (size_t i = 0; i < spec.heads.size(); ++i) {
-    heads.register_module(std::to_string(i), linear(b, width, spec.heads[i]));
-    head_paths.push_back("heads." + std::to_string(i));
-  }
-  net.register_module("heads", heads);
-  define_head_methods(net, head_paths, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 }  // namespace genre::model::detail

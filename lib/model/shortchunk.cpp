@@ -29,13 +29,11 @@ int64_t block_channels(const ModelSpec& spec, int block) {
 
 }  // namespace
 
-BuiltModel build_shortchunk(const ModelSpec& spec) {
+int64_t add_shortchunk_trunk(ScriptBuilder& b, torch::jit::Module& net, const ModelSpec& spec) {
   if (spec.height < kSmallestSide || spec.width < kSmallestSide)
     throw std::invalid_argument("shortchunk needs an input of at least " + std::to_string(kSmallestSide) + "x" +
                                 std::to_string(kSmallestSide) + " (mel bands x frames), got " +
                                 std::to_string(spec.height) + "x" + std::to_string(spec.width));
-  ScriptBuilder b;
-  torch::jit::Module net = b.module("ShortChunkCNN");
   net.register_buffer("band_mean", at::zeros({spec.channels, spec.height, 1}));
   net.register_buffer("band_std", at::ones({spec.channels, spec.height, 1}));
   std::string blocks;
@@ -50,8 +48,6 @@ BuiltModel build_shortchunk(const ModelSpec& spec) {
     in = out;
     bands /= 2;
   }
-  const int64_t column = in * bands;  // features of one time step after the last block
-  net.register_module("fc", linear(b, 2 * column, spec.heads.at(0)));
   define(net, prepare_input_method(spec.name, spec.channels, spec.height, spec.width, false));
   define(net, R"(
 def features(self, x: Tensor) -> Tensor:
@@ -60,8 +56,16 @@ def features(self, x: Tensor) -> Tensor:
     return torch.cat([torch.amax(x, [2]), torch.mean(x, [2])], 1)
 )",
          {{"blocks", blocks}});
+  return 2 * in * bands;  // max and mean of each column (channels x remaining bands)
+}
+
+BuiltModel build_shortchunk(const ModelSpec& spec) {
+  ScriptBuilder b;
+  torch::jit::Module net = b.module("ShortChunkCNN");
+  const int64_t width = add_shortchunk_trunk(b, net, spec);
+  net.register_module("fc", linear(b, width, spec.heads.at(0)));
   define_head_methods(net, {"fc"}, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 }  // namespace genre::model::detail

@@ -145,7 +145,7 @@ def features(self, x: Tensor) -> Tensor:
 )",
          {{"hidden", std::to_string(size.hidden)}, {"patches", std::to_string(patches)}});
   define_head_methods(net, {"heads.head"}, spec.head_dropout);
-  return {net, head_prefixes_of(spec.name)};
+  return {net, head_prefixes_of(spec)};
 }
 
 }  // namespace genre::model::detail

@@ -90,7 +90,10 @@ json hierarchy_block(const Evaluation& ev, bool macro_head, const std::vector<in
   std::vector<int64_t> level_labels = labels;
   if (windowed) {
     report::Grouped g = report::mean_by_group(fine_probs.data(), n, fine, labels.data(), tracks);
-    if (macro_head) macro_probs = report::mean_by_group(macro_probs.data(), n, macro, labels.data(), tracks).probs;
+    if (macro_head) {  // grouped by the same tracks; the grouping's labels are the fine ones', unused here
+      const std::vector<int64_t> any_label(labels.size(), 0);
+      macro_probs = report::mean_by_group(macro_probs.data(), n, macro, any_label.data(), tracks).probs;
+    }
     fine_probs = std::move(g.probs);
     level_labels = std::move(g.labels);
   }
@@ -180,6 +183,7 @@ model::BuiltModel RegimeRunner::build(int64_t classes_or_zero, uint64_t seed_off
   else
     spec.heads = {static_cast<int64_t>(data_.classes.macro.size()), static_cast<int64_t>(data_.classes.fine.size())};
   spec.trunk = config_.trunk;
+  spec.head_kind = config_.head_kind;
   spec.gru_hidden = config_.gru_hidden;
   spec.head_dropout = config_.head_dropout;
   spec.repeat_gray = config_.repeat_gray;

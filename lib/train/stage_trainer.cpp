@@ -12,6 +12,7 @@
 #include "report/metrics.h"
 #include "train/checkpoint.h"
 #include "train/gradient_sync.h"
+#include "train/hierarchy_loss.h"
 #include "train/lr_schedule.h"
 #include "train/module_state.h"
 #include "train/optimizer.h"
@@ -81,7 +82,15 @@ int64_t target_label(const loader::SampleInfo& s, const std::string& target) {
 
 StageTrainer::StageTrainer(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device,
                            Progress& progress, ProcessGroup* group)
-    : config_(config), data_(data), device_(device), progress_(progress), group_(group) {}
+    : config_(config), data_(data), device_(device), progress_(progress), group_(group) {
+  if (config_.loss != "tree") return;
+  const at::Tensor targets = tree_soft_targets(data_.tree, config_.tree_temperature);
+  if (spreads_mass(targets))
+    tree_targets_ = targets.to(device_.device);
+  else if (writes_files())
+    progress_.line("--loss tree: the genre tree is flat (no macrogenres or parent genres to share mass with): "
+                   "the loss is plain cross-entropy");
+}
 
 bool StageTrainer::writes_files() const { return !group_ || group_->rank() == 0; }
 
@@ -92,26 +101,17 @@ void StageTrainer::load_best(const std::string& path, torch::jit::Module& module
   load_weights_bytes(*bytes, path, module);
 }
 
-// bce's per-class pos_weight from the training samples' label counts:
-// inverse = negatives/positives (torch's recommendation), log-inverse = its
-// log1p (milder for rare classes), none.
+// bce's per-class pos_weight from the training samples' label counts (--pos-weight), times
+// --fn-weight (train/hierarchy_loss.h).
 void StageTrainer::set_pos_weight(const SampleList& train) {
   const int64_t classes = static_cast<int64_t>(data_.classes.fine.size());
-  if (config_.pos_weight == "none") {
-    pos_weight_ = at::Tensor();
-    return;
-  }
   std::vector<double> positives(classes, 0.0);
   for (const loader::SampleInfo* s : train)
     for (int label : s->fine_labels)
       if (label >= 0 && label < classes) positives[label] += 1;
-  std::vector<float> weights(classes);
-  const double n = static_cast<double>(train.size());
-  for (int64_t c = 0; c < classes; ++c) {
-    const double ratio = positives[c] > 0 ? (n - positives[c]) / positives[c] : 1.0;
-    weights[c] = static_cast<float>(config_.pos_weight == "log-inverse" ? std::log1p(ratio) : ratio);
-  }
-  pos_weight_ = torch::tensor(weights).to(device_.device);
+  const std::vector<float> weights =
+      bce_positive_weights(positives, static_cast<double>(train.size()), config_.pos_weight, config_.fn_weight);
+  pos_weight_ = weights.empty() ? at::Tensor() : torch::tensor(weights).to(device_.device);
 }
 
 at::Tensor StageTrainer::loss(const std::vector<at::Tensor>& heads, const loader::Batch& b, const std::string& target,
@@ -119,18 +119,24 @@ at::Tensor StageTrainer::loss(const std::vector<at::Tensor>& heads, const loader
   at::Tensor perm;
   if (mix) perm = labels_tensor(b.mix_perm, device_.device);
   const double lambda = mix ? b.mix_lambda : 1.0;
-  auto cross_entropy = [&](const at::Tensor& logits, const std::vector<int64_t>& labels) {
+  // fine: the fine genres' labels, which --loss tree's soft targets apply to.
+  auto cross_entropy = [&](const at::Tensor& logits, const std::vector<int64_t>& labels, bool fine) {
     const at::Tensor z = logits.to(at::kFloat);
     const at::Tensor y = labels_tensor(labels, device_.device);
-    at::Tensor l = at::cross_entropy_loss(z, y, {}, at::Reduction::Mean, -1, smoothing);
-    if (mix) l = lambda * l + (1 - lambda) * at::cross_entropy_loss(z, y.index_select(0, perm), {}, at::Reduction::Mean, -1, smoothing);
+    auto one = [&](const at::Tensor& t) {
+      return fine && tree_targets_.defined() ? soft_target_cross_entropy(z, t, tree_targets_, smoothing)
+                                             : at::cross_entropy_loss(z, t, {}, at::Reduction::Mean, -1, smoothing);
+    };
+    at::Tensor l = one(y);
+    if (mix) l = lambda * l + (1 - lambda) * one(y.index_select(0, perm));
     return l;
   };
   if (target == "multitask") {
     at::Tensor total = at::zeros({}, heads.front().options().dtype(at::kFloat));
     const std::vector<int64_t>* labels[] = {&b.macro, &b.fine};
     for (size_t i = 0; i < heads.size() && i < 2; ++i)
-      if (any_valid(*labels[i])) total = total + config_.task_weights.at(i) * cross_entropy(heads[i], *labels[i]);
+      if (any_valid(*labels[i]))
+        total = total + config_.task_weights.at(i) * cross_entropy(heads[i], *labels[i], i == 1);
     return total;
   }
   if (config_.loss == "bce") {
@@ -141,7 +147,7 @@ at::Tensor StageTrainer::loss(const std::vector<at::Tensor>& heads, const loader
     return at::binary_cross_entropy_with_logits(heads.back().to(at::kFloat), t, {}, pos_weight_,
                                                 at::Reduction::Mean);
   }
-  return cross_entropy(heads.back(), target == "macro" ? b.macro : b.fine);
+  return cross_entropy(heads.back(), target == "macro" ? b.macro : b.fine, target != "macro");
 }
 
 Evaluation StageTrainer::evaluate(torch::jit::Module& module, const std::string& target, const SampleList& samples,

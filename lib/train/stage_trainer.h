@@ -66,7 +66,8 @@ class StageTrainer {
   ComputeDevice device_;
   Progress& progress_;
   ProcessGroup* group_;
-  at::Tensor pos_weight_;  // bce: per fine class
+  at::Tensor pos_weight_;     // bce: per fine class
+  at::Tensor tree_targets_;  // --loss tree: [fine, fine] soft targets; undefined: plain CE
 };
 
 // The labels of a stage's target for one sample (-1: not usable for it).

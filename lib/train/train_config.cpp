@@ -67,8 +67,12 @@ StageSetup study_recipe(const std::string& model, const std::string& stage) {
 
 }  // namespace
 
+std::string recipe_model(const TrainConfig& c) {
+  return c.model == "multihead" && c.trunk == "shortchunk" ? "shortchunk" : c.model;
+}
+
 StageSetup reference_stage(const TrainConfig& c, const std::string& stage) {
-  StageSetup s = study_recipe(c.model, stage);
+  StageSetup s = study_recipe(recipe_model(c), stage);
   if (!c.optimizer.empty()) s.optimizer = c.optimizer;
   if (c.lr > 0) s.lr = c.lr;
   if (!c.scheduler.empty()) s.schedule.kind = c.scheduler;
@@ -96,7 +100,7 @@ namespace {
 
 void apply_augment_preset(TrainConfig& c) {
   loader::AugmentConfig& a = c.augmentation;
-  if (c.augment.empty()) c.augment = c.model == "shortchunk" ? "small-data" : "none";
+  if (c.augment.empty()) c.augment = recipe_model(c) == "shortchunk" ? "small-data" : "none";
   if (c.augment == "none") return;
   if (c.augment == "reference") {  // the study's torchvision flip and colour jitter
     a.hflip = true;
@@ -129,13 +133,13 @@ void apply_augment_preset(TrainConfig& c) {
 
 void resolve_recipe(TrainConfig& c) {
   apply_augment_preset(c);
-  const bool shortchunk = c.model == "shortchunk";
+  const bool shortchunk = recipe_model(c) == "shortchunk";
   if (c.windows_per_track < 0) c.windows_per_track = shortchunk ? 8 : 0;
   if (c.keep.empty()) c.keep = shortchunk ? "last" : "best";
 }
 
 // With defaults: a config.json written before a field existed resumes with that field's default.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, macro, device, init, freeze, unfreeze_after, loss, pos_weight, augment, augmentation, cv, cv_val_fraction, cv_group, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, task_weights, amp, channels_last, trainer_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, data, out, model, regime, macro, device, init, freeze, unfreeze_after, loss, tree_temperature, pos_weight, fn_weight, augment, augmentation, cv, cv_val_fraction, cv_group, epochs, batch_size, lr, optimizer, scheduler, patience, weight_decay, label_smoothing, keep, windows_per_track, base_channels, seed, threads, workers, repeat_gray, gru_hidden, head_dropout, trunk, head_kind, task_weights, amp, channels_last, trainer_version)
 
 json TrainConfig::to_json() const { return *this; }
 

@@ -36,8 +36,10 @@ struct TrainConfig {
   // Macrogenres the run trains with: empty = the dataset's; annex | top-level | a macro map file
   // (regrouped from the fine classes' FMA ids or names); auto | auto:K (found from data, per fold).
   std::string macro;
-  std::string loss = "ce";       // ce | bce (multi-label over all fine labels)
+  std::string loss = "ce";       // ce | tree (soft targets from the genre tree) | bce (multi-label over all fine labels)
+  double tree_temperature = 1.0; // tree: target mass exp(-distance / T) within the true genre's macrogenre
   std::string pos_weight = "inverse";  // bce: inverse | log-inverse | none
+  double fn_weight = 1.0;        // bce: multiplies the positive term (a missed label costs W times more)
   std::string augment;           // preset: none | reference | specaugment | mixup | small-data; empty = the
                                  // model's (small-data for shortchunk, none otherwise)
   loader::AugmentConfig augmentation;  // resolved from the preset and the flags
@@ -63,7 +65,8 @@ struct TrainConfig {
   bool repeat_gray = false;
   int64_t gru_hidden = 256;
   double head_dropout = 0.5;
-  std::string trunk = "resnet18";
+  std::string trunk = "resnet18";  // multihead: a resnet or shortchunk (then shortchunk's recipe)
+  std::string head_kind = "linear";  // multihead: linear | mlp | sequential
   std::vector<double> task_weights{1.0, 1.0};  // multitask: weight of each head's loss, coarse to fine
   std::string amp = "auto";      // CUDA mixed precision: auto (bf16 where supported, else fp16) | bf16 | fp16 | off
   bool channels_last = true;     // CUDA, convolutional models
@@ -82,5 +85,9 @@ StageSetup reference_stage(const TrainConfig& config, const std::string& stage);
 // config.augmentation, flags already set staying; keep; windows per track), so config.json
 // records what the run really used.
 void resolve_recipe(TrainConfig& config);
+
+// The model whose recipe a run follows: shortchunk for multihead on a shortchunk trunk (the
+// recipe for real music), else the model itself.
+std::string recipe_model(const TrainConfig& config);
 
 }  // namespace genre::train

@@ -32,11 +32,24 @@ inline ModelSpec small_spec(const std::string& name) {
     s.width = 12;
     s.gru_hidden = 8;
   }
-  if (name == "multihead") s.heads = {3, 5};
+  if (name.rfind("multihead", 0) == 0) {
+    s.name = "multihead";
+    s.heads = {3, 5};
+    if (name == "multihead_mlp") s.head_kind = "mlp";
+    if (name == "multihead_sequential") s.head_kind = "sequential";
+    if (name == "multihead_shortchunk") s.trunk = "shortchunk";
+  }
   // At 32x32 PANNs' last blocks see 1x1 maps, where a training-mode batch norm cancels every
   // bias before it exactly (zero gradients); 64 x 64 leaves them 2x2.
   if (name.rfind("panns_", 0) == 0) s.height = s.width = 64;
   return s;
+}
+
+// Every model, and multihead's other head kinds and trunk (small_spec's names for them).
+inline std::vector<std::string> model_variants() {
+  std::vector<std::string> names = model_names();
+  for (const char* v : {"multihead_mlp", "multihead_sequential", "multihead_shortchunk"}) names.push_back(v);
+  return names;
 }
 
 using genre::test::TempDir;

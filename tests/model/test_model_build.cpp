@@ -140,8 +140,8 @@ TEST_P(EveryModel, HeadPrefixesNameTheHeadParameters) {
   for (const auto& p : built.module.named_parameters())
     for (const auto& prefix : built.head_prefixes)
       if (p.name.rfind(prefix, 0) == 0) head_params.push_back(p.name);
-  // Weight and bias of each head, nothing else.
-  EXPECT_EQ(head_params.size(), 2 * spec.heads.size());
+  // Weight and bias of each head (and of mlp's shared layer), nothing else.
+  EXPECT_EQ(head_params.size(), 2 * spec.heads.size() + (spec.head_kind == "mlp" ? 2 : 0));
 }
 
 TEST_P(EveryModel, SavedAndLoadedInCppGivesTheSameOutputs) {
@@ -176,7 +176,7 @@ TEST_P(EveryModel, FrozenAndOptimizedForInferenceGivesTheSameOutputs) {
   forward(built.module, x).sum().backward();
 }
 
-INSTANTIATE_TEST_SUITE_P(Model, EveryModel, ::testing::ValuesIn(model_names()), test_name);
+INSTANTIATE_TEST_SUITE_P(Model, EveryModel, ::testing::ValuesIn(genre::model::test::model_variants()), test_name);
 
 TEST(Cnn, FlattenSizeIsDerivedFromTheInput) {
   for (const auto& [side, flat] : std::vector<std::pair<int64_t, int64_t>>{{128, 32 * 3 * 3}, {224, 32 * 6 * 6}}) {
@@ -465,6 +465,66 @@ TEST(Panns, BadInputsAreOneLineErrors) {
   expect_invalid({"panns_cnn14", 1, 16, 64, {5}}, "got 16x64");
 }
 
+// multihead's head kinds: the documented modules and shapes, forward = the last of forward_heads,
+// every head after the trunk in definition order (what --freeze counts on), and the sequential
+// fine head driven by the macro head's prediction.
+TEST(MultiHead, HeadKindsModulesShapesAndOrder) {
+  const int64_t width = 512;  // resnet18's embedding
+  for (const std::string kind : {"linear", "mlp", "sequential"}) {
+    SCOPED_TRACE(kind);
+    ModelSpec spec{"multihead", 1, 32, 32, {3, 5}};
+    spec.head_kind = kind;
+    torch::manual_seed(5);
+    BuiltModel built = build_model(spec);
+    std::map<std::string, std::vector<int64_t>> shapes;
+    std::vector<std::string> order;
+    for (const auto& p : built.module.named_parameters()) {
+      shapes[p.name] = p.value.sizes().vec();
+      order.push_back(p.name);
+    }
+    const int64_t fine_in = kind == "sequential" ? width + 3 : width;
+    EXPECT_EQ(shapes.at("heads.0.weight"), (std::vector<int64_t>{3, width}));
+    EXPECT_EQ(shapes.at("heads.1.weight"), (std::vector<int64_t>{5, fine_in}));
+    EXPECT_EQ(shapes.count("shared.weight"), kind == "mlp" ? 1u : 0u);
+    if (kind == "mlp") EXPECT_EQ(shapes.at("shared.weight"), (std::vector<int64_t>{width, width}));
+    EXPECT_EQ(built.head_prefixes, kind == "mlp" ? (std::vector<std::string>{"shared.", "heads."})
+                                                 : (std::vector<std::string>{"heads."}));
+    bool in_head = false;
+    for (const std::string& name : order) {
+      const bool head = name.rfind("heads.", 0) == 0 || name.rfind("shared.", 0) == 0;
+      EXPECT_TRUE(head || !in_head) << name << " comes after a head parameter";
+      in_head = in_head || head;
+    }
+    built.module.eval();
+    const at::Tensor x = input_for(spec, 3);
+    const auto heads = forward_heads(built.module, x);
+    EXPECT_TRUE(torch::equal(forward(built.module, x), heads.back()));
+    // The fine head sees the macro head's probabilities only in the sequential design.
+    {
+      torch::NoGradGuard no_grad;
+      built.module.attr("heads").toModule().attr("0").toModule().attr("bias").toTensor().add_(
+          torch::tensor({5.0f, -5.0f, 0.0f}));
+    }
+    const auto moved = forward_heads(built.module, x);
+    EXPECT_FALSE(torch::equal(moved[0], heads[0]));
+    EXPECT_EQ(!torch::equal(moved[1], heads[1]), kind == "sequential");
+  }
+}
+
+TEST(MultiHead, ShortChunkTrunkWithItsBandBuffers) {
+  ModelSpec spec{"multihead", 1, 128, 130, {6, 10}};
+  spec.trunk = "shortchunk";
+  spec.head_kind = "sequential";
+  BuiltModel built = build_model(spec);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& p : built.module.named_parameters()) shapes[p.name] = p.value.sizes().vec();
+  EXPECT_EQ(shapes.at("conv0.weight"), (std::vector<int64_t>{8, 1, 3, 3}));
+  EXPECT_EQ(shapes.at("heads.0.weight"), (std::vector<int64_t>{6, 2 * 128 * 4}));
+  EXPECT_EQ(shapes.at("heads.1.weight"), (std::vector<int64_t>{10, 2 * 128 * 4 + 6}));
+  EXPECT_EQ(built.module.attr("band_mean").toTensor().sizes(), (std::vector<int64_t>{1, 128, 1}));
+  EXPECT_EQ(shapes.count("fc.weight"), 0u);
+}
+
 TEST(Spec, BadSpecsAreOneLineErrors) {
   expect_invalid({"resnet19", 1, 64, 64, {5}}, "unknown model 'resnet19' (known: cnn, resnet18");
   expect_invalid({"cnn", 2, 128, 128, {5}}, "channels must be 1 (grey) or 3 (colour), got 2");
@@ -480,6 +540,16 @@ TEST(Spec, BadSpecsAreOneLineErrors) {
   ModelSpec spec{"multihead", 1, 64, 64, {3, 5}};
   spec.trunk = "vgg16";
   expect_invalid(spec, "multihead: unknown trunk 'vgg16'");
+  spec.trunk = "resnet18";
+  spec.head_kind = "tree";
+  expect_invalid(spec, "multihead: unknown head kind 'tree' (linear, mlp, sequential)");
+  spec.head_kind = "linear";
+  spec.trunk = "shortchunk";
+  spec.repeat_gray = true;
+  expect_invalid(spec, "multihead models only (multihead: with a resnet trunk)");
+  spec = {"shortchunk", 1, 64, 64, {5}};
+  spec.head_kind = "mlp";
+  expect_invalid(spec, "shortchunk: head kind 'mlp' applies to multihead only");
   spec = {"gru", 1, 64, 64, {5}};
   spec.gru_hidden = 0;
   expect_invalid(spec, "hidden size must be positive");

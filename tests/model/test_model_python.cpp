@@ -308,7 +308,7 @@ TEST(SavedModules, EveryModelLoadsInPythonWithTheSameOutputs) {
   REQUIRE_TORCHVISION();
   TempDir tmp;
   std::string names;
-  for (const std::string& name : model_names()) {
+  for (const std::string& name : genre::model::test::model_variants()) {
     torch::manual_seed(11);
     const ModelSpec spec = small_spec(name);
     BuiltModel built = build_model(spec);
