@@ -486,7 +486,9 @@ TEST(MultiHead, HeadKindsModulesShapesAndOrder) {
     EXPECT_EQ(shapes.at("heads.0.weight"), (std::vector<int64_t>{3, width}));
     EXPECT_EQ(shapes.at("heads.1.weight"), (std::vector<int64_t>{5, fine_in}));
     EXPECT_EQ(shapes.count("shared.weight"), kind == "mlp" ? 1u : 0u);
-    if (kind == "mlp") EXPECT_EQ(shapes.at("shared.weight"), (std::vector<int64_t>{width, width}));
+    if (kind == "mlp") {
+      EXPECT_EQ(shapes.at("shared.weight"), (std::vector<int64_t>{width, width}));
+    }
     EXPECT_EQ(built.head_prefixes, kind == "mlp" ? (std::vector<std::string>{"shared.", "heads."})
                                                  : (std::vector<std::string>{"heads."}));
     bool in_head = false;
