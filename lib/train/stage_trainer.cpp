@@ -82,7 +82,12 @@ int64_t target_label(const loader::SampleInfo& s, const std::string& target) {
 
 StageTrainer::StageTrainer(const TrainConfig& config, const TrainingData& data, const ComputeDevice& device,
                            Progress& progress, ProcessGroup* group)
-    : config_(config), data_(data), device_(device), progress_(progress), group_(group) {
+    : config_(config), data_(data), device_(device), progress_(progress), group_(group) {}
+
+// Made at each stage's start from the run's tree as it is then: --macro auto regroups the genres
+// per run or fold after this trainer exists.
+void StageTrainer::make_tree_targets() {
+  tree_targets_ = at::Tensor();
   if (config_.loss != "tree") return;
   const at::Tensor targets = tree_soft_targets(data_.tree, config_.tree_temperature);
   if (spreads_mass(targets))
@@ -216,6 +221,7 @@ Evaluation StageTrainer::evaluate(torch::jit::Module& module, const std::string&
 
 json StageTrainer::run(model::BuiltModel& model, const StageTask& task, const SampleList& train, const SampleList& val) {
   if (writes_files()) std::filesystem::create_directories(task.dir);
+  make_tree_targets();
   const std::string last_path = task.dir + "/last.pt", best_path = task.dir + "/best.pt";
   torch::jit::Module& module = model.module;
   model_to_device(module, device_);

@@ -59,6 +59,7 @@ class StageTrainer {
                   double label_smoothing, bool mix) const;
   void set_pos_weight(const SampleList& train);
   bool writes_files() const;
+  void make_tree_targets();
   void load_best(const std::string& path, torch::jit::Module& module);
 
   const TrainConfig& config_;

@@ -17,7 +17,8 @@ if ! "$CXX" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-
     -I"$src/lib" "$src/tests/shard/fuzz_shard.cpp" "$lib/tar_format.cpp" "$lib/npy_format.cpp" \
     "$lib/float16.cpp" "$lib/shard_index.cpp" "$lib/manifest.cpp" "$lib/file_io.cpp" \
     "$src/lib/base/errno_text.cpp" "$src/lib/base/file_sync.cpp" "$src/lib/base/atomic_file.cpp" \
-    "$src/lib/digest/digest.cpp" "$src/lib/model/bundle_info.cpp" "$src/lib/infer/pipeline_plan.cpp" \
+    "$src/lib/digest/digest.cpp" "$src/lib/model/bundle_info.cpp" "$src/lib/taxonomy/genre_tree.cpp" \
+    "$src/lib/infer/pipeline_plan.cpp" \
     "$src/lib/infer/preprocessing_check.cpp" "$src/lib/dsp/melspec_parameters.cpp" "$src/lib/dsp/melspec_config.cpp" \
     "$src/lib/dsp/mel_filterbank.cpp" "$src/lib/dsp/mel_scale.cpp" "$src/lib/dsp/window.cpp" \
     "$src/lib/image/specresize_parameters.cpp" "$src/lib/image/image_config.cpp" "$src/lib/image/frame_windower.cpp" \
