@@ -6,6 +6,7 @@
 
 #include "infer/infer_error.h"
 #include "infer/verdict_tracker.h"
+#include "verdict_test_models.h"
 
 using genre::infer::Decoding;
 using genre::infer::HeadProbabilities;
@@ -14,21 +15,10 @@ using genre::infer::ModelDescription;
 using genre::infer::Smoothing;
 using genre::infer::TrackerOptions;
 using genre::infer::VerdictTracker;
+using genre::infer::testing::four_classes;
+using genre::infer::testing::probs;
 
 namespace {
-
-// Rock and Pop are Band (0), Jazz and Blues are Roots (1). No tree: the class lists' two levels
-// (siblings 2 apart, other macrogenres 4).
-ModelDescription four_classes() {
-  ModelDescription d;
-  d.path = "test.pt";
-  d.classes.fine = {{0, "Rock", 12, 0}, {1, "Jazz", 4, 1}, {2, "Pop", 10, 0}, {3, "Blues", 3, 1}};
-  d.classes.macro = {{0, "Band", -1, -1}, {1, "Roots", -1, -1}};
-  d.input_shape = {1, 4, 8};
-  return d;
-}
-
-HeadProbabilities probs(std::vector<float> p) { return HeadProbabilities{std::move(p), {}}; }
 
 TrackerOptions decoding(Decoding d) {
   TrackerOptions o;
