@@ -27,7 +27,8 @@ Run with /usr/bin/python3 (Debian's python3-torch).
 import argparse
 import os
 import sys
-import tempfile
+
+from genre_weights_file import save_weights_file
 
 # Tensors only the named architecture has, to tell the two apart.
 MARKERS = {"panns_cnn14": "conv_block6.conv2.weight", "panns_mobilenetv2": "features.18.0.weight"}
@@ -98,18 +99,7 @@ def main():
     payload = {"format": "genre-panns-weights", "version": 1, "arch": args.model,
                "source": os.path.basename(args.checkpoint), "dropped": ", ".join(dropped),
                "renamed": ", ".join(f"{a}* -> {b}*" for a, b in RENAMED[args.model].items()), "state_dict": kept}
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=out_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is too private for a shared weights file
-        os.replace(tmp, args.out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    save_weights_file(payload, args.out)
     print(f"{args.out}: {args.model} from {os.path.basename(args.checkpoint)}, {len(kept)} tensors kept, "
           f"{len(dropped)} dropped ({', '.join(sorted({n.split('.')[0] for n in dropped}))})")
 

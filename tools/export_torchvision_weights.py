@@ -21,7 +21,8 @@ Run with /usr/bin/python3 (Debian's python3-torch and python3-torchvision).
 import argparse
 import os
 import sys
-import tempfile
+
+from genre_weights_file import save_weights_file
 
 MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "vit_b_16", "vit_ti16"]
 
@@ -78,18 +79,7 @@ def main():
     state = {name: tensor.detach().clone().contiguous() for name, tensor in model.state_dict().items()}
     payload = {"format": "genre-torchvision-weights", "version": 1, "arch": args.model,
                "weights": args.weights, "image_size": 224, "state_dict": state}
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=out_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is too private for a shared weights file
-        os.replace(tmp, args.out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    save_weights_file(payload, args.out)
     print(f"{args.out}: {args.model} ({args.weights}), {len(state)} tensors")
 
 
